@@ -1,0 +1,45 @@
+# ChildSafe: `make demo` runs the system locally, `make test` runs every test. Both bootstrap themselves.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test unit integration venv system-deps kafka-up kafka-down bench schemas clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages the tests and demo need (Java for Kafka, Maven to fetch it, PostgreSQL, promtool).
+system-deps:
+	@bash ops/scripts/system-deps.sh
+
+test: venv system-deps
+	$(VENV)/bin/childsafe kafka fetch
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+demo: venv system-deps
+	$(VENV)/bin/childsafe demo
+
+kafka-up: venv
+	$(VENV)/bin/childsafe kafka up
+
+kafka-down: venv
+	$(VENV)/bin/childsafe kafka down
+
+schemas: venv
+	$(VENV)/bin/childsafe contracts export
+
+bench: venv system-deps
+	$(PY) ops/bench/triage_throughput.py
+
+clean:
+	-$(VENV)/bin/childsafe kafka down
+	rm -rf .run

@@ -1,0 +1,58 @@
+"""The topic catalogue: name, key, partitions, retention, cleanup policy and contract, defined once.
+
+Names carry a namespace (``childsafe`` in production) so tests can run isolated sets on one broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts import events as ev
+from contracts.envelope import CloudEvent
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    suffix: str
+    key: str
+    partitions: int
+    retention_ms: int
+    cleanup_policy: str
+    events: tuple[type[CloudEvent], ...]
+    about: str
+
+    def name(self, namespace: str = "childsafe") -> str:
+        return f"{namespace}.{self.suffix}"
+
+    @property
+    def config(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy,
+                "min.insync.replicas": "1"}
+
+
+INCIDENTS = TopicSpec("incidents.reported.v1", "school id", 6, 30 * DAY_MS, "delete",
+                      (ev.IncidentReportedEvent,), "incident reports from officers")
+RECALLS = TopicSpec("recalls.published.v1", "recall number", 3, 365 * DAY_MS, "delete",
+                    (ev.RecallPublishedEvent,), "recall notices from regulators")
+SAFETY_REPORTS = TopicSpec("safety.reports.v1", "school id", 6, 90 * DAY_MS, "delete",
+                           (ev.SafetyReportFiledEvent,), "inspections, drills, food-safety checks")
+EMERGENCY_ALERTS = TopicSpec("emergency.alerts.v1", "alert id", 3, 90 * DAY_MS, "delete",
+                             (ev.EmergencyAlertIssuedEvent,), "emergency alerts (CAP-derived)")
+CASE_COMMANDS = TopicSpec("cases.commands.v1", "case id", 6, 365 * DAY_MS, "delete",
+                          (ev.OpenCaseCommand,), "open / update mandatory-report cases")
+ALERTS_REQUESTED = TopicSpec("alerts.requested.v1", "alert id", 6, 30 * DAY_MS, "delete",
+                             (ev.AlertRequestedEvent,), "an alert with its audience selector")
+SMS_JOBS = TopicSpec("sms.jobs.v1", "recipient", 12, 7 * DAY_MS, "delete",
+                     (ev.SmsJobEvent,), "one SMS to one recipient")
+SMS_STATUS = TopicSpec("sms.status.v1", "message sid", 6, 30 * DAY_MS, "delete",
+                       (ev.SmsStatusReportedEvent,), "provider status callbacks, inbound replies")
+AUDIT = TopicSpec("audit.v1", "subject", 6, 400 * DAY_MS, "delete",
+                  (ev.AuditRecordedEvent,), "who did what, when")
+DEADLETTER = TopicSpec("deadletter.v1", "source topic", 3, 90 * DAY_MS, "delete",
+                       (ev.DeadLetteredEvent,), "rejected input with its reason, byte-exact")
+
+CATALOGUE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENCY_ALERTS, CASE_COMMANDS,
+                                    ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS, AUDIT, DEADLETTER)
+INTAKE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENCY_ALERTS)

@@ -1,0 +1,209 @@
+"""A real single-node Apache Kafka (KRaft) for local runs and tests, built from Maven Central jars.
+
+The jars are fetched once into a cache shared by every clone (``~/.cache/childsafe``); data, logs
+and the pid file live under one run folder, so a second ``up`` reuses what is there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ops.errors import ChildSafeOpsError
+
+KAFKA_VERSION = "4.3.1"
+DEFAULT_CACHE = Path(os.environ.get("CHILDSAFE_CACHE", Path.home() / ".cache" / "childsafe"))
+
+
+class LocalKafkaError(ChildSafeOpsError):
+    """The local broker could not be fetched or started: read the broker log named in the message."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LocalKafka:
+    run_dir: Path
+    port: int = 9092
+    controller_port: int = 9093
+    version: str = KAFKA_VERSION
+    cache_dir: Path = DEFAULT_CACHE
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def libs_dir(self) -> Path:
+        return self.cache_dir / f"kafka-{self.version}" / "libs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.run_dir / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "kafka.pid"
+
+    # -- artifacts ---------------------------------------------------------------------------
+    def fetch(self) -> Path:
+        """Resolve the broker jars from Maven Central once; later calls return the cache."""
+        marker = self.libs_dir / ".complete"
+        if marker.exists():
+            return self.libs_dir
+        if shutil.which("mvn") is None:
+            raise LocalKafkaError("Maven (mvn) is not installed: apt-get install maven")
+        work = self.libs_dir.parent / "build"
+        work.mkdir(parents=True, exist_ok=True)
+        pom = resources.files("ops.kafka").joinpath("pom.xml").read_text()
+        (work / "pom.xml").write_text(pom.replace("@KAFKA_VERSION@", self.version))
+        tmp_libs = self.libs_dir.parent / "libs.partial"
+        shutil.rmtree(tmp_libs, ignore_errors=True)
+        proc = subprocess.run(
+            ["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={tmp_libs}"],
+            cwd=work, capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            raise LocalKafkaError(f"fetching Kafka {self.version} jars failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        shutil.rmtree(self.libs_dir, ignore_errors=True)
+        tmp_libs.rename(self.libs_dir)
+        marker.touch()
+        return self.libs_dir
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _properties(self) -> str:
+        return "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={self.data_dir}",
+            "num.partitions=1",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=10",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "transaction.state.log.num.partitions=4",
+            "share.coordinator.state.topic.replication.factor=1",
+            # Local stack: a consumer group forms at once instead of waiting 3 s for more members.
+            "group.initial.rebalance.delay.ms=0",
+            # Let clients choose short session timeouts so a killed worker is noticed in seconds.
+            "group.min.session.timeout.ms=1000",
+            "log.retention.hours=168",
+            "",
+        ])
+
+    def _java(self) -> list[str]:
+        java = shutil.which("java")
+        if java is None:
+            raise LocalKafkaError("Java is not installed: apt-get install openjdk-17-jre-headless")
+        log4j = resources.files("ops.kafka").joinpath("log4j2.properties")
+        return [
+            java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={self.logs_dir}",
+            "-cp", f"{self.libs_dir}/*",
+        ]
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def answers(self, timeout: float = 2.0) -> bool:
+        """True when the broker serves metadata on its listener."""
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=int(timeout * 1000))
+        except (KafkaError, OSError, ValueError):
+            return False
+        try:
+            admin.describe_cluster()
+            return True
+        except (KafkaError, OSError):
+            return False
+        finally:
+            admin.close()
+
+    def up(self, timeout: float = 60.0) -> float:
+        """Start the broker (or reuse a running one) and return seconds until it answered."""
+        started = time.monotonic()
+        if self.pid() is not None and self.answers():
+            return 0.0
+        self.fetch()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        props = self.run_dir / "server.properties"
+        props.write_text(self._properties())
+        if not (self.data_dir / "meta.properties").exists():
+            cluster_id = uuid.uuid4().hex[:22]
+            fmt = subprocess.run(
+                [*self._java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
+                 "--ignore-formatted"], capture_output=True, text=True,
+            )
+            if fmt.returncode != 0:
+                raise LocalKafkaError(f"formatting {self.data_dir} failed:\n{fmt.stdout}{fmt.stderr}")
+        out = open(self.logs_dir / "stdout.log", "ab")
+        proc = subprocess.Popen([*self._java(), "kafka.Kafka", str(props)], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.pid_file.write_text(str(proc.pid))
+        while time.monotonic() - started < timeout:
+            if proc.poll() is not None:
+                raise LocalKafkaError(f"Kafka exited with {proc.returncode}; see {self.logs_dir}/server.log")
+            if self.answers(timeout=1.0):
+                return time.monotonic() - started
+            time.sleep(0.3)
+        raise LocalKafkaError(f"Kafka did not answer on {self.bootstrap} within {timeout:.0f}s; "
+                              f"see {self.logs_dir}/server.log")
+
+    def down(self, timeout: float = 30.0) -> bool:
+        """Stop the broker cleanly (SIGTERM, then SIGKILL after ``timeout``). False if none ran."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def status(self) -> dict[str, object]:
+        pid = self.pid()
+        return {"bootstrap": self.bootstrap, "version": self.version, "pid": pid,
+                "answers": pid is not None and self.answers(), "run_dir": str(self.run_dir)}

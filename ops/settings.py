@@ -1,0 +1,37 @@
+"""All runtime settings in one frozen, validated object, read from CHILDSAFE_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Secrets are SecretStr, so printing the settings never shows them."""
+
+    model_config = SettingsConfigDict(env_prefix="CHILDSAFE_", frozen=True, extra="ignore")
+
+    run_dir: Path = Field(default=Path(".run"), description="data, logs and pid files of the local stack")
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="point at your own cluster here")
+    topic_namespace: str = Field(default="childsafe", pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+
+    worker_id: str = "childsafe-streams"
+    web_port: int = 6066
+    web_host: str = "127.0.0.1"
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    dedup_retention_days: int = Field(default=14, ge=1)
+    triage_batch: int = Field(default=500, ge=1, le=10_000)
+    triage_batch_within_s: float = Field(default=0.05, gt=0)
+    deadletter_limit_ratio: float = Field(default=0.9, gt=0, le=1,
+                                          description="stop when this share of a window of messages dead-letters")
+    deadletter_limit_window: int = Field(default=1000, ge=10)
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
+    intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
+
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
