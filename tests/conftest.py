@@ -35,3 +35,40 @@ def kafka_bootstrap(tmp_path_factory) -> str:
 def namespace() -> str:
     """A fresh topic namespace per test, so tests sharing the broker never see each other's messages."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the run's one PostgreSQL server (Debian's package), started here on a free port."""
+    external = os.environ.get("CHILDSAFE_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    from ops.pg_local import LocalPostgres
+
+    server = LocalPostgres(port=free_port())
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """Run a store test on SQLite and on PostgreSQL: a fresh, migrated database each time."""
+    from sqlalchemy import create_engine, text
+
+    from consumers.store.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'childsafe.db'}"
+    else:
+        base = request.getfixturevalue("postgres_url")
+        name = f"t{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = base.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    return url

@@ -1,0 +1,1 @@
+"""SMS alerts as a library: templates, segments, policy, the gateway and the local Twilio sandbox. No Kafka."""

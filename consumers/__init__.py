@@ -1,0 +1,1 @@
+"""Workers that own side effects and database state: cases, audience fan-out, SMS dispatch, audit."""

@@ -1,0 +1,1 @@
+"""The database: one SQLAlchemy metadata, engines built only by the composition root."""

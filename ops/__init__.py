@@ -1,0 +1,1 @@
+"""Running ChildSafe: the `childsafe` command, local Kafka, topics, settings, metrics, benchmarks."""
