@@ -52,12 +52,17 @@ def field_errors(exc: ValidationError, events: tuple[type[CloudEvent], ...] = ()
         if loc and loc[0] == "type" and err["type"] == "literal_error":
             errors.append(_type_error(err.get("input"), events))
             continue
-        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found") and not loc:
             errors.append(_type_error(err.get("ctx", {}).get("tag"), events) if err["type"] == "union_tag_invalid"
                           else FieldError("type", "missing: every event names its type"))
             continue
         if loc and loc[0] in _BY_TYPE:
             loc = loc[1:]
+        if err["type"] == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            errors.append(FieldError(".".join(loc), f"unknown {ctx.get('discriminator', 'kind')}; expected one of "
+                                     f"{ctx.get('expected_tags')}", _got(ctx.get("tag"))))
+            continue
         got = None if err["type"] == "missing" else _got(err.get("input"))
         errors.append(FieldError(".".join(loc) or "(body)", err["msg"], got))
     return errors

@@ -1,0 +1,162 @@
+"""The Faust app: the triage agent on the incident topic, its dedup table, and the HTTP intake."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+import faust
+
+from contracts.clock import Clock, SystemClock
+from contracts.codec import decode
+from contracts.errors import ContractError, FieldError
+from contracts.events import IncidentReportedEvent
+from contracts.topics import INCIDENTS
+from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter
+from streams.triage import Output, route
+from streams.writer import KafkaWriter
+
+log = logging.getLogger("childsafe.streams")
+
+
+@dataclass(frozen=True)
+class StreamsConfig:
+    """What the streams worker needs, built from ops.settings by the composition root."""
+
+    bootstrap: str
+    namespace: str
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    max_body_bytes: int = 256 * 1024
+    intake_tokens: tuple[str, ...] = ()
+    batch: int = 500
+    batch_within_s: float = 0.05
+    deadletter_limit_ratio: float = 0.9
+    deadletter_limit_window: int = 1000
+    dedup_retention_s: float = 14 * 24 * 3600
+    session_timeout_s: float = 6.0
+    heartbeat_s: float = 1.0
+
+
+@dataclass
+class TriageStats:
+    routed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWriter | None = None) -> faust.App:
+    """Build the app; tests may pass a fake clock and a fake writer (anything with ``async write(outputs)``)."""
+    clock = clock or SystemClock()
+    app = faust.App(
+        f"{cfg.namespace}-streams",
+        broker=f"kafka://{cfg.bootstrap}",
+        store="memory://",
+        autodiscover=False,
+        web_enabled=True,
+        web_host=cfg.web_host,
+        web_bind=cfg.web_host,
+        web_port=cfg.web_port,
+        topic_replication_factor=1,
+        topic_partitions=INCIDENTS.partitions,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=cfg.session_timeout_s,
+        broker_heartbeat_interval=cfg.heartbeat_s,
+        broker_rebalance_timeout=max(10.0, cfg.session_timeout_s * 2),
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        table_standby_replicas=0,
+        stream_recovery_delay=0.0,
+        web_cors_options=None,
+    )
+    writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
+    stats = TriageStats()
+    limit = DeadLetterLimit(cfg.deadletter_limit_ratio, cfg.deadletter_limit_window)
+    app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock}  # type: ignore[attr-defined]
+
+    incidents = app.topic(INCIDENTS.name(cfg.namespace), key_type=bytes, value_type=bytes,
+                          key_serializer="raw", value_serializer="raw", partitions=INCIDENTS.partitions)
+    # Event ids already routed (per partition: a re-sent report has the same key, so the same partition).
+    seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions,
+                     key_type=str, value_type=list)  # event id -> [source partition, routed at (epoch s)]
+
+    def remember(routed: dict[str, tuple[int, float]]) -> None:
+        """Mark event ids as routed, in the partition their report came from (take() has no current event)."""
+        for event_id, (partition, at) in routed.items():
+            seen.data[event_id] = [partition, at]
+            seen.send_changelog(partition, event_id, [partition, at])
+
+    def triage_batch(events: list[faust.types.EventT]) -> tuple[list[Output], dict[str, tuple[int, float]]]:
+        now = clock.now()
+        outputs: list[Output] = []
+        routed: dict[str, tuple[int, float]] = {}
+        for event in events:
+            msg = event.message
+            try:
+                report = decode(event.value, INCIDENTS)
+                assert isinstance(report, IncidentReportedEvent)
+                if report.id in routed or seen.get(report.id) is not None:
+                    stats.duplicates += 1
+                    limit.record(False)
+                    continue
+                outputs.extend(route(report, now))
+                routed[report.id] = (msg.partition, now.timestamp())
+                limit.record(False)
+            except ContractError as exc:
+                outputs.append(_reject(msg, exc.errors, now))
+                limit.record(True)
+            except DeadLetterLimitExceeded:
+                raise
+            except Exception as exc:  # a bug must not crash the agent nor skip the message silently
+                log.exception("triage failed on %s[%s]@%s", msg.topic, msg.partition, msg.offset)
+                outputs.append(_reject(msg, [FieldError("(processing)", f"internal error: {type(exc).__name__}")], now))
+                limit.record(True)
+        return outputs, routed
+
+    @app.agent(incidents, name="triage")
+    async def triage(stream):
+        async for events in stream.take_events(cfg.batch, within=cfg.batch_within_s):
+            try:
+                outputs, routed = triage_batch(events)
+            except DeadLetterLimitExceeded as exc:
+                log.critical("%s", exc)
+                os._exit(70)  # stop before the batch is acked: nothing is committed past it
+            await _write_until_acknowledged(writer, outputs)
+            remember(routed)
+            stats.routed += len(routed)
+            stats.dead_lettered += sum(1 for o in outputs if o.topic.suffix == "deadletter.v1")
+
+    @app.timer(interval=3600.0)
+    async def expire_seen():
+        """Forget event ids older than the retention, with tombstones so a restart forgets them too."""
+        horizon = clock.now().timestamp() - cfg.dedup_retention_s
+        for key, (partition, at) in [(k, v) for k, v in list(seen.data.items()) if v and v[1] < horizon]:
+            seen.data.pop(key, None)
+            seen.send_changelog(partition, key, None, value_serializer="raw")
+
+    from streams.intake import register_intake
+
+    register_intake(app, cfg, writer)
+    return app
+
+
+def _reject(msg, errors: list[FieldError], now: datetime) -> Output:
+    return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
+                       value=msg.value if isinstance(msg.value, bytes) else bytes(msg.value or b""),
+                       errors=errors, rejected_by="streams.triage", now=now)
+
+
+async def _write_until_acknowledged(writer: KafkaWriter, outputs: list[Output]) -> None:
+    """Retry until the broker has every output: the batch is acked only after this returns."""
+    delay = 0.2
+    while True:
+        try:
+            await writer.write(outputs)
+            return
+        except Exception as exc:  # broker down, leader moving: keep the batch, back off, retry
+            log.warning("writing %d outputs failed (%s); retrying in %.1fs", len(outputs), exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)

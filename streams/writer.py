@@ -1,0 +1,47 @@
+"""The one Kafka writer of a streams worker: acks=all, idempotent, started on first use.
+
+Faust's own producer is idempotent only inside transactions, so intake and agents write through this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+
+from streams.triage import Output
+
+
+class KafkaWriter:
+    def __init__(self, bootstrap: str, namespace: str, client_id: str):
+        self.bootstrap = bootstrap
+        self.namespace = namespace
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            async with self._lock:
+                if self._producer is None:
+                    producer = AIOKafkaProducer(
+                        bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all",
+                        enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024,
+                        request_timeout_ms=15_000,
+                    )
+                    await producer.start()
+                    self._producer = producer
+        return self._producer
+
+    async def write(self, outputs: Iterable[Output]) -> list[RecordMetadata]:
+        """Send all outputs and wait until the broker acknowledged every one (raises if any failed)."""
+        producer = await self.producer()
+        futures = [await producer.send(o.topic.name(self.namespace), o.value, key=o.key) for o in outputs]
+        return list(await asyncio.gather(*futures))
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
