@@ -11,6 +11,7 @@ def streams_config(settings: Settings):
     return StreamsConfig(
         bootstrap=settings.bootstrap_servers,
         namespace=settings.topic_namespace,
+        data_dir=str(settings.run_dir / "streams"),
         web_host=settings.web_host,
         web_port=settings.web_port,
         max_body_bytes=settings.max_body_bytes,

@@ -38,7 +38,3 @@ def main(argv: list[str] | None = None) -> int:
     except ChildSafeError as exc:
         print(f"childsafe: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -28,6 +28,7 @@ class StreamsConfig:
 
     bootstrap: str
     namespace: str
+    data_dir: str = ".run/streams"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_body_bytes: int = 256 * 1024
@@ -55,6 +56,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         f"{cfg.namespace}-streams",
         broker=f"kafka://{cfg.bootstrap}",
         store="memory://",
+        datadir=cfg.data_dir,
         autodiscover=False,
         web_enabled=True,
         web_host=cfg.web_host,
@@ -80,8 +82,8 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     incidents = app.topic(INCIDENTS.name(cfg.namespace), key_type=bytes, value_type=bytes,
                           key_serializer="raw", value_serializer="raw", partitions=INCIDENTS.partitions)
     # Event ids already routed (per partition: a re-sent report has the same key, so the same partition).
-    seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions,
-                     key_type=str, value_type=list)  # event id -> [source partition, routed at (epoch s)]
+    # Value: [source partition, routed at (epoch s)], plain JSON so recovery needs no model class.
+    seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions)
 
     def remember(routed: dict[str, tuple[int, float]]) -> None:
         """Mark event ids as routed, in the partition their report came from (take() has no current event)."""
