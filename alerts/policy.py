@@ -96,3 +96,14 @@ def after_refusal(priority: Priority, code: int | None, *, guaranteed_reach: boo
     if code in UNDELIVERABLE:
         return RefusalOutcome(False, False, next_contact, f"not delivered ({code})")
     return RefusalOutcome(False, False, next_contact, f"refused ({code})")
+
+
+DEFAULT_VALIDITY = {Priority.EMERGENCY: 1800, Priority.URGENT: 3600, Priority.NORMAL: None}
+"""Seconds the provider may keep a message queued (Twilio ValidityPeriod, 1-36000; None = Twilio's 10 h).
+Time-critical messages expire rather than arrive hours late (30036)."""
+
+
+def validity_seconds(priority: Priority, requested: int | None = None,
+                     defaults: dict[Priority, int | None] = DEFAULT_VALIDITY) -> int | None:
+    """The alert's own validity if it set one, else the default for its priority class."""
+    return requested if requested is not None else defaults[priority]

@@ -16,7 +16,7 @@ def rfc2822(when: datetime) -> str:
     return format_datetime(when, usegmt=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredMessage:
     account_sid: str
     to: str

@@ -120,3 +120,11 @@ def test_token_bucket_sustained_rate_over_simulated_minute():
 def test_token_bucket_rejects_bad_rate():
     with pytest.raises(ValueError, match="rate"):
         TokenBucket(rate=0)
+
+
+def test_time_critical_messages_carry_a_short_validity_period():
+    from alerts.policy import validity_seconds
+
+    assert validity_seconds(Priority.URGENT) == 3600 and validity_seconds(Priority.EMERGENCY) == 1800
+    assert validity_seconds(Priority.NORMAL) is None
+    assert validity_seconds(Priority.URGENT, requested=300) == 300
