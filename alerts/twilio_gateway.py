@@ -14,6 +14,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from alerts.gateway import (
     AmbiguousSendError, GatewayConfigError, PermanentSendError, ProviderMessage, SentMessage, TransientSendError,
@@ -33,11 +34,14 @@ def _classify_rest(exc: TwilioRestException, what: str):
 
 
 def _nothing_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    """Connection refused / DNS / connect timeout: the request never reached the provider."""
+    """Connection refused / DNS failure / connect timeout: the request never reached the provider.
+    Anything else (reset, closed without answer) may have come after the provider read the request."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 class TwilioGateway:

@@ -48,10 +48,11 @@ class MessagesApi:
             return twilio_error(404, 20404, "The requested resource was not found")
         return None
 
-    async def _apply_refusal(self, rule: FaultRule | None) -> web.Response | None:
+    async def _apply_refusal(self, rule: FaultRule | None, *, creating: bool = False) -> web.Response | None:
+        """Refusal faults answer with Twilio's error body; on look-ups a slow fault delays the answer."""
         if rule is None:
             return None
-        if rule.kind == "slow" and rule.on == "all":
+        if rule.kind == "slow" and not creating:
             await asyncio.sleep(rule.seconds)
         if rule.kind in REFUSALS:
             status, code, text = REFUSALS[rule.kind]
@@ -79,7 +80,7 @@ class MessagesApi:
         if validity is not None and not (validity.isdigit() and 1 <= int(validity) <= 36000):
             return twilio_error(400, 21623, f"ValidityPeriod must be 1-36000 seconds, got {validity}.")
         rule = self.faults.pick(to, creating=True)
-        if (refused := await self._apply_refusal(rule)) is not None:
+        if (refused := await self._apply_refusal(rule, creating=True)) is not None:
             return refused
         message = StoredMessage(
             account_sid=self.account_sid, to=to, body=body, from_=sender, messaging_service_sid=service,

@@ -127,3 +127,19 @@ def test_lookups_fail_transiently_under_server_errors(sms_sandbox):
 def test_gateway_needs_a_sender():
     with pytest.raises(GatewayConfigError):
         TwilioGateway(account_sid="AC" + "0" * 32, auth_token="x")
+
+
+def test_unresolvable_host_is_transient():
+    gateway = TwilioGateway(account_sid="AC" + "0" * 32, auth_token="x", from_number=FROM,
+                            base_url="http://sandbox.invalid", timeout=1.0)
+    with pytest.raises(TransientSendError):
+        send(gateway)
+
+
+def test_slow_lookups_are_slow_not_failed(sms_sandbox):
+    gateway = gateway_for(sms_sandbox)
+    send(gateway)
+    sms_sandbox.set_faults(FaultPlan([FaultRule("slow", delay=0.2, on="all")]))
+    assert len(gateway.find_messages(to=TO)) == 1
+    assert send(gateway).sid.startswith("SM")  # a slow create is stored once, answered late
+    assert sms_sandbox.counts() == {TO: 2}
