@@ -6,6 +6,8 @@ import asyncio
 import base64
 import hmac
 import re
+import socket
+import struct
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -93,17 +95,21 @@ class MessagesApi:
         task.add_done_callback(self.tasks.discard)
         response = web.json_response(message.resource(), status=201)
         if rule and rule.kind == "response_lost":
-            return await self._drop(request)
+            return await self._drop(request, reset=True)
         if rule and rule.kind in ("slow", "response_timeout"):
             await asyncio.sleep(rule.seconds)
             if rule.kind == "response_timeout":
-                return await self._drop(request)
+                return await self._drop(request, reset=False)
         return response
 
-    async def _drop(self, request: web.Request) -> web.StreamResponse:
-        """Accepted, but the client never hears it: close the connection without an HTTP response."""
-        if request.transport is not None:
-            request.transport.abort()
+    async def _drop(self, request: web.Request, *, reset: bool) -> web.StreamResponse:
+        """Accepted, but the client never hears it: reset the connection (TCP RST) or just close it."""
+        transport = request.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if reset and sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
         raise asyncio.CancelledError()
 
     async def _lifecycle(self, message: StoredMessage, rule: FaultRule | None) -> None:

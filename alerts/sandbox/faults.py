@@ -24,7 +24,7 @@ REFUSALS = {
 
 ACCEPTED = {
     "slow": 0.5,               # stored, answered after ``delay`` seconds
-    "response_lost": 0.0,      # stored, then the connection is dropped without an answer
+    "response_lost": 0.0,      # stored, then the connection is reset (TCP RST) without an answer
     "response_timeout": 30.0,  # stored, the answer never comes within ``delay`` seconds, then dropped
     "undelivered": 0.0,        # stored and sent, then the handset does not take it (callback 30003 or ``code``)
     "queued_long": 60.0,       # stays queued ``delay`` s; past its ValidityPeriod it fails with 30036

@@ -56,11 +56,12 @@ def test_sensitive_bodies_never_contain_injected_names_or_details():
             assert part not in body, (request.kind, part, body)
 
 
-@pytest.mark.parametrize("kind", sorted(SENSITIVE_KINDS))
-@pytest.mark.parametrize("slot,value", [("where", "测试儿童甲家"), ("deadline", "测试儿童甲"), ("where", "Test Child 001")])
+@pytest.mark.parametrize(("kind", "slot", "value"), [
+    (kind, slot, value) for kind in sorted(SENSITIVE_KINDS)
+    for slot, value in [("where", "测试儿童甲家"), ("deadline", "测试儿童甲"), ("where", "Test Child 001")]
+    if slot in CATALOGUE[kind].slot_names
+])
 def test_a_name_put_into_a_sensitive_slot_is_refused_naming_the_slot(kind, slot, value):
-    if slot not in CATALOGUE[kind].slot_names:
-        pytest.skip(f"{kind} has no {slot} slot")
     request = AlertRequested(alert_id="a-1", kind=kind, priority="emergency",
                              audience={"kind": "school_guardians", "school_id": "S0001"}, params={slot: value},
                              source_event_id="evt-1", reason="test")
