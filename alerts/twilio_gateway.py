@@ -45,7 +45,8 @@ def _nothing_sent(exc: requests.exceptions.ConnectionError) -> bool:
 
 
 class TwilioGateway:
-    """SmsGateway over the twilio SDK. Pass ``base_url`` to use the sandbox (edge/region stay unset)."""
+    """SmsGateway over the twilio SDK. Pass ``base_url`` to use the sandbox (edge/region stay unset).
+    It keeps one keep-alive HTTP session: use one instance per sending thread."""
 
     def __init__(self, *, account_sid: str, auth_token: str, from_number: str | None = None,
                  messaging_service_sid: str | None = None, base_url: str | None = None, timeout: float = 5.0,
