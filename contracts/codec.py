@@ -64,7 +64,8 @@ def field_errors(exc: ValidationError, events: tuple[type[CloudEvent], ...] = ()
                                      f"{ctx.get('expected_tags')}", _got(ctx.get("tag"))))
             continue
         got = None if err["type"] == "missing" else _got(err.get("input"))
-        errors.append(FieldError(".".join(loc) or "(body)", err["msg"], got))
+        reason = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        errors.append(FieldError(".".join(loc) or "(body)", reason, got))
     return errors
 
 

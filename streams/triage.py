@@ -43,7 +43,9 @@ def _alert(event: IncidentReportedEvent, triage: Triage, notice: Notice, index: 
         audience = SchoolContacts(school_id=r.school_id)
     else:
         audience = AgencyDutyOfficers(agencies=list(notice.agencies), district_code=r.district_code)
-    kind = AlertKind.MANDATORY_REPORT_DUTY if triage.mandatory else AlertKind.INCIDENT_EMERGENCY
+    # A school-wide emergency is public (guardians must act); anything tied to a mandatory case is sensitive.
+    sensitive = triage.mandatory and notice.audience != "school_guardians"
+    kind = AlertKind.MANDATORY_REPORT_DUTY if sensitive else AlertKind.INCIDENT_EMERGENCY
     # Sensitive alerts carry only where to act; the category is safe only for non-sensitive kinds.
     params = {"school_id": r.school_id, "district_code": r.district_code}
     if kind is AlertKind.INCIDENT_EMERGENCY:

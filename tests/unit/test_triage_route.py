@@ -69,3 +69,11 @@ def test_audit_names_the_decision():
     assert "situation_7" in audit.reason
     assert audit.details["case_id"] == case_id_for("r-0001")
     assert json.dumps(audit.details)  # plain JSON, no objects
+
+
+def test_school_wide_emergency_tells_guardians_plainly_even_when_a_case_opens():
+    event = _report(category="campus_intrusion_violence", severity="critical", child_in_danger_now=True, children=[])
+    alerts = {a.audience.kind: a for a in (decode(o.value, AlertRequestedEvent).data for o in route(event, NOW)
+                                           if o.topic is ALERTS_REQUESTED)}
+    assert alerts["school_guardians"].kind.value == "incident_emergency" and not alerts["school_guardians"].sensitive
+    assert alerts["agency_duty_officers"].sensitive
