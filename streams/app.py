@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +16,8 @@ from contracts.clock import Clock, SystemClock
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import IncidentReportedEvent
-from contracts.topics import INCIDENTS
+from contracts.topics import DEADLETTER, INCIDENTS
+from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
 from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter
 from streams.triage import Output, route
 from streams.writer import KafkaWriter
@@ -35,6 +38,7 @@ class StreamsConfig:
     intake_tokens: tuple[str, ...] = ()
     batch: int = 500
     batch_within_s: float = 0.05
+    max_in_flight_batches: int = 3
     deadletter_limit_ratio: float = 0.9
     deadletter_limit_window: int = 1000
     dedup_retention_s: float = 14 * 24 * 3600
@@ -73,23 +77,30 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         table_standby_replicas=0,
         stream_recovery_delay=0.0,
         web_cors_options=None,
+        monitor=BatchOnlyMonitor(),
     )
     writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
     limit = DeadLetterLimit(cfg.deadletter_limit_ratio, cfg.deadletter_limit_window)
     app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock}  # type: ignore[attr-defined]
 
-    incidents = app.topic(INCIDENTS.name(cfg.namespace), key_type=bytes, value_type=bytes,
-                          key_serializer="raw", value_serializer="raw", partitions=INCIDENTS.partitions)
+    incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=RawBytesSchema(key_serializer="raw",
+                                                                                value_serializer="raw"),
+                          partitions=INCIDENTS.partitions)
     # Event ids already routed (per partition: a re-sent report has the same key, so the same partition).
     # Value: [source partition, routed at (epoch s)], plain JSON so recovery needs no model class.
     seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions)
 
-    def remember(routed: dict[str, tuple[int, float]]) -> None:
-        """Mark event ids as routed, in the partition their report came from (take() has no current event)."""
+    def remember(routed: dict[str, tuple[int, float]]) -> list[Output]:
+        """Mark event ids as routed. The changelog records are written with the batch's outputs, so they
+        are durable before the batch is acked (take() has no current event for Faust's own table writes)."""
+        changelog = seen.changelog_topic.get_topic_name()
+        records = []
         for event_id, (partition, at) in routed.items():
             seen.data[event_id] = [partition, at]
-            seen.send_changelog(partition, event_id, [partition, at])
+            records.append(Output(changelog, json.dumps(event_id).encode(), json.dumps([partition, at]).encode(),
+                                  partition=partition))
+        return records
 
     def triage_batch(events: list[faust.types.EventT]) -> tuple[list[Output], dict[str, tuple[int, float]]]:
         now = clock.now()
@@ -118,18 +129,27 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                 limit.record(True)
         return outputs, routed
 
+    async def write_then_ack(stream, events, records) -> None:
+        await _write_until_acknowledged(writer, records)
+        for event in events:  # Faust commits only up to the contiguous acked offsets of a partition
+            await stream.ack(event)
+
     @app.agent(incidents, name="triage")
     async def triage(stream):
-        async for events in stream.take_events(cfg.batch, within=cfg.batch_within_s):
+        """Batches are pipelined: batch N+1 is triaged while N's writes are in flight; each batch's
+        events are acked only after all its outputs (and dedup marks) are acknowledged by the broker."""
+        in_flight: deque[asyncio.Future] = deque()
+        async for events in stream.noack_take(cfg.batch, within=cfg.batch_within_s):
             try:
                 outputs, routed = triage_batch(events)
             except DeadLetterLimitExceeded as exc:
                 log.critical("%s", exc)
                 os._exit(70)  # stop before the batch is acked: nothing is committed past it
-            await _write_until_acknowledged(writer, outputs)
-            remember(routed)
+            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed))))
             stats.routed += len(routed)
-            stats.dead_lettered += sum(1 for o in outputs if o.topic.suffix == "deadletter.v1")
+            stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)
+            while in_flight and (len(in_flight) > cfg.max_in_flight_batches or in_flight[0].done()):
+                await in_flight.popleft()
 
     @app.timer(interval=3600.0)
     async def expire_seen():

@@ -25,9 +25,12 @@ EMERGENCY_VALIDITY_S = 3600
 
 @dataclass(frozen=True)
 class Output:
-    topic: TopicSpec
+    """One record to write: to a catalogue topic, or (str) to an internal topic such as a changelog."""
+
+    topic: TopicSpec | str
     key: bytes
     value: bytes
+    partition: int | None = None
 
 
 def case_id_for(report_id: str) -> str:

@@ -38,7 +38,8 @@ class KafkaWriter:
     async def write(self, outputs: Iterable[Output]) -> list[RecordMetadata]:
         """Send all outputs and wait until the broker acknowledged every one (raises if any failed)."""
         producer = await self.producer()
-        futures = [await producer.send(o.topic.name(self.namespace), o.value, key=o.key) for o in outputs]
+        futures = [await producer.send(o.topic if isinstance(o.topic, str) else o.topic.name(self.namespace),
+                                       o.value, key=o.key, partition=o.partition) for o in outputs]
         return list(await asyncio.gather(*futures))
 
     async def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from ops.cli import subcommand
 from ops.settings import Settings
 
@@ -13,8 +15,13 @@ def _run(args, settings: Settings) -> int:
     from ops.topics_admin import apply_topics
 
     apply_topics(settings.bootstrap_servers, settings.topic_namespace)
+    (settings.run_dir / "streams").mkdir(parents=True, exist_ok=True)
     app = streams_app(settings)
-    worker = Worker(app, loglevel=args.loglevel, quiet=True)
+    level = getattr(logging, args.loglevel.upper())
+    worker = Worker(app, loglevel=level, quiet=True)
+    worker.spinner = None  # the terminal spinner logs every record at DEBUG: costly and noisy in log files
+    for noisy in ("aiokafka", "faust", "mode", "kafka"):
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
     worker.execute_from_commandline()  # returns only when the worker stops
     return 0
 

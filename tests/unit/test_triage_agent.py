@@ -24,6 +24,10 @@ class FakeWriter:
         self.written.extend(outputs)
         return []
 
+    def on(self, suffix: str):
+        """Records written to a catalogue topic (changelog records are internal and have no suffix)."""
+        return [o for o in self.written if getattr(o.topic, "suffix", None) == suffix]
+
 
 @pytest.fixture()
 def harness():
@@ -46,18 +50,20 @@ async def test_duplicate_report_is_routed_once(harness):
     app, writer = harness
     await _feed(app, [(b"S1", incident_bytes(id="dup-1")), (b"S1", incident_bytes(id="dup-1")),
                       (b"S1", incident_bytes(id="dup-2"))])
-    audited = [o.key for o in writer.written if o.topic.suffix == "audit.v1"]
+    audited = [o.key for o in writer.on("audit.v1")]
     assert audited == [b"dup-1", b"dup-2"]
     assert app.childsafe["stats"].duplicates == 1
+    changelog = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("triage-seen-changelog")]
+    assert [o.key for o in changelog] == [b'"dup-1"', b'"dup-2"'], "dedup marks are written with the batch"
 
 
 async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
     app, writer = harness
     await _feed(app, [(b"S1", b"{broken"), (b"S1", incident_bytes(id="ok-1", severity="apocalyptic")),
                       (b"S1", incident_bytes(id="ok-2"))])
-    dead = [decode(o.value, DeadLetteredEvent).data for o in writer.written if o.topic.suffix == "deadletter.v1"]
+    dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
     assert [d.errors[0].field for d in dead] == ["(body)", "data.severity"]
-    assert [o.key for o in writer.written if o.topic.suffix == "audit.v1"] == [b"ok-2"]
+    assert [o.key for o in writer.on("audit.v1")] == [b"ok-2"]
 
 
 async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
@@ -71,6 +77,6 @@ async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
 
     monkeypatch.setattr(streams_app, "route", flaky)
     await _feed(app, [(b"S1", incident_bytes(id="boom")), (b"S1", incident_bytes(id="after"))])
-    dead = [decode(o.value, DeadLetteredEvent).data for o in writer.written if o.topic.suffix == "deadletter.v1"]
+    dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
     assert len(dead) == 1 and "internal error: ZeroDivisionError" in dead[0].reason
-    assert [o.key for o in writer.written if o.topic.suffix == "audit.v1"] == [b"after"]
+    assert [o.key for o in writer.on("audit.v1")] == [b"after"]
