@@ -1,3 +1,4 @@
 """Importing this package registers every `childsafe` subcommand."""
 
-from ops.commands import contracts_cmd, demo_cmd, kafka_cmd, sandbox_cmd, topics_cmd, worker_cmd  # noqa: F401
+from ops.commands import (contracts_cmd, demo_cmd, kafka_cmd, sandbox_cmd, send_cmd, topics_cmd,  # noqa: F401
+                          worker_cmd)
