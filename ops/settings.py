@@ -33,5 +33,18 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
     intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
 
+    # mandatory-reporting cases (consumers/cases): clocks in minutes, see DOMAIN.md
+    case_forward_minutes: float = Field(default=15, gt=0, description="forward to public security after intake")
+    case_acknowledge_minutes: float = Field(default=60, gt=0, description="receiving agency acknowledges")
+    case_assign_high_risk_minutes: float = Field(default=60, gt=0)
+    case_assign_other_minutes: float = Field(default=180, gt=0)
+    case_bullying_close_days: float = Field(default=10, gt=0)
+    case_escalation_step_minutes: float = Field(default=60, gt=0, description="supervisor → education bureau")
+    case_batch: int = Field(default=200, ge=1, le=10_000, description="case commands per consumer transaction")
+    case_tick_seconds: float = Field(default=30, gt=0, description="how often the escalation runner looks")
+    case_api_host: str = "127.0.0.1"
+    case_api_port: int = 6070
+    case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
+
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
