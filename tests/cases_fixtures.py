@@ -58,3 +58,75 @@ def open_case(n: int = 1, *, category: str = "abuse_harm", risk: str = "high", s
 
 def command_bytes(cmd: OpenCase, event_id: str | None = None) -> bytes:
     return OpenCaseCommand.new(cmd, source="/tests/triage", subject=cmd.case_id, id=event_id).to_bytes()
+
+
+class FakePublisher:
+    """The outbox's port without Kafka: keeps what was sent, can be told to fail."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.failing = False
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        if self.failing:
+            raise RuntimeError("fake broker down")
+        self.sent.append((topic, key, value))
+
+    def flush(self) -> None:
+        pass
+
+
+class CaseWorld:
+    """A migrated database with organisations, a fake clock, and the case services wired to them."""
+
+    def __init__(self, url: str):
+        from consumers.cases.actions import CaseDesk
+        from consumers.cases.clocks import ClockPolicy
+        from consumers.cases.escalation import EscalationRunner
+        from consumers.cases.opening import CaseOpener, CaseTopics
+        from consumers.cases.outbox import OutboxRelay
+        from consumers.store.db import make_engine, session_factory, transaction
+        from contracts.clock import FakeClock
+
+        self.url = url
+        self.engine = make_engine(url)
+        self.factory = session_factory(self.engine)
+        self.clock = FakeClock(datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc))
+        self.policy = ClockPolicy()
+        self.topics = CaseTopics(alerts="t.alerts.requested.v1", deadletter="t.deadletter.v1")
+        self.opener = CaseOpener(self.policy, self.topics)
+        self.publisher = FakePublisher()
+        self.relay = OutboxRelay(self.factory, self.publisher, self.clock, self.policy)
+        self.runner = EscalationRunner(self.factory, self.clock, self.policy, self.topics.alerts)
+        self.desk = CaseDesk(self.factory, self.clock)
+        self.transaction = lambda: transaction(self.factory)
+        with self.transaction() as s:
+            seed_organisations(s)
+        self._offset = 0
+
+    def open(self, cmd: OpenCase, forward: bool = True) -> str:
+        from consumers.cases.opening import Position
+
+        self._offset += 1
+        with self.transaction() as s:
+            outcome = self.opener.handle(s, Position("t.cases.commands.v1", 0, self._offset, cmd.case_id.encode(),
+                                                     command_bytes(cmd)), self.clock.now())
+        if forward:
+            self.relay.publish_pending()
+        return outcome
+
+    def token(self, role: str, unit: str) -> str:
+        from consumers.cases.tokens import issue_token
+
+        with self.transaction() as s:
+            return issue_token(s, role, unit, self.clock.now(), label="test")[1]
+
+    def alerts(self, kind: str | None = None) -> list:
+        from contracts.codec import decode
+        from contracts.events import AlertRequestedEvent
+
+        out = [decode(v, AlertRequestedEvent).data for t, _, v in self.publisher.sent if t == self.topics.alerts]
+        return [a for a in out if kind is None or a.kind == kind]
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -79,9 +79,10 @@ class CaseCommandConsumer:
 
     def _handle(self, session: Session, positions: list[Position]) -> list[str]:
         keys = [(p.topic, p.partition, p.offset) for p in positions]
-        done = set(session.execute(select(ProcessedMessage.topic, ProcessedMessage.partition, ProcessedMessage.offset)
-                                   .where(tuple_(ProcessedMessage.topic, ProcessedMessage.partition,
-                                                 ProcessedMessage.offset).in_(keys))).tuples())
+        position = tuple_(ProcessedMessage.topic, ProcessedMessage.partition, ProcessedMessage.offset)
+        found = session.execute(select(ProcessedMessage.topic, ProcessedMessage.partition, ProcessedMessage.offset)
+                                .where(position.in_(keys))).all()
+        done = {tuple(row) for row in found}
         now = self.clock.now()
         return [("replayed" if (p.topic, p.partition, p.offset) in done else self.opener.handle(session, p, now))
                 for p in positions]
