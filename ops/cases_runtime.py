@@ -94,3 +94,24 @@ def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | 
     finally:
         publisher.close()
         runtime.engine.dispose()
+
+
+def run_escalation(settings: Settings, stop: threading.Event, once: bool = False, clock: Clock | None = None) -> None:
+    """Tick the escalation runner every `case_tick_seconds` and publish what it queued."""
+    from consumers.cases.escalation import EscalationRunner
+
+    runtime = CaseRuntime.build(settings, clock)
+    publisher = KafkaPublisher(settings.bootstrap_servers)
+    runner = EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts)
+    relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
+    try:
+        while True:
+            fired = runner.tick()
+            if fired:
+                log.info("escalated %d missed duties", len(fired))
+            relay.publish_pending()
+            if once or stop.wait(settings.case_tick_seconds):
+                return
+    finally:
+        publisher.close()
+        runtime.engine.dispose()
