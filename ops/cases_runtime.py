@@ -77,6 +77,8 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Kaf
     kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
                           group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
                           auto_offset_reset="earliest", max_poll_records=settings.case_batch,
+                          session_timeout_ms=settings.case_session_timeout_ms,
+                          heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
                           client_id="childsafe-cases")
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
     return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
