@@ -55,11 +55,17 @@ def record_hash(seq: int, at: datetime, actor: str, action: str, subject: str, o
 
 def append(session: Session, *, at: datetime, actor: str, action: str, subject: str, outcome: str = "ok",
            details: dict | None = None) -> AuditRecord:
-    """Chain one record onto the trail, inside the caller's transaction (so it commits with the action)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    """Chain one record onto the trail, inside the caller's transaction (so it commits with the action).
+
+    The head row is locked once per transaction and kept in `session.info`, so a batch chains in memory.
+    """
+    head = session.info.get("audit_head")
     if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+            session.add(head)
+        session.info["audit_head"] = head
     details = dict(details or {})
     seq = head.last_seq + 1
     digest = record_hash(seq, at, actor, action, subject, outcome, details, head.last_hash)
@@ -67,7 +73,6 @@ def append(session: Session, *, at: datetime, actor: str, action: str, subject: 
                          details=details, prev_hash=head.last_hash, hash=digest)
     session.add(record)
     head.last_seq, head.last_hash = seq, digest
-    session.flush()
     return record
 
 

@@ -84,8 +84,9 @@ class CaseCommandConsumer:
                                 .where(position.in_(keys))).all()
         done = {tuple(row) for row in found}
         now = self.clock.now()
-        return [("replayed" if (p.topic, p.partition, p.offset) in done else self.opener.handle(session, p, now))
-                for p in positions]
+        with session.no_autoflush:  # the batch's rows are inserted together at commit (executemany)
+            return [("replayed" if (p.topic, p.partition, p.offset) in done else self.opener.handle(session, p, now))
+                    for p in positions]
 
     def _with_retry(self, work, attempts: int = 8) -> list[str]:
         for attempt in range(attempts):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -13,12 +15,13 @@ from consumers.cases.states import CaseState
 
 def record(session: Session, case_id: str, *, at: datetime, actor: str, kind: str, what: str, why: str = "",
            from_state: str | None = None, to_state: str | None = None, details: dict | None = None) -> CaseEvent:
-    """Append a case event and its audit record (the audit holds ids and states, never the text)."""
+    """Append a case event and its audit record (the audit holds states and a digest, never the text)."""
     event = CaseEvent(case_id=case_id, at=at, actor=actor, kind=kind, from_state=from_state, to_state=to_state,
                       what=what, why=why, details=details or {})
     session.add(event)
-    session.flush()
-    audit_details = {"event_id": event.id, **({"from": from_state, "to": to_state} if to_state else {})}
+    digest = hashlib.sha256(json.dumps([kind, what, why, details or {}], sort_keys=True, ensure_ascii=False,
+                                       default=str).encode()).hexdigest()
+    audit_details = {"event_digest": digest, **({"from": from_state, "to": to_state} if to_state else {})}
     audit.append(session, at=at, actor=actor, action=f"case.{kind}", subject=case_id, details=audit_details)
     return event
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consumers.cases.columns import UtcDateTime
 from consumers.store.db import Base
@@ -45,6 +45,7 @@ class CaseAgency(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # orders inserts: case first
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     via: Mapped[str] = mapped_column(String(16))  # "routing" or "referral"
@@ -59,6 +60,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # orders inserts: case first
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(24))
@@ -76,6 +78,7 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # orders inserts: case first
     to_agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     requested_by: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
@@ -93,6 +96,7 @@ class CaseDeadline(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # orders inserts: case first
     duty: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)

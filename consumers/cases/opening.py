@@ -59,14 +59,16 @@ class CaseOpener:
         except ContractError as exc:
             return self._dead_letter(session, pos, now, f"invalid case command: {exc}", exc.errors)
         cmd: OpenCase = command.data
-        existing = session.execute(select(MandatoryReportCase.case_id)
-                                   .where(MandatoryReportCase.report_id == cmd.report_id)).scalar_one_or_none()
+        pending = session.info.setdefault("opened", {})  # report id → case id, opened in this transaction
+        existing = pending.get(cmd.report_id) or session.execute(
+            select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == cmd.report_id)).scalar_one_or_none()
         if existing is not None:
             self._track(session, pos, command.id, "duplicate", existing, now)
             return "duplicate"
-        if session.get(MandatoryReportCase, cmd.case_id) is not None:
+        if cmd.case_id in pending.values() or session.get(MandatoryReportCase, cmd.case_id) is not None:
             return self._dead_letter(session, pos, now, "case_id already belongs to another report",
                                      [FieldError("data.case_id", "unique per report", cmd.case_id)], command.id)
+        pending[cmd.report_id] = cmd.case_id
         self._open(session, cmd, now)
         self._track(session, pos, command.id, "opened", cmd.case_id, now)
         log.info("case opened", extra={"case_id": cmd.case_id, "risk": cmd.risk.value})
@@ -81,10 +83,12 @@ class CaseOpener:
             state=CaseState.REPORTED.value, occurred_at=cmd.occurred_at, reported_at=cmd.reported_at,
             opened_at=now, updated_at=now)
         session.add(case)
-        session.flush()
         store_reporter(session, case.case_id, cmd.reporter, now)
         kinds = agency_kinds(cmd)
-        found = district_agencies(session, kinds, cmd.district_code)
+        cache = session.info.setdefault("agencies", {})
+        key = (cmd.district_code, tuple(kinds))
+        found = cache[key] if key in cache else cache.setdefault(key, district_agencies(session, kinds,
+                                                                                         cmd.district_code))
         for kind, agency in found.items():
             session.add(CaseAgency(case_id=case.case_id, agency_id=agency.id, kind=kind.value, via="routing"))
         lead = found.get(AgencyKind.PUBLIC_SECURITY)

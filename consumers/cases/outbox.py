@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.cases import history
-from consumers.cases.clocks import ClockPolicy, Duty, deadline, meet
-from consumers.cases.models import CaseAgency, MandatoryReportCase
+from consumers.cases.clocks import ClockPolicy, Duty, deadline
+from consumers.cases.models import CaseAgency, CaseDeadline, MandatoryReportCase
 from consumers.cases.opening import ACTOR
 from consumers.cases.states import CaseState
 from consumers.cases.tracking import OutboxMessage
@@ -26,17 +26,26 @@ class Publisher(Protocol):
     def flush(self) -> None: ...
 
 
-def mark_forwarded(session: Session, case_id: str, policy: ClockPolicy, now: datetime) -> None:
+def mark_forwarded(session: Session, case_ids: list[str], policy: ClockPolicy, now: datetime) -> None:
     """The routed agencies were told: reported → forwarded, forward clock met, acknowledge clocks start."""
-    case = session.get(MandatoryReportCase, case_id)
-    if case is None or case.state != CaseState.REPORTED.value:
+    if not case_ids:
         return
-    history.transition(session, case, CaseState.FORWARDED, at=now, actor=ACTOR,
-                       what="duty officers of the routed agencies alerted")
-    meet(session, case_id, Duty.FORWARD, now)
-    for link in session.execute(select(CaseAgency).where(CaseAgency.case_id == case_id)).scalars():
-        link.forwarded_at = now
-        session.add(deadline(case_id, Duty.ACKNOWLEDGE, now + policy.acknowledge, link.agency_id))
+    with session.no_autoflush:
+        cases = session.execute(select(MandatoryReportCase).where(MandatoryReportCase.case_id.in_(case_ids),
+                                                                  MandatoryReportCase.state == CaseState.REPORTED.value)
+                                ).scalars().all()
+        ids = [c.case_id for c in cases]
+        links = session.execute(select(CaseAgency).where(CaseAgency.case_id.in_(ids))).scalars().all()
+        for row in session.execute(select(CaseDeadline).where(CaseDeadline.case_id.in_(ids),
+                                                              CaseDeadline.duty == Duty.FORWARD.value,
+                                                              CaseDeadline.met_at.is_(None))).scalars():
+            row.met_at, row.next_escalation_at = now, None
+        for case in cases:
+            history.transition(session, case, CaseState.FORWARDED, at=now, actor=ACTOR,
+                               what="duty officers of the routed agencies alerted")
+        for link in links:
+            link.forwarded_at = now
+            session.add(deadline(link.case_id, Duty.ACKNOWLEDGE, now + policy.acknowledge, link.agency_id))
 
 
 class OutboxRelay:
@@ -57,10 +66,10 @@ class OutboxRelay:
         self.publisher.flush()
         now = self.clock.now()
         with transaction(self.factory) as session:
-            for row in rows:
-                done = session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id,
-                                                                   OutboxMessage.published_at.is_(None))
-                                       .values(published_at=now))
-                if done.rowcount and row.purpose == "duty" and row.case_id:
-                    mark_forwarded(session, row.case_id, self.policy, now)
+            marked = session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]),
+                                                                 OutboxMessage.published_at.is_(None))
+                                     .values(published_at=now).returning(OutboxMessage.id)).scalars().all()
+            first_time = set(marked)  # another relay may have marked some already: forward those only once
+            mark_forwarded(session, [r.case_id for r in rows if r.id in first_time and r.purpose == "duty"],
+                           self.policy, now)
         return len(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from consumers.cases.columns import UtcDateTime
 from consumers.store.db import Base
@@ -18,6 +18,7 @@ class ReporterIdentity(Base):
     __tablename__ = "case_reporters"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    case: Mapped["MandatoryReportCase"] = relationship(lazy="raise")  # noqa: F821  (orders inserts: case first)
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[str] = mapped_column(String(128))
     unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
