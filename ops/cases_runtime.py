@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -111,7 +112,10 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
             fired = runner.tick()
             if fired:
                 log.info("escalated %d missed duties", len(fired))
-            relay.publish_pending()
+            try:
+                relay.publish_pending()
+            except KafkaError as exc:  # the outbox keeps them; the next tick retries
+                log.warning("outbox publish failed (%r); will retry; are the topics applied?", exc)
             if once or stop.wait(settings.case_tick_seconds):
                 return
     finally:
