@@ -50,5 +50,20 @@ class Settings(BaseSettings):
     sms_sandbox_host: str = "127.0.0.1"
     sms_sandbox_port: int = 8765
 
+    # mandatory-reporting cases (consumers/cases): clocks in minutes, see DOMAIN.md
+    case_forward_minutes: float = Field(default=15, gt=0, description="forward to public security after intake")
+    case_acknowledge_minutes: float = Field(default=60, gt=0, description="receiving agency acknowledges")
+    case_assign_high_risk_minutes: float = Field(default=60, gt=0)
+    case_assign_other_minutes: float = Field(default=180, gt=0)
+    case_bullying_close_days: float = Field(default=10, gt=0)
+    case_escalation_step_minutes: float = Field(default=60, gt=0, description="supervisor → education bureau")
+    case_batch: int = Field(default=200, ge=1, le=10_000, description="case commands per consumer transaction")
+    case_session_timeout_ms: int = Field(default=10_000, ge=6_000, le=300_000,
+                                         description="how soon a dead case consumer's partitions move on")
+    case_tick_seconds: float = Field(default=30, gt=0, description="how often the escalation runner looks")
+    case_api_host: str = "127.0.0.1"
+    case_api_port: int = 6070
+    case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
+
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"

@@ -1,0 +1,116 @@
+"""The case consumer: reads case commands, records their effects, then commits the offsets.
+
+Effects and the processed-position row commit in one transaction; the Kafka offset is committed
+only after that, and alerts leave through the outbox. A crash anywhere replays harmlessly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from consumers.cases.errors import DeadLetterLimitExceeded
+from consumers.cases.opening import CaseOpener, Position
+from consumers.cases.outbox import OutboxRelay
+from consumers.cases.tracking import ProcessedMessage
+from consumers.store.db import transaction
+from contracts.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetterLimit:
+    """Stops the consumer when `ratio` of the last `window` messages were dead-lettered (a broken producer)."""
+
+    def __init__(self, ratio: float = 0.9, window: int = 1000):
+        self.ratio, self.recent = ratio, deque(maxlen=window)
+
+    def observe(self, outcomes: list[str]) -> None:
+        self.recent.extend(o == "deadlettered" for o in outcomes)
+        if len(self.recent) == self.recent.maxlen and sum(self.recent) >= self.ratio * len(self.recent):
+            raise DeadLetterLimitExceeded(f"{sum(self.recent)} of the last {len(self.recent)} case commands were "
+                                          "invalid; stopped so the topic is not drained into the dead-letter topic")
+
+
+@dataclass
+class BatchReport:
+    outcomes: Counter = field(default_factory=Counter)
+    published: int = 0
+
+
+class CaseCommandConsumer:
+    def __init__(self, kafka_consumer, opener: CaseOpener, relay: OutboxRelay, factory: sessionmaker[Session],
+                 clock: Clock, limit: DeadLetterLimit | None = None, max_records: int = 200):
+        self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
+        self.limit, self.max_records = limit or DeadLetterLimit(), max_records
+
+    def poll_once(self, timeout_ms: int = 500) -> BatchReport:
+        report = BatchReport()
+        batch = self.kafka.poll(timeout_ms=timeout_ms, max_records=self.max_records)
+        positions = [Position(r.topic, r.partition, r.offset, r.key, r.value)
+                     for records in batch.values() for r in records]
+        if positions:
+            outcomes = self.store(positions)
+            report.outcomes.update(outcomes)
+            self.kafka.commit(self._offsets(positions))
+            self.limit.observe(outcomes)
+        try:
+            report.published = self.relay.publish_pending()
+        except KafkaError as exc:  # the outbox keeps them; the next round retries
+            log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
+        return report
+
+    def store(self, positions: list[Position]) -> list[str]:
+        """One transaction for the batch; on a conflict, one transaction per message."""
+        try:
+            return self._with_retry(lambda s: self._handle(s, positions))
+        except IntegrityError:
+            log.info("batch conflicted; storing message by message")
+            return [o for p in positions for o in self._with_retry(lambda s, p=p: self._handle(s, [p]))]
+
+    def _handle(self, session: Session, positions: list[Position]) -> list[str]:
+        keys = [(p.topic, p.partition, p.offset) for p in positions]
+        position = tuple_(ProcessedMessage.topic, ProcessedMessage.partition, ProcessedMessage.offset)
+        found = session.execute(select(ProcessedMessage.topic, ProcessedMessage.partition, ProcessedMessage.offset)
+                                .where(position.in_(keys))).all()
+        done = {tuple(row) for row in found}
+        now = self.clock.now()
+        with session.no_autoflush:  # the batch's rows are inserted together at commit (executemany)
+            return [("replayed" if (p.topic, p.partition, p.offset) in done else self.opener.handle(session, p, now))
+                    for p in positions]
+
+    def _with_retry(self, work, attempts: int = 8) -> list[str]:
+        for attempt in range(attempts):
+            try:
+                with transaction(self.factory) as session:
+                    return work(session)
+            except OperationalError:  # SQLite busy / PostgreSQL serialization: try again shortly
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _offsets(positions: list[Position]) -> dict[TopicPartition, OffsetAndMetadata]:
+        last: dict[TopicPartition, int] = {}
+        for p in positions:
+            tp = TopicPartition(p.topic, p.partition)
+            last[tp] = max(last.get(tp, -1), p.offset)
+        return {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in last.items()}
+
+    def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
+        """Poll until `stop` is set; commits what is done and closes the Kafka consumer on the way out."""
+        try:
+            while not stop.is_set():
+                self.poll_once(timeout_ms)
+        finally:
+            self.kafka.close(autocommit=False)

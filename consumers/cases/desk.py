@@ -1,0 +1,108 @@
+"""The case desk: what agencies and schools do with cases, each action in one transaction with its audit record.
+
+Every call starts from a token: authenticate, check the role may do it, find the case in the unit's
+scope (another unit's case is "not found"), act, record who/when/what/why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from consumers.cases import audit, history
+from consumers.cases.access import Principal, require, scoped_cases
+from consumers.cases.errors import CaseNotFound, Forbidden, InvalidCaseInput
+from consumers.cases.models import CaseDeadline, MandatoryReportCase
+from consumers.cases.tokens import authenticate
+from consumers.cases.views import case_detail, case_summary
+from consumers.cases.vault import reveal_reporter
+from consumers.store.db import transaction
+from contracts.clock import Clock
+from contracts.errors import FieldError
+
+
+@dataclass
+class Acting:
+    session: Session
+    principal: Principal
+    case: MandatoryReportCase | None
+    now: datetime
+
+    def record(self, kind: str, what: str, why: str = "", **kw) -> None:
+        history.record(self.session, self.case.case_id, at=self.now, actor=self.principal.actor, kind=kind,
+                       what=what, why=why, **kw)
+
+
+def text(field: str, value: str | None, *, max_len: int = 4000, required: bool = True) -> str:
+    """A free-text field: required ones must not be blank; none may be longer than `max_len`."""
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidCaseInput([FieldError(field, "required, non-empty text", repr(value))])
+    if len(value) > max_len:
+        raise InvalidCaseInput([FieldError(field, f"at most {max_len} characters", f"{len(value)} characters")])
+    return value
+
+
+class CaseDeskBase:
+    def __init__(self, factory: sessionmaker[Session], clock: Clock):
+        self.factory, self.clock = factory, clock
+
+    @contextmanager
+    def acting(self, token: str | None, action: str, case_id: str | None = None) -> Iterator[Acting]:
+        refusal = None
+        try:
+            with transaction(self.factory) as session:
+                now = self.clock.now()
+                principal = authenticate(session, token, now)
+                try:
+                    require(principal, action)
+                    case = None
+                    if case_id is not None:
+                        case = session.execute(scoped_cases(principal).where(MandatoryReportCase.case_id == case_id)
+                                               .with_for_update()).scalar_one_or_none()
+                        if case is None:
+                            raise CaseNotFound(f"case {case_id!r} is not in the scope of unit {principal.unit_id!r}")
+                except (Forbidden, CaseNotFound) as exc:
+                    refusal = (principal, action, case_id, type(exc).__name__, now)
+                    raise
+                yield Acting(session, principal, case, now)
+        except (Forbidden, CaseNotFound):
+            if refusal is not None:  # the refusal itself is audited, then reported to the caller
+                self._audit_denied(*refusal)
+            raise
+
+    def _audit_denied(self, principal: Principal, action: str, case_id: str | None, why: str, now: datetime) -> None:
+        with transaction(self.factory) as session:
+            audit.append(session, at=now, actor=principal.actor, action=f"denied.{action}",
+                         subject=case_id or principal.unit_id, outcome=why)
+
+    # -- reads (each is audited) ---------------------------------------------------------------
+    def list_cases(self, token: str | None, state: str | None = None, breached: bool = False) -> list[dict]:
+        with self.acting(token, "list") as act:
+            query = scoped_cases(act.principal).order_by(MandatoryReportCase.reported_at.desc())
+            if state:
+                query = query.where(MandatoryReportCase.state == state)
+            if breached:
+                query = query.where(select(CaseDeadline.id).where(CaseDeadline.case_id == MandatoryReportCase.case_id,
+                                                                  CaseDeadline.breached_at.is_not(None)).exists())
+            cases = act.session.execute(query).scalars().all()
+            audit.append(act.session, at=act.now, actor=act.principal.actor, action="cases.list",
+                         subject=act.principal.unit_id, details={"count": len(cases), "state": state or "",
+                                                                 "breached": breached})
+            return [case_summary(act.session, c) for c in cases]
+
+    def view_case(self, token: str | None, case_id: str) -> dict:
+        with self.acting(token, "view", case_id) as act:
+            audit.append(act.session, at=act.now, actor=act.principal.actor, action="case.read", subject=case_id)
+            return case_detail(act.session, act.case)
+
+    def reporter(self, token: str | None, case_id: str) -> dict:
+        with self.acting(token, "reporter", case_id) as act:
+            audit.append(act.session, at=act.now, actor=act.principal.actor, action="case.reporter.read",
+                         subject=case_id)
+            return reveal_reporter(act.session, case_id)

@@ -1,0 +1,123 @@
+"""Composition root of the case workflow: builds its engine, Kafka clients and services from Settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from consumers.cases.clocks import ClockPolicy
+from consumers.cases.consumer import CaseCommandConsumer, DeadLetterLimit
+from consumers.cases.opening import CaseOpener, CaseTopics
+from consumers.cases.outbox import OutboxRelay
+from consumers.store.db import make_engine, session_factory
+from contracts.clock import Clock, SystemClock
+from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
+from ops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def clock_policy(settings: Settings) -> ClockPolicy:
+    return ClockPolicy(forward=timedelta(minutes=settings.case_forward_minutes),
+                       acknowledge=timedelta(minutes=settings.case_acknowledge_minutes),
+                       assign_high_risk=timedelta(minutes=settings.case_assign_high_risk_minutes),
+                       assign_other=timedelta(minutes=settings.case_assign_other_minutes),
+                       bullying_close=timedelta(days=settings.case_bullying_close_days),
+                       escalation_step=timedelta(minutes=settings.case_escalation_step_minutes))
+
+
+def case_topics(settings: Settings) -> CaseTopics:
+    ns = settings.topic_namespace
+    return CaseTopics(alerts=ALERTS_REQUESTED.name(ns), deadletter=DEADLETTER.name(ns))
+
+
+class KafkaPublisher:
+    """The outbox's port onto Kafka: idempotent producer, acks=all; `flush` raises if any send failed."""
+
+    def __init__(self, bootstrap: str):
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                      linger_ms=5, client_id="childsafe-cases")
+        self.pending: list = []
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.pending.append(self.producer.send(topic, key=key, value=value))
+
+    def flush(self) -> None:
+        self.producer.flush()
+        pending, self.pending = self.pending, []
+        for future in pending:
+            future.get(timeout=30)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+@dataclass
+class CaseRuntime:
+    engine: Engine
+    factory: sessionmaker[Session]
+    clock: Clock
+    policy: ClockPolicy
+    topics: CaseTopics
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> "CaseRuntime":
+        engine = make_engine(settings.db_url())
+        return cls(engine, session_factory(engine), clock or SystemClock(), clock_policy(settings),
+                   case_topics(settings))
+
+
+def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: KafkaPublisher) -> CaseCommandConsumer:
+    kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
+                          group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
+                          auto_offset_reset="earliest", max_poll_records=settings.case_batch,
+                          session_timeout_ms=settings.case_session_timeout_ms,
+                          heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
+                          client_id="childsafe-cases")
+    relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
+    return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
+                               runtime.clock, DeadLetterLimit(settings.deadletter_limit_ratio,
+                                                              settings.deadletter_limit_window),
+                               max_records=settings.case_batch)
+
+
+def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | None = None) -> None:
+    """Run the case consumer until `stop` is set (the lead's in-process entry point and `childsafe cases consume`)."""
+    runtime = CaseRuntime.build(settings, clock)
+    publisher = KafkaPublisher(settings.bootstrap_servers)
+    try:
+        build_case_consumer(settings, runtime, publisher).run(stop)
+    finally:
+        publisher.close()
+        runtime.engine.dispose()
+
+
+def run_escalation(settings: Settings, stop: threading.Event, once: bool = False, clock: Clock | None = None) -> None:
+    """Tick the escalation runner every `case_tick_seconds` and publish what it queued."""
+    from consumers.cases.escalation import EscalationRunner
+
+    runtime = CaseRuntime.build(settings, clock)
+    publisher = KafkaPublisher(settings.bootstrap_servers)
+    runner = EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts)
+    relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
+    try:
+        while True:
+            fired = runner.tick()
+            if fired:
+                log.info("escalated %d missed duties", len(fired))
+            try:
+                relay.publish_pending()
+            except KafkaError as exc:  # the outbox keeps them; the next tick retries
+                log.warning("outbox publish failed (%r); will retry; are the topics applied?", exc)
+            if once or stop.wait(settings.case_tick_seconds):
+                return
+    finally:
+        publisher.close()
+        runtime.engine.dispose()

@@ -1,0 +1,110 @@
+"""`childsafe cases …`: run the case consumer, the escalation runner and the HTTP desk; act on cases by token."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from ops.cli import print_json, subcommand
+from ops.settings import Settings
+
+ACTIONS = {  # CLI action → (desk method, positional argument names after the case id)
+    "show": ("view_case", []), "reporter": ("reporter", []), "ack": ("acknowledge", ["reason"]),
+    "assign": ("assign", ["assignee", "reason"]), "note": ("note", ["text"]),
+    "services": ("start_services", ["service", "reason"]), "refer": ("refer", ["to_agency_id", "reason"]),
+    "answer": ("answer_referral", ["referral_id", "decision", "reason"]), "close": ("close", ["outcome", "reason"]),
+    "reopen": ("reopen", ["reason"]),
+}
+
+HELP = {"show": "show a case (audited read)", "reporter": "show a case's confidential reporter (police only)",
+        "ack": "acknowledge a case for your agency", "assign": "assign an investigator",
+        "note": "add a note", "services": "start services: rescue, treatment or counselling",
+        "refer": "refer a case to another agency", "answer": "answer a referral: accept, reject (reason) or complete",
+        "close": "close a case with an outcome", "reopen": "reopen a closed case (reason required)"}
+
+
+def _stop_on_signals() -> threading.Event:
+    """Long-running commands log to stderr and stop cleanly on SIGTERM/SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _consume(args, settings: Settings) -> int:
+    from ops.cases_runtime import run_case_consumer
+
+    run_case_consumer(settings, _stop_on_signals())
+    return 0
+
+
+def _escalate(args, settings: Settings) -> int:
+    from ops.cases_runtime import run_escalation
+
+    run_escalation(settings, _stop_on_signals(), once=args.once)
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from aiohttp import web
+
+    from consumers.cases.actions import CaseDesk
+    from consumers.cases.api import build_app
+    from ops.cases_runtime import CaseRuntime
+
+    _stop_on_signals()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    runtime = CaseRuntime.build(settings)
+    web.run_app(build_app(CaseDesk(runtime.factory, runtime.clock)), host=settings.case_api_host,
+                port=args.port or settings.case_api_port, print=None)
+    runtime.engine.dispose()
+    return 0
+
+
+def _act(args, settings: Settings) -> int:
+    from consumers.cases.actions import CaseDesk
+    from ops.cases_runtime import CaseRuntime
+
+    runtime = CaseRuntime.build(settings)
+    desk = CaseDesk(runtime.factory, runtime.clock)
+    token = args.token or settings.case_token.get_secret_value()
+    try:
+        if args.action == "list":
+            print_json(desk.list_cases(token, args.state, args.breached))
+        else:
+            method, names = ACTIONS[args.action]
+            values = [getattr(args, n) for n in names]
+            if args.action == "answer":
+                values[0] = int(values[0])
+            print_json(getattr(desk, method)(token, args.case_id, *values))
+    finally:
+        runtime.engine.dispose()
+    return 0
+
+
+@subcommand
+def register(subs) -> None:
+    p = subs.add_parser("cases", help="mandatory-reporting cases: consumer, escalation, desk and actions")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("consume", help="open cases from the case commands topic").set_defaults(handler=_consume)
+    esc = actions.add_parser("escalate", help="escalate missed deadlines (loop; --once for one tick)")
+    esc.add_argument("--once", action="store_true")
+    esc.set_defaults(handler=_escalate)
+    serve = actions.add_parser("serve", help="serve the case desk over HTTP")
+    serve.add_argument("--port", type=int, default=0)
+    serve.set_defaults(handler=_serve)
+    lister = actions.add_parser("list", help="cases in your token's scope")
+    lister.add_argument("--state")
+    lister.add_argument("--breached", action="store_true", help="only cases with a missed deadline")
+    lister.set_defaults(handler=_act)
+    for name, (_, names) in ACTIONS.items():
+        a = actions.add_parser(name, help=HELP[name])
+        a.add_argument("case_id")
+        for n in names:
+            optional = n == "reason" and name not in ("reopen", "refer")
+            a.add_argument(n, nargs="?" if optional else None, default="" if optional else None)
+        a.set_defaults(handler=_act)
+    for a in [lister, *[actions.choices[n] for n in ACTIONS]]:
+        a.add_argument("--token", default="", help="access token (default: CHILDSAFE_CASE_TOKEN)")

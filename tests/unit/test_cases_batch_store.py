@@ -1,0 +1,54 @@
+"""The consumer's batch path against SQLite and PostgreSQL: duplicates in one batch, dead letters, replays."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from consumers.cases.audit import verify
+from consumers.cases.consumer import CaseCommandConsumer
+from consumers.cases.models import CaseAgency, MandatoryReportCase
+from consumers.cases.opening import Position
+from consumers.cases.tracking import OutboxMessage, ProcessedMessage
+from tests.cases_fixtures import CaseWorld, command_bytes, open_case
+
+TOPIC = "t.cases.commands.v1"
+
+
+def _positions(payloads: list[bytes], start: int = 0) -> list[Position]:
+    return [Position(TOPIC, 0, start + i, b"k", v) for i, v in enumerate(payloads)]
+
+
+def test_one_batch_with_duplicates_junk_and_a_replay(db_url):
+    world = CaseWorld(db_url)
+    consumer = CaseCommandConsumer(None, world.opener, world.relay, world.factory, world.clock)
+    payloads = [command_bytes(open_case(i)) for i in range(1, 51)]
+    payloads += [command_bytes(open_case(7), "again-7"), b"not json", command_bytes(open_case(7), "again-7b")]
+    stolen = open_case(60).model_copy(update={"case_id": "case-000003"})  # another report claiming a used case id
+    payloads.append(command_bytes(stolen))
+    outcomes = consumer.store(_positions(payloads))
+    assert outcomes.count("opened") == 50 and outcomes.count("duplicate") == 2
+    assert outcomes.count("deadlettered") == 2
+    assert consumer.store(_positions(payloads)) == ["replayed"] * len(payloads)
+    assert world.relay.publish_pending() == 52  # 50 duty alerts + 2 dead letters
+    with world.transaction() as s:
+        assert s.execute(select(func.count()).select_from(MandatoryReportCase)).scalar_one() == 50
+        assert s.execute(select(func.count()).select_from(ProcessedMessage)).scalar_one() == len(payloads)
+        assert s.execute(select(func.count()).select_from(CaseAgency)).scalar_one() == 50 * 4
+        assert set(s.execute(select(MandatoryReportCase.state)).scalars()) == {"forwarded"}
+        assert s.execute(select(func.count()).select_from(OutboxMessage)
+                         .where(OutboxMessage.purpose == "deadletter")).scalar_one() == 2
+        verdict = verify(s)
+        assert verdict.ok and verdict.checked == 100  # opened + forwarded, chained in one batch
+    world.close()
+
+
+def test_dead_letter_limit_stops_a_consumer_that_rejects_almost_everything():
+    import pytest
+
+    from consumers.cases.consumer import DeadLetterLimit
+    from consumers.cases.errors import DeadLetterLimitExceeded
+
+    limit = DeadLetterLimit(ratio=0.9, window=20)
+    limit.observe(["opened"] * 3 + ["deadlettered"] * 17)  # 85 %: keeps going
+    with pytest.raises(DeadLetterLimitExceeded, match="of the last 20 case commands were invalid"):
+        limit.observe(["deadlettered"] * 2)
