@@ -1,3 +1,4 @@
 """Imports every model module so Base.metadata is complete (Alembic and tests read it)."""
 
 from consumers.store import core  # noqa: F401
+from consumers.store import directory, sms_ledger  # noqa: F401
