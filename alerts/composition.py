@@ -1,0 +1,61 @@
+"""Compose one recipient's SMS for an alert: template, exercise marking, acknowledgement line, body rules."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from contracts.alert_request import AlertRequested
+from contracts.common import Language
+
+from alerts.body_rules import BodyRules, check_body
+from alerts.segments import SegmentCount
+from alerts.templates import ACK_SUFFIX, EXERCISE_PREFIX, template_for
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who the SMS is for: number, language, and recipient-specific slot values (e.g. their school's name)."""
+
+    to: str
+    language: Language = Language.ZH_CN
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ComposedSms:
+    body: str
+    language: Language
+    segments: SegmentCount
+    alert_ref: str
+
+
+def alert_ref(alert_id: str) -> str:
+    """A short opaque reference printed in every body: quoted in replies and calls, and it makes two
+    alerts' bodies to one recipient differ (reconciliation after an ambiguous send matches on the body)."""
+    return hashlib.sha256(alert_id.encode()).hexdigest()[:8].upper()
+
+
+def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = BodyRules()) -> ComposedSms:
+    """The body for ``recipient``, or a TemplateParamError / BodyRuleViolation naming what is wrong.
+
+    For sensitive kinds the template only ever sees its own slots (where, deadline); every other value of
+    the parameters and of the recipient context is withheld and checked to be absent from the body.
+    """
+    template = template_for(request.kind)
+    lang = recipient.language if recipient.language in template.text else Language.ZH_CN
+    values = {**request.params, **recipient.context}
+    withheld: list[str] = []
+    if request.sensitive:
+        withheld = [v for k, v in values.items() if k not in template.slot_names]
+        values = {k: v for k, v in values.items() if k in template.slot_names}
+    ref = alert_ref(request.alert_id)
+    body = template.render(values, lang, ref)
+    if request.exercise:
+        body = EXERCISE_PREFIX[lang] + body
+    if request.requires_ack:
+        body += ACK_SUFFIX[lang]
+    fixed = template.text[lang] + EXERCISE_PREFIX[lang] + ACK_SUFFIX[lang]
+    segments = check_body(body, recipient.to, rules, withheld=withheld, fixed_text=fixed)
+    return ComposedSms(body=body, language=lang, segments=segments, alert_ref=ref)
