@@ -6,6 +6,7 @@ The Twilio implementation (official SDK) and the local Twilio-compatible sandbox
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from contracts.errors import ChildSafeError
@@ -22,13 +23,18 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class ProviderMessage:
-    """A message the provider already holds, found by look-up (reconciliation after an ambiguous send)."""
+    """A message the provider already holds, found by look-up (reconciliation after an ambiguous send).
+
+    Twilio's Message resource does not return the status-callback URL, so ``status_callback`` is None from
+    the Twilio gateway: reconcile on ``to`` + ``body`` (the composed body carries the alert reference)."""
 
     sid: str
     to: str
     status: str
     status_callback: str | None
     body: str
+    date_created: datetime | None = None
+    error_code: int | None = None
 
 
 class GatewayError(ChildSafeError):
@@ -53,9 +59,17 @@ class AmbiguousSendError(GatewayError):
     Never resend blindly: reconcile with ``find_messages`` first."""
 
 
+class GatewayConfigError(GatewayError):
+    """The provider refused our credentials or account (HTTP 401/403): stop sending and fix the settings;
+    no recipient is at fault."""
+
+
 class SmsGateway(Protocol):
     def send(self, *, to: str, body: str, status_callback: str, validity_seconds: int | None = None) -> SentMessage:
         """Submit one message. ``status_callback`` carries the job marker used for reconciliation."""
 
     def find_messages(self, *, to: str) -> list[ProviderMessage]:
         """Messages the provider holds for ``to`` (newest first), to reconcile an ambiguous send."""
+
+    def fetch(self, sid: str) -> ProviderMessage:
+        """One message by sid (its current status)."""

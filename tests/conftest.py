@@ -72,3 +72,15 @@ def db_url(request, tmp_path) -> str:
         url = base.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
     return url
+
+
+@pytest.fixture()
+def sms_sandbox():
+    """A local Twilio-compatible sandbox on a free port (alerts.sandbox), fast status steps, stopped after."""
+    from alerts.sandbox import SmsSandbox
+
+    sandbox = SmsSandbox(step_seconds=0.01).start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
