@@ -5,7 +5,8 @@
 - Permanent refusals are classified by the alerts policy (21610 → opt-out) and may hand over to the
   recipient's next guardian (``fallback_pending``; emitted by ``emit_fallbacks``).
 - An ambiguous send is reconciled first: the provider's messages to that number are searched for the
-  job marker in their status-callback URL; only if none carries it is the message sent again.
+  job marker in their status-callback URL (or, where the provider does not return that URL, the job's
+  body, which carries the alert reference); only if none matches is the message sent again.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class SmsDispatcher:
                 return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
                                last_error=f"reconcile look-up failed: {exc}")
             for message in found:
-                if f"job={claim.marker}" in (message.status_callback or ""):
+                if _is_this_job(message, claim):
                     return Outcome(rid, ACCEPTED, sid=message.sid, provider_status=message.status,
                                    last_error="reconciled: the provider already held it")
         if self.throttle is not None:
@@ -134,3 +135,12 @@ class SmsDispatcher:
 
     def _later(self, seconds: float) -> float:
         return self.clock.now().timestamp() + seconds
+
+
+def _is_this_job(message, claim: Claim) -> bool:
+    """The job marker is in the status-callback URL where the provider returns it (the sandbox); Twilio's
+    Message resource does not, so there the body decides: it carries the alert's reference, so one
+    (alert, number) pair has one body."""
+    if message.status_callback:
+        return f"job={claim.marker}" in message.status_callback
+    return message.body == claim.job.body

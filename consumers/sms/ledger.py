@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Boolean, Engine, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consumers.sms.jobs import job_marker
@@ -101,11 +101,13 @@ class SmsLedger:
         params = [dict(rid=o.row_id, state=o.state, sid=o.sid, pstatus=o.provider_status, due=o.due_at,
                        code=o.error_code, err=(o.last_error or None) and o.last_error[:300], fb=o.fallback,
                        inc=1 if o.attempted else 0, now=now) for o in outcomes]
+        keep = func.coalesce  # a status callback may have landed first: never erase what it recorded
         stmt = (update(T).where(T.c.id == bindparam("rid"))
-                .values(state=bindparam("state"), sid=bindparam("sid"), provider_status=func.coalesce(T.c.provider_status, bindparam("pstatus")),
-                        due_at=bindparam("due"), error_code=bindparam("code"), last_error=bindparam("err"),
-                        fallback_pending=bindparam("fb"), attempts=T.c.attempts + bindparam("inc"),
-                        lease_until=None, updated_at=bindparam("now")))
+                .values(state=bindparam("state"), sid=keep(bindparam("sid"), T.c.sid),
+                        provider_status=keep(T.c.provider_status, bindparam("pstatus")), due_at=bindparam("due"),
+                        error_code=keep(bindparam("code"), T.c.error_code), last_error=keep(bindparam("err"), T.c.last_error),
+                        fallback_pending=or_(T.c.fallback_pending, bindparam("fb", type_=Boolean)),
+                        attempts=T.c.attempts + bindparam("inc"), lease_until=None, updated_at=bindparam("now")))
         with self.engine.begin() as conn:
             conn.execute(stmt, params)
             for phone in {o.opt_out_phone for o in outcomes if o.opt_out_phone}:
