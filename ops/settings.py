@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -32,6 +33,22 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
     intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
+
+    # SMS (alerts/). The defaults talk to the local sandbox; real Twilio = real sid/token/sender and an
+    # empty twilio_base_url (settings only, no code change).
+    twilio_account_sid: str = Field(default="AC" + "0" * 31 + "1", pattern=r"^AC[0-9a-fA-F]{32}$")
+    twilio_auth_token: SecretStr = Field(default=SecretStr("sandbox-auth-token-not-a-secret"))
+    twilio_from: str = Field(default="+447700900999", description="sender number; or use a messaging service")
+    twilio_messaging_service_sid: str = Field(default="", description="MG…; preferred over twilio_from when set")
+    twilio_base_url: str = Field(default="http://127.0.0.1:8765", description="empty = https://api.twilio.com")
+    twilio_timeout_s: float = Field(default=5.0, gt=0, le=60, description="HTTP timeout of one Twilio call")
+    sms_rate_per_s: float = Field(default=100.0, gt=0, description="per-provider token bucket, messages/s")
+    sms_max_segments: int = Field(default=8, ge=1, le=10)
+    sms_quiet_start: time = time(22, 0)
+    sms_quiet_end: time = time(7, 0)
+    sms_quiet_tz: str = "Asia/Shanghai"
+    sms_sandbox_host: str = "127.0.0.1"
+    sms_sandbox_port: int = 8765
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 from dataclasses import asdict
 
@@ -152,9 +153,15 @@ class SmsSandbox:
         self.stop()
 
     def serve_forever(self) -> None:
-        """Foreground (CLI): blocks until interrupted."""
-        self.start()
+        """Foreground (CLI): blocks until Ctrl-C or SIGTERM, then stops cleanly."""
+        if self._thread is None:
+            self.start()
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         try:
-            self._thread.join()
+            while not stopping.wait(0.5):
+                pass
         except KeyboardInterrupt:
+            pass
+        finally:
             self.stop()
