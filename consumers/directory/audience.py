@@ -41,7 +41,7 @@ def pages(engine: Engine, selector, *, guaranteed_reach: bool = False, after: st
     cursor = after or ""
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(query(cursor).limit(size)).all()
+            rows = conn.execute(query(cursor, size)).all()
         if not rows:
             return
         prefix = _prefix(selector)
@@ -65,32 +65,33 @@ def _query(selector, guaranteed_reach: bool):
             scope = and_(cg.class_id == selector.class_id, scope)
         if guaranteed_reach:
             scope = and_(scope, cg.contact_order == 0)
-        def guardians(cursor: str):
-            return (select(cg.guardian_id, Guardian.phone, Guardian.language, func.min(cg.contact_order))
-                    .join(Guardian, Guardian.id == cg.guardian_id)
-                    .where(scope, cg.guardian_id > cursor)
-                    .group_by(cg.guardian_id, Guardian.phone, Guardian.language)
-                    .order_by(cg.guardian_id))
+        def guardians(cursor: str, size: int):
+            # group by the indexed column only, limit inside: each page is one index range scan
+            page = (select(cg.guardian_id, func.min(cg.contact_order).label("contact_order"))
+                    .where(scope, cg.guardian_id > cursor).group_by(cg.guardian_id)
+                    .order_by(cg.guardian_id).limit(size).subquery())
+            return (select(page.c.guardian_id, Guardian.phone, Guardian.language, page.c.contact_order)
+                    .join(Guardian, Guardian.id == page.c.guardian_id).order_by(page.c.guardian_id))
         return guardians
     if isinstance(selector, SchoolContacts):
-        return lambda cursor: (select(SchoolContact.id, SchoolContact.phone, SchoolContact.language,
+        return lambda cursor, size: (select(SchoolContact.id, SchoolContact.phone, SchoolContact.language,
                                       SchoolContact.contact_order)
                                .where(SchoolContact.school_id == selector.school_id, SchoolContact.id > cursor)
-                               .order_by(SchoolContact.id))
+                               .order_by(SchoolContact.id).limit(size))
     if isinstance(selector, DistrictSchools):
-        return lambda cursor: (select(SchoolContact.id, SchoolContact.phone, SchoolContact.language,
+        return lambda cursor, size: (select(SchoolContact.id, SchoolContact.phone, SchoolContact.language,
                                       SchoolContact.contact_order)
                                .join(School, School.id == SchoolContact.school_id)
                                .where(School.district_code == selector.district_code, SchoolContact.id > cursor)
-                               .order_by(SchoolContact.id))
+                               .order_by(SchoolContact.id).limit(size))
     if isinstance(selector, AgencyDutyOfficers):
         kinds = [k.value for k in selector.agencies]
-        return lambda cursor: (select(DutyOfficer.id, DutyOfficer.phone, literal("zh-CN"),
+        return lambda cursor, size: (select(DutyOfficer.id, DutyOfficer.phone, literal("zh-CN"),
                                       DutyOfficer.contact_order)
                                .join(Agency, Agency.id == DutyOfficer.agency_id)
                                .where(Agency.kind.in_(kinds), Agency.district_code == selector.district_code,
                                       DutyOfficer.active.is_(True), DutyOfficer.id > cursor)
-                               .order_by(DutyOfficer.id))
+                               .order_by(DutyOfficer.id).limit(size))
     raise UnsupportedAudience(f"audience.kind: {getattr(selector, 'kind', type(selector).__name__)!r} is not "
                               "resolved by the SMS fan-out yet (product_holders belongs to recall matching, "
                               "schools_in_area to CAP area matching)")
