@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
 
     # SMS workers (consumers/sms): fan-out, dispatcher, webhooks.
-    sms_callback_base_url: str = Field(default="http://127.0.0.1:6070",
+    sms_callback_base_url: str = Field(default="http://127.0.0.1:6071",
                                        description="public base URL the provider calls back (signatures cover it)")
     sms_webhook_host: str = "127.0.0.1"
     sms_webhook_port: int = 6071

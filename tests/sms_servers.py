@@ -45,6 +45,6 @@ class BackgroundApp:
 def alert_event(alert_id: str, school_id: str, **extra) -> AlertRequestedEvent:
     alert = AlertRequested(alert_id=alert_id, kind="incident_emergency", priority=extra.pop("priority", "emergency"),
                            audience={"kind": "school_guardians", "school_id": school_id},
-                           params={"school": "测试学校", "event": "火灾演练"}, source_event_id=f"ev-{alert_id}",
+                           params={"school_id": school_id, "category": "fire"}, source_event_id=f"ev-{alert_id}",
                            reason="integration test", **extra)
     return AlertRequestedEvent.new(alert, source="/tests/sms", subject=alert_id)

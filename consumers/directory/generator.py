@@ -26,10 +26,11 @@ SCHOOL_KINDS = (("kindergarten", 0.35), ("primary", 0.4), ("middle", 0.25))
 CLASS_SIZE = 35
 AGENCY_KINDS = (AgencyKind.PUBLIC_SECURITY, AgencyKind.CIVIL_AFFAIRS, AgencyKind.EDUCATION, AgencyKind.HEALTH,
                 AgencyKind.MARKET_REGULATION)
-SCHOOL_PRODUCTS = (("school_bus", "校车", "宇通", "ZK6729D"), ("playground", "滑梯", "快乐童年", "HT-300"),
-                   ("crib", "婴儿床", "贝贝乐", "BB-12"), ("canteen_supply", "食用油", "金龙鱼", "5L"))
-GUARDIAN_PRODUCTS = (("car_seat", "儿童安全座椅", "宝得适", "Dualfix"), ("stroller", "婴儿推车", "好孩子", "GB-C400"),
-                     ("toy", "磁力积木", "乐高", "M-88"))
+# Every brand and model here is invented for test data (no real manufacturer's names).
+SCHOOL_PRODUCTS = (("school_bus", "校车", "示例客车", "TEST-BUS-29"), ("playground", "滑梯", "测试游乐", "HT-300"),
+                   ("crib", "婴儿床", "测试童床", "BB-12"), ("canteen_supply", "食用油", "测试粮油", "5L"))
+GUARDIAN_PRODUCTS = (("car_seat", "儿童安全座椅", "测试安途", "TS-FIX"), ("stroller", "婴儿推车", "测试童行", "TC-C400"),
+                     ("toy", "磁力积木", "测试积木", "M-88"))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 from consumers.directory.audience import Recipient, pages
 from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
+from consumers.store.core import School
 from consumers.store.sms_ledger import SmsAlert
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
@@ -43,7 +44,7 @@ class AudienceFanout:
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
         """Raises UnsupportedAudience or the alerts library's composition errors before emitting anything."""
-        alert = event.data
+        alert = self._with_school_name(event.data)
         bodies = AlertBodies(alert)
         for language in ("zh-CN", "en"):  # every rule is checked before the first job goes out
             for to in ("+8613900000000", "+442079460000"):
@@ -64,6 +65,15 @@ class AudienceFanout:
             self._save(alert.alert_id, cursor, emitted, done=False)
         self._save(alert.alert_id, cursor, emitted, done=True)
         return FanoutResult(alert.alert_id, emitted, resumed_after)
+
+    def _with_school_name(self, alert: AlertRequested) -> AlertRequested:
+        """Producers upstream know a school's id, not its name; the directory does (non-sensitive kinds only)."""
+        school_id = getattr(alert.audience, "school_id", None)
+        if alert.sensitive or school_id is None or "school" in alert.params:
+            return alert
+        with self.engine.connect() as conn:
+            name = conn.scalar(select(School.name).where(School.id == school_id))
+        return alert if name is None else alert.model_copy(update={"params": {**alert.params, "school": name}})
 
     def _resume(self, alert: AlertRequested) -> tuple[str | None, int]:
         with self.engine.begin() as conn:

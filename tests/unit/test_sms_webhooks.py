@@ -120,7 +120,7 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
 
     alert = AlertRequested(alert_id="ACK1", kind="incident_emergency", priority=Priority.URGENT,
                            audience={"kind": "school_guardians", "school_id": "S1"}, requires_ack=True,
-                           params={"school": "测试学校甲", "event": "火警演练"}, source_event_id="e1", reason="test")
+                           params={"school": "测试学校甲", "category": "fire"}, source_event_id="e1", reason="test")
     with engine.begin() as conn:
         conn.execute(SmsAlert.__table__.insert().values(alert_id="ACK1", request_json=alert.model_dump_json(),
                                                         requires_ack=True, fanout_done=True, jobs_emitted=3,
