@@ -10,24 +10,23 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from alerts.sandbox import FaultPlan, FaultRule, SmsSandbox
 from consumers.directory.bulk_load import load_generated
 from consumers.sms.ledger import SmsLedger
 from consumers.store.db import make_engine
 from consumers.store.directory import Guardian
-from consumers.store.migrate import upgrade
 from contracts.clock import SystemClock
 from ops.settings import Settings
 from ops.sms_workers import build_fanout
 from ops.topics_admin import apply_topics
 from tests.integration.test_sms_end_to_end import publish
+from tests.databases import fresh_postgres_database
 from tests.sms_servers import alert_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -35,21 +34,10 @@ RECIPIENTS = 20_000
 KILLS = 4
 
 
-def fresh_database(postgres_url: str) -> str:
-    name = f"t{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    return url
-
-
 @pytest.mark.timeout(600)
 def test_dispatcher_killed_repeatedly_under_provider_faults_sends_each_message_exactly_once(
         kafka_bootstrap, namespace, postgres_url, tmp_path):
-    db_url = fresh_database(postgres_url)
+    db_url = fresh_postgres_database(postgres_url)
     engine = make_engine(db_url)
     load_generated(engine, schools=1, guardians=RECIPIENTS)
     with engine.connect() as conn:
