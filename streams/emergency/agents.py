@@ -65,7 +65,7 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
             root = msg.key.decode()
             async with lock:
                 try:
-                    outputs, state = handle(alert, msg.partition, threads[root], atlas, conf, clock.now())
+                    outputs, state = handle(alert, msg.partition, threads.get(root), atlas, conf, clock.now())
                 except ExerciseMismatch as exc:
                     await write_durably(writer, [reject(msg, [FieldError("data.status", str(exc),
                                                                          alert.data.status.value)])])

@@ -98,7 +98,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             recall = decode(event.message.value, RecallPublishedEvent)
             partition = event.message.partition
             state_key = f"{recall.data.recall_number}@{partition}"
-            before = issued[state_key] or []
+            before = issued.get(state_key) or []
             keys = RecallKeys.of(recall.data)
             withdrawn = recall.data.action is RecallAction.WITHDRAWN
             matches = [] if withdrawn else index.match(partition, keys)

@@ -50,7 +50,7 @@ def register_disclosure(app: faust.App, namespace: str) -> str:
     async def disclose(stream):
         async for event in stream.events():
             entry = json.loads(event.message.value)
-            previous = feed[entry["recall_number"]]
+            previous = feed.get(entry["recall_number"])
             if previous and previous["notice_id"] == entry["notice_id"]:
                 continue
             if previous and entry["status"] != "published":

@@ -41,7 +41,7 @@ def register_safety(app: faust.App, cfg, writer, clock, conf: AlertingConfig):
                 continue
             await write_durably(writer, hazard_followups(report, conf, clock.now()))
             school = report.data.school_id
-            drills[school] = record_report(drills[school], msg.partition, report)
+            drills[school] = record_report(drills.get(school), msg.partition, report)
 
     async def check_drills() -> int:
         """Flag every school of this worker's partitions that is overdue; returns how many were flagged."""

@@ -45,7 +45,7 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
             if r.category.value not in kinds:
                 continue
             key = f"{r.category.value}|{r.school_id}"
-            state, spike = observe(schools[key], report.id, r.occurred_at.timestamp(), clock.now().timestamp(),
+            state, spike = observe(schools.get(key), report.id, r.occurred_at.timestamp(), clock.now().timestamp(),
                                    school_rule)
             outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
                 [report.id, r.category.value, r.district_code, r.occurred_at.timestamp()]).encode())]
@@ -60,7 +60,7 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
         async for event in stream.events():
             report_id, kind, district, at = json.loads(event.message.value)
             key = f"{kind}|{district}"
-            state, spike = observe(districts[key], report_id, at, clock.now().timestamp(), district_rule)
+            state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule)
             if spike:
                 await write_durably(writer, [outbreak_alert("district", district, district, kind, spike,
                                                             clock.now())])
