@@ -14,7 +14,7 @@ from contracts.events import EmergencyAlertIssuedEvent
 from contracts.topics import EMERGENCY_ALERTS, SCHOOL_LOCATIONS
 from streams.alerting_config import AlertingConfig
 from streams.deadletter import dead_letter
-from streams.emergency.atlas import SchoolAtlas, follow_schools
+from streams.emergency.atlas import SchoolAtlas, keep_following
 from streams.emergency.threads import ExerciseMismatch, handle, thread_root, widen
 from streams.emitting import write_durably
 from streams.faust_plumbing import RawBytesSchema
@@ -37,7 +37,7 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
 
         @app.task
         async def follow_atlas() -> None:
-            await follow_schools(atlas, cfg.bootstrap, SCHOOL_LOCATIONS.name(cfg.namespace), ready)
+            await keep_following(atlas, cfg.bootstrap, SCHOOL_LOCATIONS.name(cfg.namespace), ready)
     else:
         ready.set()
 

@@ -64,7 +64,22 @@ def place_from(key: bytes | None, value: bytes | None) -> tuple[str, SchoolPlace
     return s.school_id, (SchoolPlace(s.school_id, s.district_code, s.lat, s.lon) if s.active else None)
 
 
-async def follow_schools(atlas: SchoolAtlas, bootstrap: str, topic: str, ready: asyncio.Event) -> None:
+async def keep_following(atlas: SchoolAtlas, bootstrap: str, topic: str, ready: asyncio.Event) -> None:
+    """Follow the schools topic for the worker's lifetime; a failure is logged and retried, never fatal."""
+    delay = 0.5
+    while True:
+        try:
+            await follow_schools(atlas, bootstrap, topic, ready)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("following %s failed (%s); retrying in %.1fs", topic, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def follow_schools(atlas: SchoolAtlas, bootstrap: str, topic: str, ready: asyncio.Event,
+                         partitions: int = SCHOOL_LOCATIONS.partitions) -> None:
     """Read the whole topic from the start, then keep following it; never joins a consumer group."""
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition
@@ -73,17 +88,12 @@ async def follow_schools(atlas: SchoolAtlas, bootstrap: str, topic: str, ready: 
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
-        parts = consumer.partitions_for_topic(topic)
-        while not parts:
-            await asyncio.sleep(0.5)
-            await consumer.force_metadata_update()
-            parts = consumer.partitions_for_topic(topic)
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        tps = [TopicPartition(topic, p) for p in range(partitions)]  # the catalogue's count (checked at start)
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
         while True:
-            if not ready.is_set() and all(await consumer.position(tp) >= ends[tp] for tp in tps):
+            if not ready.is_set() and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
                 ready.set()
                 log.info("school atlas ready: %d schools", len(atlas.places))
             batch = await consumer.getmany(timeout_ms=500)
