@@ -91,13 +91,14 @@ class RecallKeys:
             keys.append("b:" + self.barcode)
         if self.model:
             keys.append("m:" + self.model)
-        if self.name:
-            keys.append("n:" + self.name)
+        if self.name:  # with a model named, only model-less products can match on name (weak)
+            keys.append(("n0:" if self.model else "n:") + self.name)
         return keys
 
 
 def product_keys(p: Product) -> list[str]:
-    """Index entries of one product: barcode, model (brand+model and model-only grades) and name."""
+    """Index entries of one product: barcode, model (brand+model and model-only grades), name, and name for
+    model-less products (so a recall naming a model never scans every product that merely shares its name)."""
     keys = []
     if p.barcode:
         keys.append("b:" + p.barcode)
@@ -105,6 +106,8 @@ def product_keys(p: Product) -> list[str]:
         keys.append("m:" + p.model)
     if p.name:
         keys.append("n:" + p.name)
+        if not p.model:
+            keys.append("n0:" + p.name)
     return keys
 
 

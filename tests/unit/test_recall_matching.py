@@ -44,6 +44,8 @@ def test_full_identifiers_grade_exact_and_batch_unknown_strong():
     # nothing but the product name on either side
     ({"barcode": None, "brand": None, "model": None, "batch": None},
      {"barcode": None, "brand": None, "model": None, "batch": None}, Grade.WEAK),
+    # the holder registered only a name: a recall naming a model still lists it for review
+    ({}, {"barcode": None, "brand": None, "model": None, "batch": None}, Grade.WEAK),
     # holder wrote the model differently (full-width, lower case, spaces)
     ({"barcode": None}, {"barcode": None, "model": "ｈｂ 200", "brand": " 示例牌 "}, Grade.STRONG),
     # UPC/EAN of the same trade item: 13 digits on one side, GTIN-14 on the other
