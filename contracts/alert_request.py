@@ -63,6 +63,26 @@ class ProductHolders(Contract):
     min_strength: Literal["exact", "strong"] = "strong"
 
 
+class RecallHolders(Contract):
+    """Holders a recall was matched to in the streams layer, named by id (at most 1000 of each per alert):
+    the fan-out tells each listed school's contacts and each listed guardian, and matches nothing itself."""
+
+    kind: Literal["recall_holders"] = "recall_holders"
+    recall_number: str = Field(min_length=3, max_length=64)
+    school_ids: list[SchoolId] = Field(default_factory=list, max_length=1000)
+    guardian_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list,
+                                                                                   max_length=1000)
+
+
+class SchoolList(Contract):
+    """Listed schools' contacts (and their guardians): one ring of a widening alert, or the schools in a CAP
+    area as resolved by the streams layer (at most 1000 per alert)."""
+
+    kind: Literal["school_list"] = "school_list"
+    school_ids: list[SchoolId] = Field(min_length=1, max_length=1000)
+    include_guardians: bool = True
+
+
 class SchoolsInArea(Contract):
     """School contacts and guardians of schools inside a CAP area (polygon, circle, geocode)."""
 
@@ -73,7 +93,7 @@ class SchoolsInArea(Contract):
 
 AudienceSelector = Annotated[
     SchoolGuardians | ClassGuardians | DistrictSchools | SchoolContacts | AgencyDutyOfficers | ProductHolders
-    | SchoolsInArea,
+    | SchoolsInArea | RecallHolders | SchoolList,
     Field(discriminator="kind"),
 ]
 

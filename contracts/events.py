@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from contracts.alert_cancel import AlertCancelled
 from contracts.alert_request import AlertRequested
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
@@ -12,7 +13,9 @@ from contracts.emergency import EmergencyAlertIssued
 from contracts.envelope import CloudEvent
 from contracts.incident import IncidentReported
 from contracts.recall import RecallPublished
+from contracts.registration import ProductHoldings
 from contracts.safety import SafetyReportFiled
+from contracts.school_location import SchoolLocated
 from contracts.sms import SmsJob, SmsStatusReported
 
 
@@ -66,8 +69,23 @@ class DeadLetteredEvent(CloudEvent[DeadLettered]):
     type: Literal["cn.childsafe.deadletter.v1"]
 
 
+class ProductHoldingsEvent(CloudEvent[ProductHoldings]):
+    TYPE: ClassVar[str] = "cn.childsafe.product.holdings.v1"
+    type: Literal["cn.childsafe.product.holdings.v1"]
+
+
+class SchoolLocatedEvent(CloudEvent[SchoolLocated]):
+    TYPE: ClassVar[str] = "cn.childsafe.school.located.v1"
+    type: Literal["cn.childsafe.school.located.v1"]
+
+
+class AlertCancelledEvent(CloudEvent[AlertCancelled]):
+    TYPE: ClassVar[str] = "cn.childsafe.alert.cancelled.v1"
+    type: Literal["cn.childsafe.alert.cancelled.v1"]
+
+
 ALL_EVENTS: tuple[type[CloudEvent], ...] = (
     IncidentReportedEvent, RecallPublishedEvent, SafetyReportFiledEvent, EmergencyAlertIssuedEvent,
     OpenCaseCommand, AlertRequestedEvent, SmsJobEvent, SmsStatusReportedEvent, AuditRecordedEvent,
-    DeadLetteredEvent,
+    DeadLetteredEvent, ProductHoldingsEvent, SchoolLocatedEvent, AlertCancelledEvent,
 )

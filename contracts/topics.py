@@ -53,6 +53,15 @@ AUDIT = TopicSpec("audit.v1", "subject", 6, 400 * DAY_MS, "delete",
 DEADLETTER = TopicSpec("deadletter.v1", "source topic", 3, 90 * DAY_MS, "delete",
                        (ev.DeadLetteredEvent,), "rejected input with its reason, byte-exact")
 
+REGISTRATIONS = TopicSpec("registrations.holdings.v1", "holder (school:<id> or guardian:<id>)", 6, -1, "compact",
+                          (ev.ProductHoldingsEvent,),
+                          "each holder's registered products (latest state; safety use only)")
+SCHOOL_LOCATIONS = TopicSpec("directory.schools.v1", "school id", 3, -1, "compact",
+                             (ev.SchoolLocatedEvent,), "school coordinates, for CAP areas and missing-child rings")
+ALERTS_CANCELLED = TopicSpec("alerts.cancelled.v1", "alert id", 6, 30 * DAY_MS, "delete",
+                             (ev.AlertCancelledEvent,), "stop the pending sends of an alert")
+
 CATALOGUE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENCY_ALERTS, CASE_COMMANDS,
-                                    ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS, AUDIT, DEADLETTER)
+                                    ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS, AUDIT, DEADLETTER, REGISTRATIONS,
+                                    SCHOOL_LOCATIONS, ALERTS_CANCELLED)
 INTAKE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENCY_ALERTS)

@@ -21,7 +21,22 @@ def streams_config(settings: Settings):
         deadletter_limit_ratio=settings.deadletter_limit_ratio,
         deadletter_limit_window=settings.deadletter_limit_window,
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
+        alerting=alerting_config(settings),
     )
+
+
+def alerting_config(settings: Settings):
+    from streams.alerting_config import AlertingConfig
+
+    steps = tuple((float(m) * 60, float(km)) for m, km in
+                  (step.split(":") for step in settings.missing_child_widening.split(",") if step.strip()))
+    return AlertingConfig(
+        drill_period_days=settings.drill_period_days, drill_check_interval_s=settings.drill_check_interval_s,
+        hazard_fix_days_default=settings.hazard_fix_days_default,
+        spike_kinds=tuple(k.strip() for k in settings.spike_kinds.split(",") if k.strip()),
+        spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
+        spike_district_threshold=settings.spike_district_threshold, widening=steps,
+        widening_tick_s=settings.missing_child_tick_s)
 
 
 def streams_app(settings: Settings):

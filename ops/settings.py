@@ -83,5 +83,17 @@ class Settings(BaseSettings):
     sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
 
+    # item 18/22 streams (recalls, campus safety, spikes, CAP emergencies): see docs/recalls_cap.md
+    drill_period_days: int = Field(default=180, ge=1, description="flag a school with no evacuation drill in this")
+    drill_check_interval_s: float = Field(default=3600, gt=0)
+    hazard_fix_days_default: int = Field(default=7, ge=1, description="deadline to fix a failed critical item")
+    spike_kinds: str = Field(default="food_poisoning", description="comma-separated incident categories counted")
+    spike_window_hours: float = Field(default=24, gt=0)
+    spike_school_threshold: int = Field(default=3, ge=2, description="reports at one school within the window")
+    spike_district_threshold: int = Field(default=5, ge=2, description="reports in one district within the window")
+    missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
+                                        description="minutes after the alert:radius km, comma-separated")
+    missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
+
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"

@@ -44,6 +44,7 @@ class StreamsConfig:
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
     heartbeat_s: float = 1.0
+    alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
 
 
 @dataclass
@@ -162,6 +163,11 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     from streams.intake import register_intake
 
     register_intake(app, cfg, writer)
+
+    # Item 18/22 agents (recalls, campus safety reports, spikes, CAP emergencies): their own modules.
+    from streams.safety_alerts import register_safety_alerts
+
+    register_safety_alerts(app, cfg, writer, clock)
     return app
 
 

@@ -22,6 +22,7 @@ from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, 
                               SafetyReportFiledEvent)
 from contracts.envelope import CloudEvent
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
+from streams.cap_intake import cap_event, is_xml  # CAP 1.2 XML beside JSON (issue 5)
 from streams.triage import Output
 from streams.writer import KafkaWriter
 
@@ -108,8 +109,11 @@ def register_intake(app: faust.App, cfg, writer: KafkaWriter) -> None:
                         return aioweb.json_response(
                             {"error": f"body larger than {cfg.max_body_bytes} bytes"}, status=413)
                     try:
-                        event = parse_submission(route, raw, request.headers.get("Idempotency-Key"),
-                                                 source=f"/childsafe/intake/http{route.path}")
+                        if route.topic is EMERGENCY_ALERTS and is_xml(request.headers.get("Content-Type")):
+                            event = cap_event(raw, f"/childsafe/intake/http{route.path}", cfg.max_body_bytes)
+                        else:
+                            event = parse_submission(route, raw, request.headers.get("Idempotency-Key"),
+                                                     source=f"/childsafe/intake/http{route.path}")
                     except ContractError as exc:
                         status = 400 if exc.errors and exc.errors[0].field == "(body)" else 422
                         return _errors(status, exc.errors)

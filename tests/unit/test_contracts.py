@@ -53,6 +53,13 @@ VALID: dict[type, dict] = {
         "source_topic": "childsafe.incidents.reported.v1", "source_partition": 0, "source_offset": 7,
         "value_b64": "bm90IGpzb24=", "reason": "(body): not valid JSON", "rejected_by": "streams.triage",
         "rejected_at": AT},
+    ev.ProductHoldingsEvent: {
+        "holder_kind": "guardian", "holder_id": "G-0001", "updated_at": AT,
+        "products": [{"registration_id": "REG-1", "product_name": "儿童滑板车", "brand": "示例牌", "model": "HB-200",
+                      "batch": "20260601", "barcode": GTIN, "product_kind": "toy"}]},
+    ev.SchoolLocatedEvent: {"school_id": "SCH-310115-0001", "district_code": "310115", "lat": 31.2, "lon": 121.5},
+    ev.AlertCancelledEvent: {"alert_id": "mc:abc:r0:0", "reason": "child found", "cancelled_at": AT,
+                             "source_event_id": "cap-1"},
 }
 
 # (event type, dotted path to change, new value or DELETE, field the error must name)
@@ -83,6 +90,10 @@ INVALID = [
     (ev.SmsStatusReportedEvent, "status", "lost", "data.status"),
     (ev.AuditRecordedEvent, "at", DELETE, "data.at"),
     (ev.DeadLetteredEvent, "reason", "", "data.reason"),
+    (ev.ProductHoldingsEvent, "products.0.barcode", "6901234567890", "data.products.0.barcode"),
+    (ev.ProductHoldingsEvent, "holder_kind", "shop", "data.holder_kind"),
+    (ev.SchoolLocatedEvent, "lat", 91, "data.lat"),
+    (ev.AlertCancelledEvent, "alert_id", "", "data.alert_id"),
 ]
 
 

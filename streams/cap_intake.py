@@ -1,0 +1,27 @@
+"""CAP 1.2 XML over HTTP: the emergency-alert intake accepts ``application/cap+xml`` (or any ``…xml``) beside JSON.
+
+The event id derives from the CAP (sender, identifier, sent) triple, which CAP makes unique: a feed that
+re-posts the same message is routed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from contracts.cap import from_cap
+from contracts.events import EmergencyAlertIssuedEvent
+
+XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+
+
+def is_xml(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return kind in XML_TYPES or kind.endswith("+xml")
+
+
+def cap_event(raw: bytes, source: str, max_bytes: int) -> EmergencyAlertIssuedEvent:
+    """Raises CapRejected (a ContractError naming the field) for unsafe, malformed or invalid CAP."""
+    alert = from_cap(raw, max_bytes=max_bytes)
+    triple = f"{alert.sender},{alert.identifier},{alert.sent.isoformat()}"
+    event_id = "cap-" + hashlib.sha256(triple.encode()).hexdigest()[:32]
+    return EmergencyAlertIssuedEvent.new(alert, source=source, subject=alert.identifier[:200], id=event_id)

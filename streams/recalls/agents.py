@@ -1,0 +1,111 @@
+"""Recall agents: holdings into a partitioned table, each recall broadcast to every holdings partition.
+
+Why broadcast: a recall must be checked against ALL registrations, and it names several identifiers
+(barcode, brand+model, name). Re-keying holdings by each identifier would need a repartition per
+identifier, hot keys for popular barcodes and a gather step; recalls are rare (a few a day) and holdings
+many (millions), so the rare side travels: the recall agent writes the notice once to every partition of
+``recall-probes``, which is co-partitioned with the holdings topic (same partition count, same app, so
+Faust assigns partition p of both to one worker). Each partition matches its own holders, and because
+holdings are keyed by holder, each holder is graded and told once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from contracts.codec import decode
+from contracts.errors import ContractError, FieldError
+from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
+from contracts.recall import RecallAction
+from contracts.topics import RECALLS, REGISTRATIONS
+from streams.alerting_config import AlertingConfig
+from streams.deadletter import dead_letter
+from streams.emitting import write_durably
+from streams.faust_plumbing import RawBytesSchema
+from streams.recalls.disclosure import disclosure_record, register_disclosure
+from streams.recalls.holdings import Holding, HoldingsIndex
+from streams.recalls.matching import RecallKeys
+from streams.recalls.plan import plan
+from streams.triage import Output
+
+log = logging.getLogger("childsafe.streams.recalls")
+
+
+def _raw() -> RawBytesSchema:
+    return RawBytesSchema(key_serializer="raw", value_serializer="raw")
+
+
+def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> HoldingsIndex:
+    ns = cfg.namespace
+    parts = REGISTRATIONS.partitions
+    holdings_topic = app.topic(REGISTRATIONS.name(ns), schema=_raw(), partitions=parts)
+    recalls_topic = app.topic(RECALLS.name(ns), schema=_raw(), partitions=RECALLS.partitions)
+    probes_name = f"{ns}-streams-recall-probes"
+    probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
+    holdings = app.Table("recall-holdings", default=None, partitions=parts)
+    issued = app.Table("recall-issued", default=None, partitions=parts)
+    disclosures = register_disclosure(app, ns)
+    index = HoldingsIndex()
+
+    @holdings.on_recover
+    async def rebuild_index() -> None:
+        index.rebuild(dict(holdings.data.items()))
+        log.info("holdings index rebuilt: %d holders", len(index))
+
+    def reject(event, errors: list[FieldError], by: str):
+        msg = event.message
+        return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
+                           value=msg.value or b"", errors=errors, rejected_by=by, now=clock.now())
+
+    @app.agent(holdings_topic, name="recall-holdings")
+    async def take_holdings(stream):
+        async for event in stream.events():
+            msg = event.message
+            key = (msg.key or b"").decode(errors="replace")
+            try:
+                if msg.value is None:  # tombstone: the holder is gone
+                    holding = None
+                else:
+                    h = decode(msg.value, REGISTRATIONS)
+                    assert isinstance(h, ProductHoldingsEvent)
+                    key = h.data.holder_key
+                    holding = Holding.of(msg.partition, h.data)
+            except ContractError as exc:
+                await write_durably(writer, [reject(event, exc.errors, "streams.recall-holdings")])
+                continue
+            holdings[key] = holding.as_value() if holding and holding.products else None
+            index.put(key, holding)
+
+    @app.agent(recalls_topic, name="recalls")
+    async def broadcast_recalls(stream):
+        async for event in stream.events():
+            try:
+                recall = decode(event.message.value or b"", RECALLS)
+            except ContractError as exc:
+                await write_durably(writer, [reject(event, exc.errors, "streams.recalls")])
+                continue
+            raw = event.message.value
+            key = recall.data.recall_number.encode()
+            outputs = [Output(probes_name, key, raw, partition=p) for p in range(parts)]
+            outputs.append(disclosure_record(disclosures, recall, clock.now()))
+            await write_durably(writer, outputs)
+
+    @app.agent(probes, name="recall-match")
+    async def match_recall(stream):
+        async for event in stream.events():
+            recall = decode(event.message.value, RecallPublishedEvent)
+            partition = event.message.partition
+            state_key = f"{recall.data.recall_number}@{partition}"
+            before = issued.get(state_key) or []
+            keys = RecallKeys.of(recall.data)
+            withdrawn = recall.data.action is RecallAction.WITHDRAWN
+            matches = [] if withdrawn else index.match(partition, keys)
+            outcome = plan(recall, partition, matches, before, clock.now(), conf.holders_per_alert)
+            await write_durably(writer, outcome.outputs)
+            issued[state_key] = None if withdrawn else sorted(set(outcome.alert_ids) | (
+                set(before) if recall.data.action is RecallAction.PUBLISHED else set()))
+
+    return index
+

@@ -1,0 +1,50 @@
+"""A failed critical inspection item opens a hazard follow-up: the school's head and the district's
+education bureau are told what to fix and by when."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts
+from contracts.common import AgencyKind, Priority
+from contracts.events import SafetyReportFiledEvent
+from contracts.safety import Drill, InspectionItem, ItemResult
+from streams.alerting_config import AlertingConfig
+from streams.emitting import alert_output
+from streams.triage import Output
+
+SOURCE = "/childsafe/streams/safety"
+
+
+def failed_critical(event: SafetyReportFiledEvent) -> list[InspectionItem]:
+    body = event.data.body
+    if isinstance(body, Drill):
+        return []
+    return [i for i in body.items if i.critical and i.result is ItemResult.FAIL]
+
+
+def fix_by(items: list[InspectionItem], filed_at: datetime, conf: AlertingConfig) -> datetime:
+    """The tightest deadline among the failed items' areas."""
+    days = min(conf.hazard_fix_days.get(i.area.value, conf.hazard_fix_days_default) for i in items)
+    return filed_at + timedelta(days=days)
+
+
+def hazard_followups(event: SafetyReportFiledEvent, conf: AlertingConfig, now: datetime) -> list[Output]:
+    items = failed_critical(event)
+    if not items:
+        return []
+    r = event.data
+    deadline = fix_by(items, r.filed_at, conf)
+    hazard = "; ".join(f"{i.area.value}: {i.item}" for i in items[:3])[:60]
+    params = {"school": r.school_id, "hazard": hazard, "deadline": deadline.date().isoformat(),
+              "district_code": r.district_code}
+    audiences = {"head": SchoolContacts(school_id=r.school_id),
+                 "bureau": AgencyDutyOfficers(agencies=[AgencyKind.EDUCATION], district_code=r.district_code)}
+    outputs = []
+    for name, audience in audiences.items():
+        alert = AlertRequested(alert_id=f"hazard:{event.id}:{name}", kind=AlertKind.HAZARD_FOLLOWUP,
+                               priority=Priority.URGENT, audience=audience, params=params,
+                               requires_ack=True, source_event_id=event.id,
+                               reason=f"{len(items)} critical item(s) failed; fix by {deadline.date().isoformat()}")
+        outputs.append(alert_output(alert, SOURCE, now, correlationid=event.id))
+    return outputs

@@ -1,0 +1,67 @@
+"""Outbreak spikes: a second consumer of the incident topic (beside triage), counting per school and district.
+
+Per school: the incident topic is keyed by school id, so each school's window lives in the partition that
+receives its reports. Per district: reports of the spike kinds are re-keyed by district to an internal topic,
+so one partition counts a whole district. Windows run on event time clamped to the injected clock.
+"""
+
+from __future__ import annotations
+
+import json
+
+import faust
+
+from contracts.codec import decode
+from contracts.errors import ContractError
+from contracts.topics import INCIDENTS
+from streams.alerting_config import AlertingConfig
+from streams.emitting import write_durably
+from streams.faust_plumbing import RawBytesSchema
+from streams.spikes.outbreak import outbreak_alert
+from streams.spikes.window import SpikeRule, observe
+from streams.triage import Output
+
+
+def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> None:
+    raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
+    incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=raw, partitions=INCIDENTS.partitions)
+    by_district_name = f"{cfg.namespace}-streams-spike-districts"
+    by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
+    schools = app.Table("spike-schools", default=None, partitions=INCIDENTS.partitions)
+    districts = app.Table("spike-districts", default=None, partitions=INCIDENTS.partitions)
+    school_rule = SpikeRule(conf.spike_school_threshold, conf.spike_window_s)
+    district_rule = SpikeRule(conf.spike_district_threshold, conf.spike_window_s)
+    kinds = set(conf.spike_kinds)
+
+    @app.agent(incidents, name="spikes-school")
+    async def count_schools(stream):
+        """Invalid reports are triage's to dead-letter; this agent only skips them."""
+        async for event in stream.events():
+            try:
+                report = decode(event.message.value or b"", INCIDENTS)
+            except ContractError:
+                continue
+            r = report.data
+            if r.category.value not in kinds:
+                continue
+            key = f"{r.category.value}|{r.school_id}"
+            state, spike = observe(schools.get(key), report.id, r.occurred_at.timestamp(), clock.now().timestamp(),
+                                   school_rule)
+            outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
+                [report.id, r.category.value, r.district_code, r.occurred_at.timestamp()]).encode())]
+            if spike:
+                outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike,
+                                              clock.now()))
+            await write_durably(writer, outputs)
+            schools[key] = state
+
+    @app.agent(by_district, name="spikes-district")
+    async def count_districts(stream):
+        async for event in stream.events():
+            report_id, kind, district, at = json.loads(event.message.value)
+            key = f"{kind}|{district}"
+            state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule)
+            if spike:
+                await write_durably(writer, [outbreak_alert("district", district, district, kind, spike,
+                                                            clock.now())])
+            districts[key] = state
