@@ -21,6 +21,7 @@ def streams_config(settings: Settings):
         deadletter_limit_ratio=settings.deadletter_limit_ratio,
         deadletter_limit_window=settings.deadletter_limit_window,
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
+        metrics=settings.metrics_enabled,
     )
 
 

@@ -65,5 +65,17 @@ class Settings(BaseSettings):
     case_api_port: int = 6070
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
 
+    # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
+    metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
+    metrics_host: str = "127.0.0.1"
+    case_metrics_port: int = Field(default=6071, ge=0, description="/metrics of `cases consume`; 0 = off")
+    escalation_metrics_port: int = Field(default=6072, ge=0, description="/metrics of `cases escalate`; 0 = off")
+    exporter_port: int = Field(default=6073, ge=0, description="/metrics of `childsafe exporter` (lag, case store)")
+    exporter_extra_groups: str = Field(default="childsafe-sms-fanout,childsafe-sms-dispatch",
+                                       description="more consumer group ids whose lag to export, comma-separated")
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$",
+                           description="INFO carries one line per routed report that caused work, and per case")
+
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
