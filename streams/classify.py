@@ -102,15 +102,19 @@ def agencies_for(r: IncidentReported, situations: set[S]) -> tuple[AgencyKind, .
 
 
 def notices_for(r: IncidentReported, mandatory: bool) -> tuple[Notice, ...]:
+    """Who must be told now. When a case opens, the agencies' duty officers are told by the case
+    workflow (its duty alert forwards the case and starts the clocks), so triage does not tell them too."""
     notices: list[Notice] = []
     if r.category in SCHOOL_EMERGENCIES and (r.severity in SERIOUS or r.child_in_danger_now):
         notices.append(Notice("school_guardians", Priority.EMERGENCY, f"school emergency: {r.category.value}"))
-        notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, f"school emergency: {r.category.value}",
-                              SCHOOL_EMERGENCIES[r.category]))
+        if not mandatory:
+            notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, f"school emergency: {r.category.value}",
+                                  SCHOOL_EMERGENCIES[r.category]))
     elif r.child_in_danger_now:
-        agencies = (AgencyKind.PUBLIC_SECURITY, AgencyKind.HEALTH) if r.category in MEDICAL else (
-            AgencyKind.PUBLIC_SECURITY,)
-        notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, "child in danger now", agencies))
+        if not mandatory:
+            agencies = (AgencyKind.PUBLIC_SECURITY, AgencyKind.HEALTH) if r.category in MEDICAL else (
+                AgencyKind.PUBLIC_SECURITY,)
+            notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, "child in danger now", agencies))
         notices.append(Notice("school_contacts", Priority.URGENT, "child in danger now"))
     elif not mandatory and r.severity in SERIOUS:
         notices.append(Notice("school_contacts", Priority.URGENT, f"serious {r.category.value}"))

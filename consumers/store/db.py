@@ -22,12 +22,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL is used as configured."""
+def ensure_sqlite_dir(url: str) -> None:
+    """A SQLite file's folder is created on first use (the run folder may not exist yet)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL is used as configured."""
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

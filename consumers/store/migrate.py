@@ -7,6 +7,8 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 
+from consumers.store.db import ensure_sqlite_dir
+
 
 def alembic_config(url: str) -> Config:
     script_location = str(resources.files("ops").joinpath("alembic"))
@@ -17,6 +19,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

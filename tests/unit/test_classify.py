@@ -33,11 +33,11 @@ CATEGORY_CASES = [
     (C.BULLYING, "serious", False, None, True, set()),
     (C.ABUSE_HARM, "moderate", False, None, True, set()),
     (C.SEXUAL_ASSAULT, "serious", False, [{"age": 12, "sex": "female"}], True, set()),
-    (C.MISSING_CHILD, "critical", True, [{"age": 6, "sex": "male"}], True, {"agency_duty_officers", "school_contacts"}),
+    (C.MISSING_CHILD, "critical", True, [{"age": 6, "sex": "male"}], True, {"school_contacts"}),
     (C.TRAFFICKING, "critical", False, None, True, set()),
     (C.SELF_HARM, "moderate", False, None, False, set()),
     (C.SELF_HARM, "critical", False, None, True, set()),
-    (C.CAMPUS_INTRUSION_VIOLENCE, "critical", True, [], True, {"school_guardians", "agency_duty_officers"}),
+    (C.CAMPUS_INTRUSION_VIOLENCE, "critical", True, [], True, {"school_guardians"}),
     (C.CAMPUS_INTRUSION_VIOLENCE, "minor", False, [], False, set()),
     (C.SCHOOL_BUS_INCIDENT, "serious", False, None, False, {"school_contacts"}),
     (C.FACILITY_HAZARD, "moderate", False, [], False, set()),
@@ -110,11 +110,18 @@ def test_poisoning_routes_health_too():
     assert A.HEALTH in t.agencies and S.DISABILITY_OR_DEATH_ABNORMAL_CAUSE in t.situations
 
 
-def test_a_child_in_danger_of_unlawful_harm_is_situation_9_and_an_emergency():
+def test_a_child_in_danger_of_unlawful_harm_is_situation_9_and_a_high_risk_case():
+    """The police hear of it through the case workflow's emergency duty alert, not twice."""
     t = classify(report(category="bullying", severity="moderate", child_in_danger_now=True))
-    assert S.OTHER_SERIOUS_HARM_OR_DANGER in t.situations
+    assert S.OTHER_SERIOUS_HARM_OR_DANGER in t.situations and t.risk is CaseRisk.HIGH
+    assert [n.audience for n in t.notices] == ["school_contacts"]
+
+
+def test_a_child_in_danger_without_a_case_is_told_to_the_police_directly():
+    t = classify(report(category="drowning", severity="serious", child_in_danger_now=True))
     police = [n for n in t.notices if n.audience == "agency_duty_officers"]
-    assert police and police[0].priority is Priority.EMERGENCY and A.PUBLIC_SECURITY in police[0].agencies
+    assert not t.mandatory and police[0].priority is Priority.EMERGENCY
+    assert {A.PUBLIC_SECURITY, A.HEALTH} <= set(police[0].agencies)
 
 
 def test_school_emergency_tells_guardians_at_emergency_priority():
