@@ -50,8 +50,8 @@ class ConsumerLagCollector:
         """(group, topic, partition, lag) for every partition a group has committed offsets on."""
         admin, consumer = self._clients()
         out = []
-        for group in self.groups:
-            committed = {tp: om.offset for tp, om in admin.list_consumer_group_offsets(group).items()
+        for group, offsets in admin.list_group_offsets(list(self.groups)).items():
+            committed = {tp: om.offset for tp, om in (offsets or {}).items()
                          if om is not None and om.offset >= 0 and tp.topic.startswith(self.namespace + ".")}
             if not committed:
                 continue
@@ -66,7 +66,7 @@ class ConsumerLagCollector:
             rows = self.lag()
             LAG_SCRAPE_ERRORS.set(0)
         except Exception as exc:  # a scrape must answer even when Kafka does not
-            log.warning("reading consumer lag failed", extra={"error": type(exc).__name__})
+            log.warning("reading consumer lag failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
             LAG_SCRAPE_ERRORS.set(1)
             rows = []
         for group, topic, partition, lag in rows:
