@@ -28,6 +28,24 @@ WHERE = {
 }
 """Where a sensitive-case recipient must act: the only place information a sensitive SMS may carry."""
 
+EVENTS = {
+    "traffic": {ZH: "交通事故", EN: "a traffic accident"},
+    "drowning": {ZH: "溺水事件", EN: "a drowning incident"},
+    "fall": {ZH: "跌落事故", EN: "a fall"},
+    "burn_scald": {ZH: "烧烫伤事故", EN: "a burn or scald"},
+    "food_poisoning": {ZH: "食物中毒事件", EN: "a food poisoning incident"},
+    "poisoning_other": {ZH: "中毒事件", EN: "a poisoning incident"},
+    "campus_intrusion_violence": {ZH: "校园安全突发事件", EN: "a campus security incident"},
+    "school_bus_incident": {ZH: "校车事故", EN: "a school bus incident"},
+    "facility_hazard": {ZH: "设施安全隐患", EN: "a facility hazard"},
+    "fire": {ZH: "火情", EN: "a fire"},
+    "natural_disaster": {ZH: "自然灾害", EN: "a natural disaster"},
+    "public_health_emergency": {ZH: "突发公共卫生事件", EN: "a public health emergency"},
+    "other": {ZH: "突发事件", EN: "an emergency"},
+}
+"""What happened, for non-sensitive emergency alerts: a closed vocabulary keyed by incident category
+(harm categories such as abuse or sexual assault have no label: they only ever go out as sensitive kinds)."""
+
 _DEADLINE = re.compile(r"^(\d{4}-\d{2}-\d{2} )?([01]\d|2[0-3]):[0-5]\d$")
 _TEXT_MAX = 60
 
@@ -37,7 +55,7 @@ class Slot:
     """One parameter a template fills: free text, a word from ``WHERE``, or a deadline time."""
 
     name: str
-    kind: str = "text"  # text | where | deadline
+    kind: str = "text"  # text | where | deadline | event
     required: bool = True
     default: dict[Language, str] = field(default_factory=dict)
     clause: dict[Language, str] = field(default_factory=dict)  # wraps the value, e.g. "于{value}前"
@@ -56,6 +74,10 @@ class Slot:
         if self.kind == "where":
             if value not in WHERE:
                 raise TemplateParamError(f"params.{self.name}", f"one of {sorted(WHERE)}", value)
+            return value
+        if self.kind == "event":
+            if value not in EVENTS:
+                raise TemplateParamError(f"params.{self.name}", f"one of {sorted(EVENTS)}", value)
             return value
         if self.kind == "deadline":
             if not _DEADLINE.match(value):
@@ -81,6 +103,8 @@ class Template:
         for s in self.slots:
             if s.kind == "where":
                 filled[s.name] = WHERE[filled[s.name]][lang]
+            elif s.kind == "event" and filled[s.name]:
+                filled[s.name] = EVENTS[filled[s.name]][lang]
         return self.text[lang].format(ref=ref, **filled)
 
 
@@ -94,9 +118,10 @@ def _where(default: str) -> Slot:
 
 CATALOGUE: dict[AlertKind, Template] = {t.kind: t for t in [
     Template(AlertKind.INCIDENT_EMERGENCY, {
-        ZH: "【儿童安全紧急】{school}发生{event}。{action}。编号{ref}",
-        EN: "[ChildSafe EMERGENCY] {event} at {school}. {action}. Ref {ref}",
-    }, (Slot("school"), Slot("event"), Slot("action", default={
+        ZH: "【儿童安全紧急】{school}发生{category}。{action}。编号{ref}",
+        EN: "[ChildSafe EMERGENCY] {category} at {school}. {action}. Ref {ref}",
+    }, (Slot("school", default={ZH: "您孩子所在学校", EN: "your child's school"}), Slot("category", "event"),
+        Slot("action", default={
         ZH: "请留意学校通知，勿前往现场", EN: "Follow the school's instructions and do not go to the site"}))),
     Template(AlertKind.MANDATORY_REPORT_DUTY, {
         ZH: "【儿童安全】您单位有一项强制报告需立即处理，请{deadline}{where}办理。编号{ref}",

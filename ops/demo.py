@@ -1,20 +1,32 @@
-"""`childsafe demo`: bring up the local stack, push a realistic scenario, and show where each report went.
+"""`childsafe demo`: bring up the whole local stack, push a realistic scenario, show what happened.
 
-Re-running it is safe: reports carry fixed Idempotency-Keys, so a second run routes nothing twice
-and shows the same outcome.
+Kafka (KRaft), the streams worker (triage + HTTP intake), the case consumer, the SMS fan-out and
+dispatcher, the webhooks and the local Twilio-compatible sandbox, over a fictional city directory.
+Re-running it is safe: reports carry fixed Idempotency-Keys, so a second run routes and sends nothing
+twice and shows the same outcome.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from kafka import KafkaProducer
+from sqlalchemy import func, select
 
+from consumers.cases.models import CaseAgency, MandatoryReportCase
+from consumers.directory.bulk_load import load_generated
+from consumers.store.core import School
+from consumers.store.db import make_engine, session_factory
+from consumers.store.migrate import upgrade
+from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.codec import decode
-from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent, OpenCaseCommand
-from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, DEADLETTER, INCIDENTS
+from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent
+from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, INCIDENTS
 from ops.kafka_local import LocalKafka
 from ops.processes import ChildProcess
 from ops.settings import Settings
@@ -35,93 +47,147 @@ class Step:
 SCENARIO = (
     Step("课间跌倒 (ordinary accident)", "incident_fall.json", "demo-fall-0001"),
     Step("疑似家庭暴力 (suspected abuse: mandatory report)", "incident_abuse.json", "demo-abuse-0001"),
-    Step("持刀闯入校园 (campus intrusion: emergency)", "incident_intrusion.json", "demo-intrusion-0001"),
-    Step("放学后儿童走失 (missing child: mandatory + emergency)", "incident_missing.json", "demo-missing-0001"),
+    Step("持刀闯入校园 (campus intrusion: school emergency)", "incident_intrusion.json", "demo-intrusion-0001"),
+    Step("放学后儿童走失 (missing child: mandatory report)", "incident_missing.json", "demo-missing-0001"),
     Step("无效报告 (invalid report over HTTP)", "incident_invalid.json", "demo-invalid-0001"),
 )
 RAW_BAD_BYTES = "{这不是合法的JSON".encode()
 
 
-def _post(url: str, step: Step) -> tuple[int, dict]:
-    resp = httpx.post(url + "/v1/incidents", content=(SCENARIO_DIR / step.file).read_bytes(), timeout=30,
-                      headers={"content-type": "application/json", "Idempotency-Key": step.key,
-                               "Authorization": f"Bearer {DEMO_TOKEN}"})
-    return resp.status_code, resp.json()
+def _say(text: str) -> None:
+    print(text, flush=True)
 
 
-def _describe(bootstrap: str, ns: str, report_ids: list[str]) -> dict[str, list[str]]:
-    """Everything the stack produced for each report, read back from the output topics."""
-    wanted = set(report_ids)
-    audits = read_topic(bootstrap, AUDIT.name(ns), timeout=60,
-                        until=lambda rs: wanted <= {r.key.decode() for r in rs})
-    lines: dict[str, list[str]] = {rid: [] for rid in report_ids}
+def _prepare_directory(db_url: str) -> list[School]:
+    """A fictional city (numbers in the sandbox-only +86 199… block), loaded once."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        if not session.scalar(select(func.count()).select_from(School)):
+            counts = load_generated(engine, schools=12, guardians=3000, seed=2026)
+            _say(f"▶ directory: generated a fictional city ({counts})")
+        schools = session.scalars(select(School).where(School.kind != "kindergarten").order_by(School.id)).all()
+    engine.dispose()
+    return list(schools[:4])
+
+
+def _payload(step: Step, school: School | None) -> bytes:
+    body = json.loads((SCENARIO_DIR / step.file).read_text())
+    if school is not None:  # place the report at one of the directory's (fictional) schools
+        body.update(school_id=school.id, district_code=school.district_code)
+        body["reporter"]["unit_id"] = school.id
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _wait_quiet(sandbox_url: str, settle: float = 5.0, timeout: float = 60.0) -> dict:
+    """Wait until the sandbox has received no new message for ``settle`` seconds (a re-run may send none)."""
+    last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    counts: dict = {}
+    while time.monotonic() < deadline:
+        counts = httpx.get(sandbox_url + "/_sandbox/counts", timeout=10).json()
+        if counts["total"] != last:
+            last, since = counts["total"], time.monotonic()
+        elif time.monotonic() - since >= (settle if last > 0 else 3 * settle):
+            break
+        time.sleep(0.5)
+    return counts
+
+
+def _report(settings: Settings, bootstrap: str, accepted: list[tuple[Step, str]]) -> None:
+    ns = settings.topic_namespace
+    ids = {rid for _, rid in accepted}
+    audits = read_topic(bootstrap, AUDIT.name(ns), timeout=60, until=lambda rs: ids <= {r.key.decode() for r in rs})
+    triage = {}
     for r in audits:
-        a = decode(r.value, AuditRecordedEvent)
-        if a.data.subject in lines:
-            lines[a.data.subject].append(f"triage → {a.data.outcome}  ({a.data.reason})")
-    for r in read_topic(bootstrap, CASE_COMMANDS.name(ns), timeout=5):
-        c = decode(r.value, OpenCaseCommand).data
-        if c.report_id in lines:
-            agencies = ", ".join(a.value for a in c.agencies)
-            lines[c.report_id].append(f"case {c.case_id} opened, risk {c.risk.value}, routed to {agencies}")
+        a = decode(r.value, AuditRecordedEvent).data
+        if a.subject in ids:
+            triage[a.subject] = f"{a.outcome} ({a.reason})"
+    alerts: dict[str, list] = {rid: [] for rid in ids}
     for r in read_topic(bootstrap, ALERTS_REQUESTED.name(ns), timeout=5):
         a = decode(r.value, AlertRequestedEvent).data
-        if a.source_event_id in lines:
-            lines[a.source_event_id].append(
-                f"alert {a.kind.value} [{a.priority.value}] → {a.audience.kind}"
-                + (" (sensitive: no names or details)" if a.sensitive else ""))
-    return lines
+        if a.source_event_id in alerts and a not in alerts[a.source_event_id]:
+            alerts[a.source_event_id].append(a)
+    engine = make_engine(settings.db_url())
+    with session_factory(engine)() as session:
+        for step, rid in accepted:
+            _say(f"\n  {step.title}  [{rid}]")
+            _say(f"    • triage: {triage.get(rid, '(not routed yet)')}")
+            case = session.scalar(select(MandatoryReportCase).where(MandatoryReportCase.report_id == rid))
+            if case is not None:
+                agencies = session.scalars(select(CaseAgency.agency_id).where(CaseAgency.case_id == case.case_id))
+                _say(f"    • case {case.case_id}: state {case.state}, risk {case.risk}, "
+                     f"routed to {', '.join(sorted(agencies))}")
+            for a in alerts[rid]:
+                rows = session.scalars(select(SmsLedgerEntry).where(SmsLedgerEntry.alert_id == a.alert_id)).all()
+                states = Counter(row.state for row in rows)
+                _say(f"    • alert {a.kind.value} [{a.priority.value}] → {a.audience.kind}: "
+                     f"{len(rows)} SMS {dict(states) or ''}")
+                if rows:
+                    body = json.loads(rows[0].job_json)["body"]
+                    _say(f"        e.g. “{body}”")
+    engine.dispose()
 
 
 def run_demo(settings: Settings) -> int:
     ns = settings.topic_namespace
     broker = LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
                         controller_port=settings.kafka_controller_port)
-    print(f"▶ Kafka {broker.version} (KRaft, single node) …", flush=True)
-    took = broker.up()
+    _say(f"▶ Kafka {broker.version} (KRaft, single node from Maven Central jars) …")
+    _say(f"  answering on {broker.bootstrap} after {broker.up():.1f}s")
     bootstrap = broker.bootstrap
-    print(f"  answering on {bootstrap} after {took:.1f}s")
     report = apply_topics(bootstrap, ns)
-    print(f"▶ topics: {len(report.created)} created, {len(report.unchanged)} unchanged, drift: {report.drift or 'none'}")
+    _say(f"▶ topics: {len(report.created)} created, {len(report.unchanged)} unchanged, drift: {report.drift or 'none'}")
+    db_url = settings.db_url()
+    schools = _prepare_directory(db_url)
+    _say(f"▶ database {db_url.split('///')[-1]} migrated; scenario schools: {', '.join(s.id for s in schools)}")
 
+    sandbox_url = f"http://{settings.sms_sandbox_host}:{settings.sms_sandbox_port}"
     env = {"CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": ns,
-           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_TOKENS": DEMO_TOKEN}
-    worker = ChildProcess(["worker"], env, settings.run_dir / "logs" / "worker.log").start()
+           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_TOKENS": DEMO_TOKEN,
+           "CHILDSAFE_DATABASE_URL": db_url, "CHILDSAFE_TWILIO_BASE_URL": sandbox_url}
+    logs = settings.run_dir / "logs"
+    processes = {name: ChildProcess(args, env, logs / f"{name}.log") for name, args in [
+        ("sms-sandbox", ["sms-sandbox"]), ("sms-webhooks", ["sms", "webhooks"]), ("worker", ["worker"]),
+        ("cases", ["cases", "consume"]), ("sms-fanout", ["sms", "fanout"]), ("sms-dispatch", ["sms", "dispatch"])]}
     url = f"http://{settings.web_host}:{settings.web_port}"
     try:
-        took = worker.wait_http(url + "/health", timeout=90)
-        print(f"▶ streams worker (Faust triage + HTTP intake) up at {url} after {took:.1f}s\n")
+        for proc in processes.values():
+            proc.start()
+        processes["sms-sandbox"].wait_http(sandbox_url + "/_sandbox/counts", timeout=60)
+        took = processes["worker"].wait_http(url + "/health", timeout=90)
+        _say(f"▶ workers up (streams worker at {url} after {took:.1f}s; case consumer; SMS fan-out, dispatcher, "
+             f"webhooks; Twilio sandbox at {sandbox_url})\n")
         accepted: list[tuple[Step, str]] = []
-        for step in SCENARIO:
-            status, body = _post(url, step)
-            if status == 202:
-                print(f"  POST {step.title}: 202 accepted as {body['id']} (partition {body['partition']}, "
-                      f"offset {body['offset']})")
+        for i, step in enumerate(SCENARIO):
+            school = schools[i] if i < len(schools) else None
+            resp = httpx.post(url + "/v1/incidents", content=_payload(step, school), timeout=30,
+                              headers={"content-type": "application/json", "Idempotency-Key": step.key,
+                                       "Authorization": f"Bearer {DEMO_TOKEN}"})
+            body = resp.json()
+            if resp.status_code == 202:
+                _say(f"  POST {step.title}: 202 accepted as {body['id']} (partition {body['partition']}, "
+                     f"offset {body['offset']})")
                 accepted.append((step, body["id"]))
             else:
                 fields = "; ".join(f"{e['field']}: {e['reason']}" for e in body.get("errors", []))
-                print(f"  POST {step.title}: {status} refused — {fields}")
-        from kafka import KafkaProducer
-
+                _say(f"  POST {step.title}: {resp.status_code} refused — {fields}")
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-        meta = producer.send(INCIDENTS.name(ns), key=b"SCH-310115-0009", value=RAW_BAD_BYTES).get(30)
+        meta = producer.send(INCIDENTS.name(ns), key=b"SCH-BAD", value=RAW_BAD_BYTES).get(30)
         producer.close()
-        print(f"  raw Kafka client wrote malformed bytes at partition {meta.partition}, offset {meta.offset}\n")
+        _say(f"  a plain Kafka client wrote malformed bytes at partition {meta.partition}, offset {meta.offset}")
 
-        print("▶ where each report went")
-        outcome = _describe(bootstrap, ns, [rid for _, rid in accepted])
-        for step, rid in accepted:
-            print(f"\n  {step.title}  [{rid}]")
-            for line in outcome[rid] or ["(not routed yet)"]:
-                print(f"    • {line}")
-        dead = read_topic(bootstrap, DEADLETTER.name(ns), timeout=30,
-                          until=lambda rs: any(r.value and decode(r.value, DeadLetteredEvent).data.source_offset
-                                               == meta.offset for r in rs))
-        for r in dead:
+        _say("\n▶ waiting for the SMS to settle at the sandbox …")
+        counts = _wait_quiet(sandbox_url)
+        _say("\n▶ where each report went")
+        _report(settings, bootstrap, accepted)
+        for r in read_topic(bootstrap, DEADLETTER.name(ns), timeout=10):
             d = decode(r.value, DeadLetteredEvent).data
-            if d.source_offset == meta.offset and d.source_partition == meta.partition:
-                print(f"\n  malformed bytes → dead-letter topic: {d.reason}")
-        print(f"\n▶ logs in {settings.run_dir / 'logs'}; Kafka keeps running (stop it with `make kafka-down`)")
+            if (d.source_partition, d.source_offset) == (meta.partition, meta.offset):
+                _say(f"\n  malformed bytes → dead-letter topic: {d.reason}")
+        _say(f"\n▶ this run the sandbox received {counts.get('total', 0)} SMS for {counts.get('recipients', 0)} "
+             f"recipients; duplicates: {counts.get('duplicates') or 'none'} (a re-run sends nothing already sent)")
+        _say(f"▶ logs in {logs}; Kafka keeps running (stop it with `make kafka-down`)")
         return 0
     finally:
-        worker.stop()
+        for proc in reversed(list(processes.values())):
+            proc.stop()

@@ -154,9 +154,9 @@ class LocalKafka:
             admin.close()
 
     def up(self, timeout: float = 60.0) -> float:
-        """Start the broker (or reuse a running one) and return seconds until it answered."""
+        """Start the broker (or reuse one already answering on the port) and return seconds until it answered."""
         started = time.monotonic()
-        if self.pid() is not None and self.answers():
+        if self.answers():  # ours from an earlier `up`, or a broker someone else runs on this port
             return 0.0
         self.fetch()
         self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,15 @@ LAG_SCRAPE_ERRORS = Gauge("childsafe_consumer_lag_scrape_errors", "1 when the la
 def serve(role: str, port: int, host: str = "127.0.0.1") -> None:
     """Serve the default registry on ``host:port/metrics`` from a daemon thread (port 0 = don't serve)."""
     PROCESS_INFO.labels(role).set(1)
-    if port:
+    if not port:
+        return
+    try:
         start_http_server(port, addr=host)
-        log.info("metrics served", extra={"role": role, "port": port})
+    except OSError as exc:  # the work matters more than its metrics; ChildSafeWorkerDown will say so
+        log.error("metrics port unavailable; running without /metrics", extra={"role": role, "port": port,
+                                                                              "error": str(exc)})
+        return
+    log.info("metrics served", extra={"role": role, "port": port})
 
 
 class ConsumerLagCollector:

@@ -65,12 +65,29 @@ class Settings(BaseSettings):
     case_api_port: int = 6070
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
 
+    # SMS workers (consumers/sms): fan-out, dispatcher, webhooks.
+    sms_callback_base_url: str = Field(default="http://127.0.0.1:6071",
+                                       description="public base URL the provider calls back (signatures cover it)")
+    sms_webhook_host: str = "127.0.0.1"
+    sms_webhook_port: int = 6071
+    sms_fanout_page: int = Field(default=2000, ge=10, le=50_000, description="recipients read per directory page")
+    sms_dispatch_batch: int = Field(default=200, ge=1, le=5000)
+    sms_dispatch_concurrency: int = Field(default=8, ge=1, le=256, description="parallel provider calls")
+    sms_lease_s: float = Field(default=60.0, gt=0, description="a claim older than this is reconciled; > twilio_timeout_s")
+    sms_reconcile_delay_s: float = Field(default=2.0, ge=0)
+    sms_retry_base_s: float = Field(default=1.0, gt=0)
+    sms_retry_cap_s: float = Field(default=300.0, gt=0)
+    sms_retry_max_attempts: int = Field(default=10, ge=1)
+    sms_consumer_session_timeout_ms: int = Field(default=10_000, ge=6000, description="how fast a dead worker's "
+                                                 "partitions move to a live one")
+    sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
+                                          description="ValidityPeriod of emergencies that set none")
     # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
     metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
     metrics_host: str = "127.0.0.1"
-    case_metrics_port: int = Field(default=6071, ge=0, description="/metrics of `cases consume`; 0 = off")
-    escalation_metrics_port: int = Field(default=6072, ge=0, description="/metrics of `cases escalate`; 0 = off")
-    exporter_port: int = Field(default=6073, ge=0, description="/metrics of `childsafe exporter` (lag, case store)")
+    case_metrics_port: int = Field(default=6081, ge=0, description="/metrics of `cases consume`; 0 = off")
+    escalation_metrics_port: int = Field(default=6082, ge=0, description="/metrics of `cases escalate`; 0 = off")
+    exporter_port: int = Field(default=6083, ge=0, description="/metrics of `childsafe exporter` (lag, case store)")
     exporter_extra_groups: str = Field(default="childsafe-sms-fanout,childsafe-sms-dispatch",
                                        description="more consumer group ids whose lag to export, comma-separated")
     log_format: str = Field(default="json", pattern="^(json|console)$")

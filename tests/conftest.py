@@ -56,20 +56,12 @@ def postgres_url() -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path) -> str:
     """Run a store test on SQLite and on PostgreSQL: a fresh, migrated database each time."""
-    from sqlalchemy import create_engine, text
-
     from consumers.store.migrate import upgrade
+    from tests.databases import fresh_postgres_database
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'childsafe.db'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"t{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = base.rsplit("/", 1)[0] + f"/{name}"
+    if request.param == "postgresql":
+        return fresh_postgres_database(request.getfixturevalue("postgres_url"))
+    url = f"sqlite:///{tmp_path / 'childsafe.db'}"
     upgrade(url)
     return url
 

@@ -19,21 +19,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-SID, TOKEN = "AC" + "0" * 31 + "1", "sandbox-auth-token-not-a-secret"
+SID, TOKEN, SENDER = "AC" + "0" * 31 + "1", "sandbox-auth-token-not-a-secret", "+447700900999"
 
 
 def numbers(offset: int, count: int) -> list[str]:
+    """From the generator's documented block (+86 199…), sandbox only."""
     return [f"+86199{60_000_000 + offset + i:08d}" for i in range(count)]
 
 
 def raw_sdk(url: str, count: int, concurrency: int) -> dict:
     from alerts.twilio_gateway import TwilioGateway
 
-    gateway = TwilioGateway(account_sid=SID, auth_token=TOKEN, from_number="+447700900999", base_url=url)
+    client = TwilioGateway(account_sid=SID, auth_token=TOKEN, from_number=SENDER, base_url=url).client
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(lambda to: gateway.client.messages.create(to=to, from_="+447700900999", body="raw SDK bench",
-                                                                status_callback="http://127.0.0.1:9/sms/status"),
+        list(pool.map(lambda to: client.messages.create(to=to, from_=SENDER, body="raw SDK bench",
+                                                        status_callback="http://127.0.0.1:9/sms/status"),
                       numbers(0, count)))
     seconds = time.perf_counter() - started
     return {"messages": count, "seconds": round(seconds, 2), "sends_per_s": round(count / seconds)}
@@ -48,11 +49,11 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int) 
     from contracts.clock import SystemClock
     from contracts.sms import SmsJob
 
-    gateway = TwilioGateway(account_sid=SID, auth_token=TOKEN, from_number="+447700900999", base_url=url)
+    gateway = TwilioGateway(account_sid=SID, auth_token=TOKEN, from_number=SENDER, base_url=url)
     clock = SystemClock()
     ledger = SmsLedger(make_engine(db_url), clock)
-    d = SmsDispatcher(ledger, gateway, clock, DispatchSettings(callback_base_url="http://127.0.0.1:9",
-                                                               concurrency=concurrency))
+    d = SmsDispatcher(ledger, gateway, clock,
+                      DispatchSettings(callback_base_url="http://127.0.0.1:9", concurrency=concurrency))
     jobs = [SmsJob(dedup_key=dedup_key("BENCH", f"g:{i}"), alert_id="BENCH", recipient_id=f"g:{i}", to=to,
                    body="dispatcher bench", priority="emergency", segments=1)
             for i, to in enumerate(numbers(count, count))]
@@ -65,6 +66,15 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int) 
             "ledger": ledger.counts("BENCH")}
 
 
+def _wait_up(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/_sandbox/counts", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
@@ -75,24 +85,19 @@ def main() -> int:
     from consumers.store.migrate import upgrade
     from ops.kafka_local import free_port
 
-    work = Path(tempfile.mkdtemp(prefix="sms-dispatch-bench-"))
-    db_url = args.database_url or f"sqlite:///{work / 'ledger.db'}"
+    db_url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='sms-dispatch-bench-')) / 'ledger.db'}"
     upgrade(db_url)
     port = free_port()
     sandbox = subprocess.Popen([str(Path(sys.executable).parent / "childsafe"), "sms-sandbox", "--port", str(port),
                                 "--step-seconds", "3600"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/_sandbox/counts", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_up(url)
         raw = raw_sdk(url, args.messages, args.concurrency)
         disp = dispatcher(url, args.messages, args.concurrency, db_url, args.batch)
         counts = json.load(urllib.request.urlopen(url + "/_sandbox/counts"))
-        print(json.dumps({"raw_sdk": raw, "dispatcher": disp, "ratio": round(disp["sends_per_s"] / raw["sends_per_s"], 2),
+        print(json.dumps({"raw_sdk": raw, "dispatcher": disp,
+                          "ratio": round(disp["sends_per_s"] / raw["sends_per_s"], 2),
                           "sandbox_total": counts["total"], "sandbox_duplicates": len(counts["duplicates"]),
                           "database": db_url.split(":", 1)[0]}, indent=2))
     finally:

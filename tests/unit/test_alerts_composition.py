@@ -15,7 +15,7 @@ CN = "+8613800000001"  # +86 mobile format, used only against the local sandbox
 UK = "+447700900001"   # Ofcom drama range
 
 FULL_PARAMS = {
-    "school": "测试第一小学", "event": "火灾", "product": "测试牌儿童座椅", "model": "T-100", "hazard": "夹伤",
+    "school": "测试第一小学", "event": "暴雨", "category": "fire", "product": "测试牌儿童座椅", "model": "T-100", "hazard": "夹伤",
     "recall_number": "RC-2026-001", "drill": "消防", "disease": "诺如病毒", "area": "测试区", "deadline": "18:00",
 }
 
@@ -38,7 +38,18 @@ def test_every_kind_renders_in_both_languages(kind, lang):
 
 def test_default_language_is_chinese_and_template_text_is_filled():
     sms = compose(request(AlertKind.INCIDENT_EMERGENCY), Recipient(CN))
-    assert sms.body.startswith("【儿童安全紧急】测试第一小学发生火灾。")
+    assert sms.body.startswith("【儿童安全紧急】测试第一小学发生火情。")
+
+
+def test_incident_emergency_names_the_event_from_a_closed_vocabulary():
+    """What triage sends (school id, category) is enough; an unknown or harm category is refused."""
+    params = {"school_id": "S0001", "category": "campus_intrusion_violence"}
+    assert "校园安全突发事件" in compose(request(AlertKind.INCIDENT_EMERGENCY, params), Recipient(CN)).body
+    assert "a campus security incident" in compose(request(AlertKind.INCIDENT_EMERGENCY, params),
+                                                   Recipient(UK, Language.EN)).body
+    with pytest.raises(TemplateParamError) as err:
+        compose(request(AlertKind.INCIDENT_EMERGENCY, {"category": "sexual_assault"}), Recipient(CN))
+    assert err.value.field == "params.category"
 
 
 def test_recipient_context_fills_recipient_specific_slots():

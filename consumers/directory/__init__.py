@@ -1,0 +1,1 @@
+"""The alert directory: loading it (CSV import, generator) and reading audiences out of it."""

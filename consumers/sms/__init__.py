@@ -1,0 +1,1 @@
+"""SMS alerts: audience fan-out, dispatch through the gateway with a ledger, webhooks, acknowledgements."""

@@ -1,0 +1,146 @@
+"""The dispatcher: claim each job in the ledger, apply the delivery policy, send, and settle the outcome.
+
+- A job already in the ledger (claimed, sent, refused, …) is skipped: one message per (alert, recipient).
+- Transient failures wait in the ledger with a due time (backoff + jitter); the partition moves on.
+- Permanent refusals are classified by the alerts policy (21610 → opt-out) and may hand over to the
+  recipient's next guardian (``fallback_pending``; emitted by ``emit_fallbacks``).
+- An ambiguous send is reconciled first: the provider's messages to that number are searched for the
+  job marker in their status-callback URL (or, where the provider does not return that URL, the job's
+  body, which carries the alert reference); only if none matches is the message sent again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
+from alerts.policy import Action, QuietHours, after_refusal, decide
+from consumers.sms.backoff import Backoff
+from consumers.sms.ledger import (ACCEPTED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED, Claim,
+                                  Outcome, SmsLedger)
+from contracts.clock import Clock
+from contracts.common import Priority
+from contracts.sms import SmsJob
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    callback_base_url: str = "http://127.0.0.1:6070"
+    lease_s: float = 60.0
+    reconcile_delay_s: float = 2.0
+    emergency_validity_s: int = 1800
+    backoff: Backoff = field(default_factory=Backoff)
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    concurrency: int = 8
+
+
+class SmsDispatcher:
+    def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings = DispatchSettings(),
+                 *, rng: random.Random | None = None, owner: str | None = None,
+                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.ledger, self.gateway, self.clock, self.settings = ledger, gateway, clock, settings
+        self.rng = rng or random.Random()
+        self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
+        self._pool = ThreadPoolExecutor(max(1, settings.concurrency), thread_name_prefix="sms-send")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def dispatch(self, jobs: Iterable[SmsJob]) -> list[Outcome]:
+        """Claim new jobs and work them; jobs already in the ledger are skipped."""
+        return self._work(self.ledger.claim_new(list(jobs), self.owner, self.settings.lease_s))
+
+    def sweep(self, limit: int = 500) -> list[Outcome]:
+        """Work the ledger rows whose wait is over (retries, reconciliations, held messages, dead owners)."""
+        return self._work(self.ledger.claim_due(self.owner, self.settings.lease_s, limit))
+
+    def callback_url(self, marker: str) -> str:
+        return f"{self.settings.callback_base_url.rstrip('/')}/sms/status?job={marker}"
+
+    def _work(self, claims: list[Claim]) -> list[Outcome]:
+        if not claims:
+            return []
+        now = self.clock.now()
+        opted_out = self.ledger.opted_out({c.job.to for c in claims})
+        outcomes, to_send = [], []
+        for claim in claims:
+            job = claim.job
+            validity = self._validity(job)
+            if validity and now.timestamp() > claim.created_at + validity and not claim.reconcile:
+                outcomes.append(Outcome(claim.row_id, EXPIRED, last_error=f"not sent within its validity ({validity}s)",
+                                        fallback=False))
+                continue
+            decision = decide(job.priority, opted_out=job.to in opted_out, now=now, quiet=self.settings.quiet_hours)
+            if decision.action == Action.SKIP:
+                outcomes.append(Outcome(claim.row_id, SKIPPED, last_error=decision.reason,
+                                        fallback=self._falls_back(job)))
+            elif decision.action == Action.HOLD and not claim.reconcile:
+                outcomes.append(Outcome(claim.row_id, HELD, due_at=decision.release_at.timestamp(),
+                                        last_error=decision.reason))
+            else:
+                to_send.append(claim)
+        outcomes.extend(self._pool.map(self._attempt, to_send))
+        self.ledger.settle(outcomes)
+        return outcomes
+
+    def _validity(self, job: SmsJob) -> int | None:
+        if job.validity_seconds:
+            return job.validity_seconds
+        return self.settings.emergency_validity_s if job.priority == Priority.EMERGENCY else None
+
+    def _falls_back(self, job: SmsJob) -> bool:
+        return job.recipient_id.startswith("g:") and (job.guaranteed_reach or job.priority == Priority.EMERGENCY)
+
+    def _attempt(self, claim: Claim) -> Outcome:
+        job, rid = claim.job, claim.row_id
+        if claim.reconcile:
+            try:
+                found = self.gateway.find_messages(to=job.to)
+            except GatewayError as exc:
+                return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
+                               last_error=f"reconcile look-up failed: {exc}")
+            for message in found:
+                if _is_this_job(message, claim):
+                    return Outcome(rid, ACCEPTED, sid=message.sid, provider_status=message.status,
+                                   last_error="reconciled: the provider already held it")
+        if self.throttle is not None:
+            wait = self.throttle()
+            if wait > 0:
+                self.sleep(wait)
+        try:
+            sent = self.gateway.send(to=job.to, body=job.body, status_callback=self.callback_url(claim.marker),
+                                     validity_seconds=self._validity(job))
+        except TransientSendError as exc:
+            attempt = claim.attempts + 1
+            if self.settings.backoff.exhausted(attempt):
+                return Outcome(rid, FAILED, error_code=exc.code, last_error=f"gave up after {attempt} attempts: {exc}",
+                               attempted=True, fallback=self._falls_back(job))
+            return Outcome(rid, RETRY, due_at=self._later(self.settings.backoff.delay(attempt, self.rng)),
+                           error_code=exc.code, last_error=str(exc), attempted=True)
+        except PermanentSendError as exc:
+            refusal = after_refusal(job.priority, exc.code, guaranteed_reach=job.guaranteed_reach)
+            return Outcome(rid, REFUSED, error_code=exc.code, last_error=refusal.reason, attempted=True,
+                           fallback=refusal.try_next_contact and job.recipient_id.startswith("g:"),
+                           opt_out_phone=job.to if refusal.record_opt_out else None)
+        except AmbiguousSendError as exc:
+            return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
+                           last_error=f"ambiguous: {exc}", attempted=True)
+        return Outcome(rid, ACCEPTED, sid=sent.sid, provider_status=sent.status, attempted=True)
+
+    def _later(self, seconds: float) -> float:
+        return self.clock.now().timestamp() + seconds
+
+
+def _is_this_job(message, claim: Claim) -> bool:
+    """The job marker is in the status-callback URL where the provider returns it (the sandbox); Twilio's
+    Message resource does not, so there the body decides: it carries the alert's reference, so one
+    (alert, number) pair has one body."""
+    if message.status_callback:
+        return f"job={claim.marker}" in message.status_callback
+    return message.body == claim.job.body

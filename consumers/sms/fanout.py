@@ -1,0 +1,103 @@
+"""Audience fan-out: one AlertRequested becomes one SmsJob per recipient, keyed by recipient.
+
+Recipients stream out of the directory in keyset pages; after each page the producer is flushed and
+the page's cursor is saved with the alert, so a restart resumes where it stopped and memory stays flat.
+Jobs carry a dedup key (alert id + recipient), so a page emitted twice is harmless downstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Engine, select, update
+
+from consumers.directory.audience import Recipient, pages
+from consumers.sms.compose import AlertBodies
+from consumers.sms.jobs import dedup_key, job_event
+from consumers.store.core import School
+from consumers.store.sms_ledger import SmsAlert
+from contracts.alert_request import AlertRequested
+from contracts.clock import Clock
+from contracts.common import Language
+from contracts.events import AlertRequestedEvent
+from contracts.sms import SmsJob
+
+
+class JobSink(Protocol):
+    def send(self, key: bytes, value: bytes) -> None: ...
+
+    def flush(self) -> None:
+        """Return once every job sent so far is acknowledged; raise ProduceFailed otherwise."""
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    alert_id: str
+    emitted: int
+    resumed_after: str | None
+
+
+class AudienceFanout:
+    def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000):
+        self.engine, self.sink, self.clock, self.page_size = engine, sink, clock, page_size
+
+    def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
+        """Raises UnsupportedAudience or the alerts library's composition errors before emitting anything."""
+        alert = self._with_school_name(event.data)
+        bodies = AlertBodies(alert)
+        for language in ("zh-CN", "en"):  # every rule is checked before the first job goes out
+            for to in ("+8613900000000", "+442079460000"):
+                bodies.body_for(language, to)
+        cursor, emitted = self._resume(alert)
+        if cursor == "\x00done":
+            return FanoutResult(alert.alert_id, 0, None)
+        resumed_after = cursor
+        now = self.clock.now()
+        for recipients, cursor in pages(self.engine, alert.audience, guaranteed_reach=alert.guaranteed_reach,
+                                        after=cursor, size=self.page_size):
+            for recipient in recipients:
+                job = build_job(alert, recipient, bodies)
+                self.sink.send(recipient.recipient_id.encode(),
+                               job_event(job, correlationid=event.correlationid, time=now).to_bytes())
+            self.sink.flush()
+            emitted += len(recipients)
+            self._save(alert.alert_id, cursor, emitted, done=False)
+        self._save(alert.alert_id, cursor, emitted, done=True)
+        return FanoutResult(alert.alert_id, emitted, resumed_after)
+
+    def _with_school_name(self, alert: AlertRequested) -> AlertRequested:
+        """Producers upstream know a school's id, not its name; the directory does (non-sensitive kinds only)."""
+        school_id = getattr(alert.audience, "school_id", None)
+        if alert.sensitive or school_id is None or "school" in alert.params:
+            return alert
+        with self.engine.connect() as conn:
+            name = conn.scalar(select(School.name).where(School.id == school_id))
+        return alert if name is None else alert.model_copy(update={"params": {**alert.params, "school": name}})
+
+    def _resume(self, alert: AlertRequested) -> tuple[str | None, int]:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(SmsAlert.fanout_cursor, SmsAlert.fanout_done, SmsAlert.jobs_emitted)
+                               .where(SmsAlert.alert_id == alert.alert_id)).first()
+            if row is None:
+                conn.execute(SmsAlert.__table__.insert().values(
+                    alert_id=alert.alert_id, request_json=alert.model_dump_json(), requires_ack=alert.requires_ack,
+                    fanout_cursor=None, fanout_done=False, jobs_emitted=0, created_at=self.clock.now()))
+                return None, 0
+        return ("\x00done", row[2]) if row[1] else (row[0], row[2])
+
+    def _save(self, alert_id: str, cursor: str | None, emitted: int, done: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(SmsAlert).where(SmsAlert.alert_id == alert_id)
+                         .values(fanout_cursor=cursor, jobs_emitted=emitted, fanout_done=done))
+
+
+def build_job(alert: AlertRequested, recipient: Recipient, bodies: AlertBodies) -> SmsJob:
+    """Directory numbers are E.164 already (validated on import), so the job is built without re-parsing."""
+    body, segments = bodies.body_for(recipient.language, recipient.phone)
+    return SmsJob.model_construct(
+        dedup_key=dedup_key(alert.alert_id, recipient.recipient_id), alert_id=alert.alert_id,
+        recipient_id=recipient.recipient_id, to=recipient.phone, body=body,
+        language=Language(recipient.language) if recipient.language in ("zh-CN", "en") else Language.ZH_CN,
+        priority=alert.priority, segments=segments, validity_seconds=alert.validity_seconds,
+        guaranteed_reach=alert.guaranteed_reach, contact_order=recipient.contact_order)

@@ -1,0 +1,84 @@
+"""`childsafe sms fanout|dispatch|webhooks|resend-unacknowledged|ledger`: run and operate the SMS workers."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from ops.cli import print_json, subcommand
+from ops.settings import Settings
+
+
+def _stop_on_signals() -> threading.Event:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _fanout(args, settings: Settings) -> int:
+    from ops.sms_workers import build_fanout
+
+    build_fanout(settings).run(_stop_on_signals())
+    return 0
+
+
+def _dispatch(args, settings: Settings) -> int:
+    from ops.sms_workers import build_dispatch
+
+    worker = build_dispatch(settings)
+    try:
+        worker.run(_stop_on_signals())
+    finally:
+        worker.dispatcher.close()
+        worker.consumer.close()
+    return 0
+
+
+def _webhooks(args, settings: Settings) -> int:
+    from aiohttp import web
+
+    from ops.sms_workers import build_webhooks
+
+    web.run_app(build_webhooks(settings).app(), host=settings.sms_webhook_host, port=settings.sms_webhook_port,
+                access_log=None, print=lambda *_: None)
+    return 0
+
+
+def _resend(args, settings: Settings) -> int:
+    from consumers.sms.reminders import resend_unacknowledged
+    from consumers.store.db import make_engine
+    from contracts.clock import SystemClock
+    from ops.sms_workers import job_sink
+
+    result = resend_unacknowledged(make_engine(settings.db_url()), job_sink(settings), SystemClock(), args.alert_id,
+                                   args.round)
+    print_json(result.__dict__)
+    return 0
+
+
+def _ledger(args, settings: Settings) -> int:
+    from consumers.sms.ledger import SmsLedger
+    from consumers.store.db import make_engine
+    from contracts.clock import SystemClock
+
+    print_json(SmsLedger(make_engine(settings.db_url()), SystemClock()).counts(args.alert_id))
+    return 0
+
+
+@subcommand
+def register(subs) -> None:
+    p = subs.add_parser("sms", help="SMS workers: fan-out, dispatcher, webhooks, reminders")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("fanout", help="alert requests -> one SMS job per recipient").set_defaults(handler=_fanout)
+    actions.add_parser("dispatch", help="SMS jobs -> ledger -> provider").set_defaults(handler=_dispatch)
+    actions.add_parser("webhooks", help="serve status callbacks and inbound SMS").set_defaults(handler=_webhooks)
+    resend = actions.add_parser("resend-unacknowledged", help="remind recipients who have not acknowledged an alert")
+    resend.add_argument("alert_id")
+    resend.add_argument("--round", type=int, default=None, help="reminder round (default: the next one)")
+    resend.set_defaults(handler=_resend)
+    ledger = actions.add_parser("ledger", help="ledger rows by state")
+    ledger.add_argument("--alert-id", default=None)
+    ledger.set_defaults(handler=_ledger)

@@ -1,0 +1,21 @@
+"""Throwaway databases for tests."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import create_engine, text
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """Create an empty, migrated database on the test PostgreSQL server and return its URL."""
+    from consumers.store.migrate import upgrade
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    return url

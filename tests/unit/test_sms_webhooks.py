@@ -1,0 +1,144 @@
+"""Webhooks: forged and unsigned callbacks refused, statuses deduplicated, fallbacks, replies, reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from alerts.webhook_auth import WebhookVerifier
+from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
+from consumers.sms.jobs import job_marker
+from consumers.sms.ledger import SmsLedger
+from consumers.sms.reminders import resend_unacknowledged
+from consumers.sms.webhooks import SmsWebhooks
+from consumers.store.db import make_engine
+from consumers.store.directory import OptOut
+from consumers.store.sms_ledger import SmsAcknowledgement, SmsAlert, SmsLedgerEntry
+from contracts.alert_request import AlertRequested
+from contracts.clock import FakeClock
+from contracts.codec import decode
+from contracts.common import Priority
+from contracts.events import SmsJobEvent
+from tests import sms_directory
+from tests.sms_fakes import FakeSmsGateway
+from tests.unit.test_sms_dispatcher import ListSink, job
+
+TOKEN = "test-auth-token"
+PUBLIC = "https://childsafe.example.test"
+
+
+@pytest.fixture()
+async def hooks(db_url, tmp_path):
+    engine = make_engine(db_url)
+    sms_directory.load(engine, tmp_path / "dir")
+    clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc))
+    gateway = FakeSmsGateway()
+    dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock,
+                               DispatchSettings(callback_base_url=PUBLIC, concurrency=1))
+    client = TestClient(TestServer(SmsWebhooks(engine, WebhookVerifier(TOKEN), PUBLIC, clock).app()))
+    await client.start_server()
+    yield engine, clock, gateway, dispatcher, client
+    await client.close()
+    dispatcher.close()
+    engine.dispose()
+
+
+async def post(client, path_qs, params, *, sign=True, token=TOKEN, headers=None):
+    hdrs = dict(headers or {})
+    if sign:
+        hdrs["X-Twilio-Signature"] = RequestValidator(token).compute_signature(PUBLIC + path_qs, params)
+    return await client.post(path_qs, data=params, headers=hdrs)
+
+
+def ledger_row(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(SmsLedgerEntry)).one()
+
+
+async def test_unsigned_and_forged_callbacks_are_rejected_and_change_nothing(hooks):
+    engine, clock, gateway, dispatcher, client = hooks
+    j = job("g:G1", sms_directory.G[1])
+    dispatcher.dispatch([j])
+    sid = next(iter(gateway.sent))
+    path = f"/sms/status?job={job_marker(j.dedup_key)}"
+    params = {"MessageSid": sid, "MessageStatus": "delivered"}
+    assert (await post(client, path, params, sign=False)).status == 403
+    assert (await post(client, path, params, token="someone-elses-token")).status == 403
+    tampered = await client.post(path, data={**params, "MessageStatus": "failed"}, headers={
+        "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)})
+    assert tampered.status == 403
+    assert (await post(client, "/sms/inbound", {"From": sms_directory.G[1], "Body": "STOP"}, sign=False)).status == 403
+    assert ledger_row(engine).provider_status == "queued"
+    with engine.connect() as conn:
+        assert conn.execute(select(OptOut)).all() == []
+
+
+async def test_signed_callbacks_update_the_ledger_once_and_never_backwards(hooks):
+    engine, clock, gateway, dispatcher, client = hooks
+    j = job("g:G1", sms_directory.G[1])
+    dispatcher.dispatch([j])
+    sid = next(iter(gateway.sent))
+    path = f"/sms/status?job={job_marker(j.dedup_key)}"
+    first = await post(client, path, {"MessageSid": sid, "MessageStatus": "delivered"},
+                       headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    assert (await first.json())["outcome"] == "applied"
+    again = await post(client, path, {"MessageSid": sid, "MessageStatus": "delivered"},
+                       headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    assert (await again.json())["outcome"] == "duplicate"
+    late = await post(client, path, {"MessageSid": sid, "MessageStatus": "sent"},
+                      headers={"I-Twilio-Idempotency-Token": "tok-2"})
+    assert (await late.json())["outcome"] == "stale"
+    assert (ledger_row(engine).state, ledger_row(engine).provider_status) == ("accepted", "delivered")
+
+
+async def test_undelivered_to_a_guardian_falls_back_to_the_next_guardian(hooks):
+    from consumers.sms.fallback import GuardianFallback
+
+    engine, clock, gateway, dispatcher, client = hooks
+    j = job("g:G4", sms_directory.G[4], guaranteed_reach=True)
+    dispatcher.dispatch([j])
+    sid = next(iter(gateway.sent))
+    response = await post(client, f"/sms/status?job={job_marker(j.dedup_key)}",
+                          {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert (await response.json()) == {"outcome": "applied", "fallback": True}
+    sink = ListSink()
+    GuardianFallback(engine, dispatcher.ledger, sink, clock).emit()
+    assert [decode(v, SmsJobEvent).data.recipient_id for _, v in sink.sent] == ["g:G5"]
+
+
+async def test_inbound_stop_start_and_acknowledgements(hooks):
+    engine, clock, gateway, dispatcher, client = hooks
+    for word in ("STOP", "退订", "TD", "unsubscribe"):
+        await post(client, "/sms/inbound", {"From": sms_directory.G[2], "Body": word})
+        assert dispatcher.ledger.opted_out({sms_directory.G[2]}) == {sms_directory.G[2]}
+        await post(client, "/sms/inbound", {"From": sms_directory.G[2], "Body": "START"})
+        assert dispatcher.ledger.opted_out({sms_directory.G[2]}) == set()
+
+    alert = AlertRequested(alert_id="ACK1", kind="incident_emergency", priority=Priority.URGENT,
+                           audience={"kind": "school_guardians", "school_id": "S1"}, requires_ack=True,
+                           params={"school": "测试学校甲", "category": "fire"}, source_event_id="e1", reason="test")
+    with engine.begin() as conn:
+        conn.execute(SmsAlert.__table__.insert().values(alert_id="ACK1", request_json=alert.model_dump_json(),
+                                                        requires_ack=True, fanout_done=True, jobs_emitted=3,
+                                                        created_at=clock.now()))
+    dispatcher.dispatch([job(f"g:G{i}", sms_directory.G[i], alert="ACK1") for i in (1, 2, 3)])
+    response = await post(client, "/sms/inbound", {"From": sms_directory.G[2], "Body": "收到"})
+    assert response.status == 200 and "<Response>" in await response.text()
+    await post(client, "/sms/inbound", {"From": sms_directory.G[3], "Body": "1"})
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(SmsAcknowledgement.recipient_id)).scalars()) == ["g:G2", "g:G3"]
+
+    sink = ListSink()
+    reminder = resend_unacknowledged(engine, sink, clock, "ACK1")
+    assert (reminder.round_alert_id, reminder.reminded) == ("ACK1#r1", 1)
+    reminded = decode(sink.sent[0][1], SmsJobEvent).data
+    assert (reminded.recipient_id, reminded.alert_id) == ("g:G1", "ACK1#r1")
+    assert "收到请回复1" in reminded.body
+    dispatcher.dispatch([reminded, reminded])
+    assert len(gateway.to_number(sms_directory.G[1])) == 2  # the alert, then one reminder
+    await post(client, "/sms/inbound", {"From": sms_directory.G[1], "Body": "收到"})  # answers the reminder
+    assert resend_unacknowledged(engine, ListSink(), clock, "ACK1").reminded == 0
