@@ -67,6 +67,19 @@ def record_sms_attempt(status: str, error_class: str = "none", segments: int = 0
         ALERT_TO_PROVIDER_SECONDS.observe(max(0.0, (now - requested_at).total_seconds()))
 
 
+def record_dispatch(outcomes: Iterable, jobs: dict) -> None:
+    """The dispatcher, once per batch: provider answers (accepted, refused, failed) with their segments."""
+    from alerts.segments import encoding_of
+
+    for outcome in outcomes:
+        job = jobs.get(outcome.row_id)
+        if job is None or not outcome.attempted:
+            continue  # held, skipped or expired: no provider call
+        accepted = outcome.state == "accepted"
+        record_sms_attempt(outcome.state, sms_error_class(outcome.error_code),
+                           segments=job.segments if accepted else 0, encoding=encoding_of(job.body).replace("-", "").lower())
+
+
 def record_sms_status(status: str, error_class: str = "none", requested_at: datetime | None = None,
                       now: datetime | None = None) -> None:
     """The status-callback hook: call once per deduplicated callback."""
