@@ -22,6 +22,7 @@ def streams_config(settings: Settings):
         deadletter_limit_window=settings.deadletter_limit_window,
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
         alerting=alerting_config(settings),
+        metrics=settings.metrics_enabled,
     )
 
 

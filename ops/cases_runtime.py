@@ -16,6 +16,7 @@ from consumers.cases.clocks import ClockPolicy
 from consumers.cases.consumer import CaseCommandConsumer, DeadLetterLimit
 from consumers.cases.opening import CaseOpener, CaseTopics
 from consumers.cases.outbox import OutboxRelay
+from consumers.metrics import CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
@@ -112,8 +113,10 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
             fired = runner.tick()
             if fired:
                 log.info("escalated %d missed duties", len(fired))
+            for escalation in fired:
+                CASE_ESCALATIONS.labels(escalation.duty, str(escalation.level)).inc()
             try:
-                relay.publish_pending()
+                CASE_OUTBOX_PUBLISHED.inc(relay.publish_pending())
             except KafkaError as exc:  # the outbox keeps them; the next tick retries
                 log.warning("outbox publish failed (%r); will retry; are the topics applied?", exc)
             if once or stop.wait(settings.case_tick_seconds):

@@ -82,6 +82,19 @@ class Settings(BaseSettings):
                                                  "partitions move to a live one")
     sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
+    # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
+    metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
+    metrics_host: str = "127.0.0.1"
+    case_metrics_port: int = Field(default=6081, ge=0, description="/metrics of `cases consume`; 0 = off")
+    escalation_metrics_port: int = Field(default=6082, ge=0, description="/metrics of `cases escalate`; 0 = off")
+    exporter_port: int = Field(default=6083, ge=0, description="/metrics of `childsafe exporter` (lag, case store)")
+    sms_fanout_metrics_port: int = Field(default=6084, ge=0, description="/metrics of `sms fanout`; 0 = off")
+    sms_dispatch_metrics_port: int = Field(default=6085, ge=0, description="/metrics of `sms dispatch`; 0 = off")
+    exporter_extra_groups: str = Field(default="childsafe-sms-fanout,childsafe-sms-dispatch",
+                                       description="more consumer group ids whose lag to export, comma-separated")
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$",
+                           description="INFO carries one line per routed report that caused work, and per case")
 
     # item 18/22 streams (recalls, campus safety, spikes, CAP emergencies): see docs/recalls_cap.md
     drill_period_days: int = Field(default=180, ge=1, description="flag a school with no evacuation drill in this")

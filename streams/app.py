@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,8 @@ from contracts.errors import ContractError, FieldError
 from contracts.events import IncidentReportedEvent
 from contracts.topics import DEADLETTER, INCIDENTS
 from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
-from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter
+from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter, refuse_oversized
+from streams.metrics import BatchTally, add_metrics_page, reason_class
 from streams.triage import Output, route
 from streams.writer import KafkaWriter
 
@@ -45,6 +47,7 @@ class StreamsConfig:
     session_timeout_s: float = 6.0
     heartbeat_s: float = 1.0
     alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
+    metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
 
 
 @dataclass
@@ -103,37 +106,47 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                                   partition=partition))
         return records
 
-    def triage_batch(events: list[faust.types.EventT]) -> tuple[list[Output], dict[str, tuple[int, float]]]:
+    def triage_batch(events: list[faust.types.EventT]) -> tuple[list[Output], dict[str, tuple[int, float]], BatchTally]:
         now = clock.now()
         outputs: list[Output] = []
         routed: dict[str, tuple[int, float]] = {}
+        tally = BatchTally(time.perf_counter())
         for event in events:
             msg = event.message
             try:
+                refuse_oversized(event.value, cfg.max_body_bytes)  # the HTTP limit holds for raw clients too
                 report = decode(event.value, INCIDENTS)
                 assert isinstance(report, IncidentReportedEvent)
                 if report.id in routed or seen.get(report.id) is not None:
                     stats.duplicates += 1
+                    tally.duplicates += 1
                     limit.record(False)
                     continue
-                outputs.extend(route(report, now))
+                work = route(report, now)
+                outputs.extend(work)
                 routed[report.id] = (msg.partition, now.timestamp())
+                tally.routed_report(report, caused_work=len(work) > 1)
                 limit.record(False)
             except ContractError as exc:
                 outputs.append(_reject(msg, exc.errors, now))
+                tally.rejected.append(reason_class(exc.errors))
                 limit.record(True)
             except DeadLetterLimitExceeded:
                 raise
             except Exception as exc:  # a bug must not crash the agent nor skip the message silently
                 log.exception("triage failed on %s[%s]@%s", msg.topic, msg.partition, msg.offset)
                 outputs.append(_reject(msg, [FieldError("(processing)", f"internal error: {type(exc).__name__}")], now))
+                tally.rejected.append("internal")
                 limit.record(True)
-        return outputs, routed
+        return outputs, routed, tally
 
-    async def write_then_ack(stream, events, records) -> None:
+    async def write_then_ack(stream, events, records, tally: BatchTally) -> None:
         await _write_until_acknowledged(writer, records)
         for event in events:  # Faust commits only up to the contiguous acked offsets of a partition
             await stream.ack(event)
+        tally.log_routed()
+        if cfg.metrics:
+            tally.record(incidents.get_topic_name(), records, clock.now())
 
     @app.agent(incidents, name="triage")
     async def triage(stream):
@@ -142,11 +155,11 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         in_flight: deque[asyncio.Future] = deque()
         async for events in stream.noack_take(cfg.batch, within=cfg.batch_within_s):
             try:
-                outputs, routed = triage_batch(events)
+                outputs, routed, tally = triage_batch(events)
             except DeadLetterLimitExceeded as exc:
                 log.critical("%s", exc)
                 os._exit(70)  # stop before the batch is acked: nothing is committed past it
-            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed))))
+            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally)))
             stats.routed += len(routed)
             stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)
             while in_flight and (len(in_flight) > cfg.max_in_flight_batches or in_flight[0].done()):
@@ -168,6 +181,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     from streams.safety_alerts import register_safety_alerts
 
     register_safety_alerts(app, cfg, writer, clock)
+    add_metrics_page(app)
     return app
 
 

@@ -11,7 +11,7 @@ from collections import deque
 from datetime import datetime
 
 from contracts.deadletter import DeadLettered, FieldProblem
-from contracts.errors import ChildSafeError, FieldError
+from contracts.errors import ChildSafeError, ContractError, FieldError
 from contracts.events import DeadLetteredEvent
 from contracts.topics import DEADLETTER
 from streams.triage import Output
@@ -19,6 +19,12 @@ from streams.triage import Output
 
 class DeadLetterLimitExceeded(ChildSafeError):
     """Too many recent messages were rejected: check the last deploy and the contracts before restarting."""
+
+
+def refuse_oversized(value: bytes | None, limit: int) -> None:
+    """The HTTP intake's body limit also holds for reports written by plain Kafka clients."""
+    if value is not None and len(value) > limit:
+        raise ContractError([FieldError("(body)", f"at most {limit} bytes", f"{len(value)} bytes")])
 
 
 def dead_letter(*, topic: str, partition: int, offset: int, key: bytes | None, value: bytes,

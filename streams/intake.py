@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 import faust
@@ -23,6 +24,7 @@ from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, 
 from contracts.envelope import CloudEvent
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
 from streams.cap_intake import cap_event, is_xml  # CAP 1.2 XML beside JSON (issue 5)
+from streams.metrics import record_intake
 from streams.triage import Output
 from streams.writer import KafkaWriter
 
@@ -102,6 +104,12 @@ def register_intake(app: faust.App, cfg, writer: KafkaWriter) -> None:
         def make_view(route: IntakeRoute):
             class IntakeView(faust.web.View):
                 async def post(self, request):
+                    started = time.perf_counter()
+                    response = await self.accept(request)
+                    record_intake(route.path, response.status, time.perf_counter() - started)
+                    return response
+
+                async def accept(self, request):
                     if not authorised(request):
                         return aioweb.json_response({"error": "missing or wrong bearer token"}, status=401)
                     raw = await read_limited(request)
@@ -124,6 +132,9 @@ def register_intake(app: faust.App, cfg, writer: KafkaWriter) -> None:
                         log.error("intake write to %s failed: %s", route.topic.suffix, type(exc).__name__)
                         return aioweb.json_response({"error": "not accepted: the event store is unavailable; "
                                                               "retry with the same Idempotency-Key"}, status=503)
+                    log.info("report accepted", extra={"correlationid": event.correlationid, "event_id": event.id,
+                                                       "topic": route.topic.suffix, "partition": meta.partition,
+                                                       "offset": meta.offset})
                     return aioweb.json_response({"id": event.id, "topic": meta.topic, "partition": meta.partition,
                                                  "offset": meta.offset}, status=202)
 

@@ -22,6 +22,7 @@ from consumers.cases.errors import DeadLetterLimitExceeded
 from consumers.cases.opening import CaseOpener, Position
 from consumers.cases.outbox import OutboxRelay
 from consumers.cases.tracking import ProcessedMessage
+from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
 from consumers.store.db import transaction
 from contracts.clock import Clock
 
@@ -52,6 +53,7 @@ class CaseCommandConsumer:
                  clock: Clock, limit: DeadLetterLimit | None = None, max_records: int = 200):
         self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
         self.limit, self.max_records = limit or DeadLetterLimit(), max_records
+        self.opened_reported_at: list = []  # reported_at of cases committed in the current batch (metrics)
 
     def poll_once(self, timeout_ms: int = 500) -> BatchReport:
         report = BatchReport()
@@ -59,12 +61,15 @@ class CaseCommandConsumer:
         positions = [Position(r.topic, r.partition, r.offset, r.key, r.value)
                      for records in batch.values() for r in records]
         if positions:
+            self.opened_reported_at = []
             outcomes = self.store(positions)
             report.outcomes.update(outcomes)
             self.kafka.commit(self._offsets(positions))
+            record_case_batch(outcomes, self.opened_reported_at, self.clock.now())
             self.limit.observe(outcomes)
         try:
             report.published = self.relay.publish_pending()
+            CASE_OUTBOX_PUBLISHED.inc(report.published)
         except KafkaError as exc:  # the outbox keeps them; the next round retries
             log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
         return report
@@ -92,7 +97,9 @@ class CaseCommandConsumer:
         for attempt in range(attempts):
             try:
                 with transaction(self.factory) as session:
-                    return work(session)
+                    result = work(session)
+                self.opened_reported_at.extend(session.info.get("opened_reported_at", ()))  # committed
+                return result
             except OperationalError:  # SQLite busy / PostgreSQL serialization: try again shortly
                 if attempt == attempts - 1:
                     raise

@@ -71,7 +71,9 @@ class CaseOpener:
         pending[cmd.report_id] = cmd.case_id
         self._open(session, cmd, now)
         self._track(session, pos, command.id, "opened", cmd.case_id, now)
-        log.info("case opened", extra={"case_id": cmd.case_id, "risk": cmd.risk.value})
+        session.info.setdefault("opened_reported_at", []).append(cmd.reported_at)
+        log.info("case opened", extra={"case_id": cmd.case_id, "risk": cmd.risk.value,
+                                       "correlationid": command.correlationid})
         return "opened"
 
     def _open(self, session: Session, cmd: OpenCase, now: datetime) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
 from alerts.policy import Action, QuietHours, after_refusal, decide
+from consumers.metrics import record_dispatch
 from consumers.sms.backoff import Backoff
 from consumers.sms.ledger import (ACCEPTED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED, Claim,
                                   Outcome, SmsLedger)
@@ -87,6 +88,7 @@ class SmsDispatcher:
                 to_send.append(claim)
         outcomes.extend(self._pool.map(self._attempt, to_send))
         self.ledger.settle(outcomes)
+        record_dispatch(outcomes, {c.row_id: c.job for c in to_send})
         return outcomes
 
     def _validity(self, job: SmsJob) -> int | None:

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy import Engine, select, update
 
 from consumers.directory.audience import Recipient, pages
+from consumers.metrics import FANOUT_JOBS
 from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
@@ -61,6 +62,7 @@ class AudienceFanout:
                 self.sink.send(recipient.recipient_id.encode(),
                                job_event(job, correlationid=event.correlationid, time=now).to_bytes())
             self.sink.flush()
+            FANOUT_JOBS.labels(alert.priority.value).inc(len(recipients))  # per page, after the broker has them
             emitted += len(recipients)
             self._save(alert.alert_id, cursor, emitted, done=False)
         self._save(alert.alert_id, cursor, emitted, done=True)

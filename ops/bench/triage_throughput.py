@@ -7,6 +7,8 @@ Both sides read the same number of pre-produced reports from their own copy of t
 - raw-triage:  consume → decode contract → route() → produce every output, acks=all → commit
                (the same work as the agent, without Faust).
 - faust:       `childsafe worker` (subprocess), measured from its first to its last audit record.
+- faust-nometrics: the same worker with CHILDSAFE_METRICS_ENABLED=false (what the Prometheus metrics cost):
+      .venv/bin/python ops/bench/triage_throughput.py --contenders faust,faust-nometrics
 Rates use the producer timestamps of the output records (first to last), so start-up is excluded;
 the contenders run interleaved for several rounds and the medians are compared.
 """
@@ -96,8 +98,8 @@ async def raw_loop(bootstrap: str, namespace: str, n: int, full_triage: bool) ->
         await producer.stop()
 
 
-def run_faust(bootstrap: str, namespace: str, n: int, run_dir: Path) -> None:
-    env = {**os.environ, "CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": namespace,
+def run_faust(bootstrap: str, namespace: str, n: int, run_dir: Path, metrics: bool = True) -> None:
+    env = {**os.environ, "CHILDSAFE_METRICS_ENABLED": str(metrics).lower(), "CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": namespace,
            "CHILDSAFE_WEB_PORT": str(free_port()), "CHILDSAFE_RUN_DIR": str(run_dir)}
     env.update({k: v for k, v in os.environ.items() if k.startswith("CHILDSAFE_BENCH_")})
     log = open(run_dir / f"{namespace}.log", "wb")
@@ -116,6 +118,8 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bootstrap", default=os.environ.get("CHILDSAFE_BENCH_BOOTSTRAP"))
+    ap.add_argument("--contenders", default="raw-forward,raw-triage,faust",
+                    help="comma-separated: raw-forward, raw-triage, faust, faust-nometrics")
     args = ap.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="childsafe-bench-"))
     broker = None
@@ -125,14 +129,14 @@ def main() -> None:
         args.bootstrap = broker.bootstrap
     try:
         n = args.reports
-        rates: dict[str, list[int]] = {"raw-forward": [], "raw-triage": [], "faust": []}
+        rates: dict[str, list[int]] = {name: [] for name in args.contenders.split(",")}
         for round_ in range(1, args.rounds + 1):
             for name in rates:  # interleaved, so background load hits every contender alike
                 ns = f"bench{uuid.uuid4().hex[:6]}"
                 apply_topics(args.bootstrap, ns)
                 produce_reports(args.bootstrap, INCIDENTS.name(ns), n)
-                if name == "faust":
-                    run_faust(args.bootstrap, ns, n, run_dir)
+                if name.startswith("faust"):
+                    run_faust(args.bootstrap, ns, n, run_dir, metrics=name == "faust")
                 else:
                     asyncio.run(raw_loop(args.bootstrap, ns, n, full_triage=name == "raw-triage"))
                 count, span = output_span(args.bootstrap, AUDIT.name(ns), n, timeout=120)
@@ -140,8 +144,10 @@ def main() -> None:
                 print(f"round {round_} {name}: {count} reports in {span:.2f}s = {rates[name][-1]}/s", flush=True)
         median = {name: statistics.median(r) for name, r in rates.items()}
         print("median reports/s", json.dumps(median))
-        print("ratios", json.dumps({"faust_vs_raw_forward": round(median["faust"] / median["raw-forward"], 2),
-                                    "faust_vs_raw_triage": round(median["faust"] / median["raw-triage"], 2)}))
+        pairs = {"faust_vs_raw_forward": ("faust", "raw-forward"), "faust_vs_raw_triage": ("faust", "raw-triage"),
+                 "faust_with_vs_without_metrics": ("faust", "faust-nometrics")}
+        print("ratios", json.dumps({label: round(median[a] / median[b], 3) for label, (a, b) in pairs.items()
+                                    if a in median and b in median}))
     finally:
         if broker:
             broker.down()

@@ -24,9 +24,11 @@ HELP = {"show": "show a case (audited read)", "reporter": "show a case's confide
         "close": "close a case with an outcome", "reopen": "reopen a closed case (reason required)"}
 
 
-def _stop_on_signals() -> threading.Event:
-    """Long-running commands log to stderr and stop cleanly on SIGTERM/SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _stop_on_signals(settings: Settings | None = None) -> threading.Event:
+    """Long-running commands log JSON lines to stderr (ops/logs.py) and stop cleanly on SIGTERM/SIGINT."""
+    from ops.logs import configure
+
+    configure(logging.INFO, settings.log_format if settings else "json")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -36,14 +38,22 @@ def _stop_on_signals() -> threading.Event:
 def _consume(args, settings: Settings) -> int:
     from ops.cases_runtime import run_case_consumer
 
-    run_case_consumer(settings, _stop_on_signals())
+    from ops.metrics import serve
+
+    stop = _stop_on_signals(settings)
+    serve("case-consumer", settings.case_metrics_port, settings.metrics_host)
+    run_case_consumer(settings, stop)
     return 0
 
 
 def _escalate(args, settings: Settings) -> int:
     from ops.cases_runtime import run_escalation
 
-    run_escalation(settings, _stop_on_signals(), once=args.once)
+    from ops.metrics import serve
+
+    stop = _stop_on_signals(settings)
+    serve("escalation", 0 if args.once else settings.escalation_metrics_port, settings.metrics_host)
+    run_escalation(settings, stop, once=args.once)
     return 0
 
 
@@ -54,7 +64,7 @@ def _serve(args, settings: Settings) -> int:
     from consumers.cases.api import build_app
     from ops.cases_runtime import CaseRuntime
 
-    _stop_on_signals()
+    _stop_on_signals(settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     runtime = CaseRuntime.build(settings)
     web.run_app(build_app(CaseDesk(runtime.factory, runtime.clock)), host=settings.case_api_host,

@@ -10,8 +10,14 @@ from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
-def _stop_on_signals() -> threading.Event:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int = 0) -> threading.Event:
+    """JSON logs (ops/logs.py), /metrics on ``port`` (0 = none), stop on SIGTERM/SIGINT."""
+    from ops.logs import configure
+    from ops.metrics import serve
+
+    configure(logging.INFO, settings.log_format if settings else "json")
+    if role:
+        serve(role, port, settings.metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -21,7 +27,7 @@ def _stop_on_signals() -> threading.Event:
 def _fanout(args, settings: Settings) -> int:
     from ops.sms_workers import build_fanout
 
-    build_fanout(settings).run(_stop_on_signals())
+    build_fanout(settings).run(_stop_on_signals(settings, "sms-fanout", settings.sms_fanout_metrics_port))
     return 0
 
 
@@ -30,7 +36,7 @@ def _dispatch(args, settings: Settings) -> int:
 
     worker = build_dispatch(settings)
     try:
-        worker.run(_stop_on_signals())
+        worker.run(_stop_on_signals(settings, "sms-dispatch", settings.sms_dispatch_metrics_port))
     finally:
         worker.dispatcher.close()
         worker.consumer.close()

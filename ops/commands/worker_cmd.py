@@ -12,16 +12,17 @@ def _run(args, settings: Settings) -> int:
     from faust.worker import Worker
 
     from ops.bootstrap import streams_app
+    from ops.logs import dict_config
     from ops.topics_admin import apply_topics
 
     apply_topics(settings.bootstrap_servers, settings.topic_namespace)
     (settings.run_dir / "streams").mkdir(parents=True, exist_ok=True)
     app = streams_app(settings)
-    level = getattr(logging, args.loglevel.upper())
-    worker = Worker(app, loglevel=level, quiet=True)
+    level = getattr(logging, (args.loglevel or settings.log_level).upper())
+    worker = Worker(app, loglevel=level, quiet=True, logging_config=dict_config(level, settings.log_format))
     worker.spinner = None  # the terminal spinner logs every record at DEBUG: costly and noisy in log files
     for noisy in ("aiokafka", "faust", "mode", "kafka"):
-        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     worker.execute_from_commandline()  # returns only when the worker stops
     return 0
 
@@ -29,5 +30,5 @@ def _run(args, settings: Settings) -> int:
 @subcommand
 def register(subs) -> None:
     p = subs.add_parser("worker", help="run the streams worker: triage agent and HTTP intake")
-    p.add_argument("--loglevel", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--loglevel", default=None, choices=["debug", "info", "warning", "error"])
     p.set_defaults(handler=_run)
