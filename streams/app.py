@@ -182,6 +182,14 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
 
     register_safety_alerts(app, cfg, writer, clock)
     add_metrics_page(app)
+
+    @app.on_before_shutdown.connect
+    async def close_writer(app, **kwargs) -> None:
+        """After the consumer stopped: flush and close the writer (pending batches were awaited or unacked)."""
+        close = getattr(writer, "close", None)
+        if close is not None:
+            await close()
+
     return app
 
 
