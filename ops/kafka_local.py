@@ -27,6 +27,28 @@ class LocalKafkaError(ChildSafeOpsError):
     """The local broker could not be fetched or started: read the broker log named in the message."""
 
 
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs. A child that exited but was not yet reaped (a zombie) is reaped and not alive."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    if state == "Z":
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass  # not our child: its own parent will reap it
+        return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -130,17 +152,15 @@ class LocalKafka:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return pid if _alive(pid) else None
 
     def answers(self, timeout: float = 2.0) -> bool:
         """True when the broker serves metadata on its listener."""
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 
+        if not _listening(self.port):  # the admin client would spend many seconds retrying a closed port
+            return False
         try:
             admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=int(timeout * 1000))
         except (KafkaError, OSError, ValueError):
@@ -193,9 +213,7 @@ class LocalKafka:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not _alive(pid):
                 break
             time.sleep(0.2)
         else:
