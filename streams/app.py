@@ -117,7 +117,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                 refuse_oversized(event.value, cfg.max_body_bytes)  # the HTTP limit holds for raw clients too
                 report = decode(event.value, INCIDENTS)
                 assert isinstance(report, IncidentReportedEvent)
-                if report.id in routed or seen.get(report.id) is not None:
+                if report.id in routed or report.id in seen.data:
                     stats.duplicates += 1
                     tally.duplicates += 1
                     limit.record(False)
