@@ -67,8 +67,9 @@ def record_sms_attempt(status: str, error_class: str = "none", segments: int = 0
         ALERT_TO_PROVIDER_SECONDS.observe(max(0.0, (now - requested_at).total_seconds()))
 
 
-def record_dispatch(outcomes: Iterable, jobs: dict) -> None:
-    """The dispatcher, once per batch: provider answers (accepted, refused, failed) with their segments."""
+def record_dispatch(outcomes: Iterable, jobs: dict, now: datetime | None = None) -> None:
+    """The dispatcher, once per batch: provider answers (accepted, refused, failed) with their segments,
+    and for accepted ones the time since the alert was requested."""
     from alerts.segments import encoding_of
 
     for outcome in outcomes:
@@ -77,7 +78,8 @@ def record_dispatch(outcomes: Iterable, jobs: dict) -> None:
             continue  # held, skipped or expired: no provider call
         accepted = outcome.state == "accepted"
         record_sms_attempt(outcome.state, sms_error_class(outcome.error_code),
-                           segments=job.segments if accepted else 0, encoding=encoding_of(job.body).replace("-", "").lower())
+                           segments=job.segments if accepted else 0, encoding=encoding_of(job.body).replace("-", "").lower(),
+                           requested_at=getattr(job, "requested_at", None), now=now)
 
 
 def record_sms_status(status: str, error_class: str = "none", requested_at: datetime | None = None,

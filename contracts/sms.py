@@ -23,6 +23,7 @@ class SmsJob(Contract):
     validity_seconds: int | None = Field(default=None, ge=1, le=36000)
     guaranteed_reach: bool = False
     contact_order: int = Field(default=0, ge=0, description="0 = first guardian; fallbacks count up")
+    requested_at: AwareDatetime | None = Field(default=None, description="when the alert was requested: latency clock")
 
 
 class SmsDeliveryStatus(StrEnum):

@@ -88,7 +88,7 @@ class SmsDispatcher:
                 to_send.append(claim)
         outcomes.extend(self._pool.map(self._attempt, to_send))
         self.ledger.settle(outcomes)
-        record_dispatch(outcomes, {c.row_id: c.job for c in to_send})
+        record_dispatch(outcomes, {c.row_id: c.job for c in to_send}, now=self.clock.now())
         return outcomes
 
     def _validity(self, job: SmsJob) -> int | None:

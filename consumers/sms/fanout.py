@@ -8,6 +8,7 @@ Jobs carry a dedup key (alert id + recipient), so a page emitted twice is harmle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine, select, update
@@ -58,7 +59,7 @@ class AudienceFanout:
         for recipients, cursor in pages(self.engine, alert.audience, guaranteed_reach=alert.guaranteed_reach,
                                         after=cursor, size=self.page_size):
             for recipient in recipients:
-                job = build_job(alert, recipient, bodies)
+                job = build_job(alert, recipient, bodies, requested_at=event.time)
                 self.sink.send(recipient.recipient_id.encode(),
                                job_event(job, correlationid=event.correlationid, time=now).to_bytes())
             self.sink.flush()
@@ -94,7 +95,8 @@ class AudienceFanout:
                          .values(fanout_cursor=cursor, jobs_emitted=emitted, fanout_done=done))
 
 
-def build_job(alert: AlertRequested, recipient: Recipient, bodies: AlertBodies) -> SmsJob:
+def build_job(alert: AlertRequested, recipient: Recipient, bodies: AlertBodies,
+              requested_at: datetime | None = None) -> SmsJob:
     """Directory numbers are E.164 already (validated on import), so the job is built without re-parsing."""
     body, segments = bodies.body_for(recipient.language, recipient.phone)
     return SmsJob.model_construct(
@@ -102,4 +104,4 @@ def build_job(alert: AlertRequested, recipient: Recipient, bodies: AlertBodies) 
         recipient_id=recipient.recipient_id, to=recipient.phone, body=body,
         language=Language(recipient.language) if recipient.language in ("zh-CN", "en") else Language.ZH_CN,
         priority=alert.priority, segments=segments, validity_seconds=alert.validity_seconds,
-        guaranteed_reach=alert.guaranteed_reach, contact_order=recipient.contact_order)
+        guaranteed_reach=alert.guaranteed_reach, contact_order=recipient.contact_order, requested_at=requested_at)

@@ -7,6 +7,7 @@ says so (guaranteed reach, emergencies); the dispatcher emits that fallback job.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +27,7 @@ NOT_DELIVERED = ("undelivered", "failed")
 class StatusApplied:
     outcome: str  # applied | duplicate | stale | unknown
     fallback: bool = False
+    requested_at: datetime | None = None  # of the alert, for the delivery-latency metric
 
 
 class StatusBook:
@@ -63,4 +65,4 @@ class StatusBook:
                     conn.execute(dialect.insert(OptOut.__table__).values(
                         phone=job.to, source="provider_21610", opted_out_at=self.clock.now()).on_conflict_do_nothing())
             conn.execute(update(T).where(T.c.id == row.id).values(**values))
-        return StatusApplied("applied", fallback)
+        return StatusApplied("applied", fallback, SmsJob.model_validate_json(row.job_json).requested_at)

@@ -13,11 +13,16 @@ from aiohttp import web
 
 from alerts.errors import WebhookSignatureError
 from alerts.webhook_auth import IDEMPOTENCY_HEADER, WebhookVerifier
+from consumers.metrics import record_sms_status, sms_error_class
 from consumers.sms.replies import handle_reply
 from consumers.sms.status_book import StatusBook
 
 log = logging.getLogger("childsafe.sms.webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def result_code(code: str | None) -> int | None:
+    return int(code) if code and code.isdigit() else None
 
 
 class SmsWebhooks:
@@ -29,7 +34,7 @@ class SmsWebhooks:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024)
         app.add_routes([web.post("/sms/status", self.status), web.post("/sms/inbound", self.inbound),
-                        web.get("/healthz", self.health)])
+                        web.get("/healthz", self.health), web.get("/metrics", self.metrics)])
         return app
 
     async def _verified(self, request: web.Request):
@@ -41,6 +46,12 @@ class SmsWebhooks:
             raise web.HTTPForbidden(text=f"{type(exc).__name__}: signature missing or wrong") from None
         return params
 
+    async def metrics(self, _request: web.Request) -> web.Response:
+        """Prometheus exposition of this process (status callbacks by status, delivery latency)."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     async def health(self, _request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
@@ -50,7 +61,10 @@ class SmsWebhooks:
         result = await asyncio.to_thread(
             self.book.apply, marker=request.query.get("job"), sid=params.get("MessageSid"),
             status=(params.get("MessageStatus") or params.get("SmsStatus") or "").lower(),
-            error_code=int(code) if code and code.isdigit() else None, token=request.headers.get(IDEMPOTENCY_HEADER))
+            error_code=result_code(code), token=request.headers.get(IDEMPOTENCY_HEADER))
+        if result.outcome == "applied":
+            record_sms_status(params.get("MessageStatus", "").lower(), sms_error_class(result_code(code)),
+                              requested_at=result.requested_at, now=self.clock.now())
         return web.json_response({"outcome": result.outcome, "fallback": result.fallback})
 
     async def inbound(self, request: web.Request) -> web.Response:

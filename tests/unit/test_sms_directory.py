@@ -108,4 +108,5 @@ def test_fan_out_resumes_after_the_last_acknowledged_page(db_url, tmp_path):
     assert {j.language.value for j in jobs if j.recipient_id == "g:G4"} == {"en"}
     assert "Ref" in next(j.body for j in jobs if j.recipient_id == "g:G4")
     assert "测试学校甲发生火情" in jobs[0].body, "the school's name comes from the directory"
+    assert jobs[0].requested_at == event.time, "the latency clock starts when the alert was requested"
     assert fanout.fan_out(event).emitted == 0  # done: a redelivered request emits nothing

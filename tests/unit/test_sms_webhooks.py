@@ -142,3 +142,33 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
     assert len(gateway.to_number(sms_directory.G[1])) == 2  # the alert, then one reminder
     await post(client, "/sms/inbound", {"From": sms_directory.G[1], "Body": "收到"})  # answers the reminder
     assert resend_unacknowledged(engine, ListSink(), clock, "ACK1").reminded == 0
+
+
+async def test_latency_from_alert_request_to_acceptance_and_delivery_is_measured(hooks):
+    """The job carries when its alert was requested; the dispatcher and the callbacks observe the latency."""
+    from datetime import timedelta
+
+    from prometheus_client import REGISTRY
+
+    def count(name):
+        return REGISTRY.get_sample_value(f"{name}_count") or 0.0
+
+    def seconds(name):
+        return REGISTRY.get_sample_value(f"{name}_sum") or 0.0
+
+    engine, clock, gateway, dispatcher, client = hooks
+    before = {n: (count(n), seconds(n)) for n in ("childsafe_alert_to_provider_seconds",
+                                                  "childsafe_alert_to_delivered_seconds")}
+    j = job("g:G1", sms_directory.G[1], requested_at=clock.now() - timedelta(seconds=3))
+    dispatcher.dispatch([j])
+    clock.advance(7)
+    sid = next(iter(gateway.sent))
+    await post(client, f"/sms/status?job={job_marker(j.dedup_key)}", {"MessageSid": sid, "MessageStatus": "delivered"})
+    accepted = (count("childsafe_alert_to_provider_seconds"), seconds("childsafe_alert_to_provider_seconds"))
+    delivered = (count("childsafe_alert_to_delivered_seconds"), seconds("childsafe_alert_to_delivered_seconds"))
+    assert accepted[0] == before["childsafe_alert_to_provider_seconds"][0] + 1
+    assert accepted[1] - before["childsafe_alert_to_provider_seconds"][1] == pytest.approx(3.0)
+    assert delivered[0] == before["childsafe_alert_to_delivered_seconds"][0] + 1
+    assert delivered[1] - before["childsafe_alert_to_delivered_seconds"][1] == pytest.approx(10.0)
+    metrics = await (await client.get("/metrics")).text()
+    assert "childsafe_alert_to_delivered_seconds_count" in metrics
