@@ -32,8 +32,7 @@ def _dispatch(args, settings: Settings) -> int:
     try:
         worker.run(_stop_on_signals())
     finally:
-        worker.dispatcher.close()
-        worker.consumer.close()
+        worker.close()
     return 0
 
 
