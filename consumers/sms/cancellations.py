@@ -24,7 +24,7 @@ class CancellationConsumer:
     def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters):
         self.consumer, self.book, self.dead_letters = consumer, book, dead_letters
 
-    def poll_once(self, timeout_ms: int = 0, max_records: int = 500) -> int:
+    def poll_once(self, timeout_ms: int = 20, max_records: int = 500) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         recorded = 0
         for records in batch.values():
