@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alerts.webhook_auth import WebhookVerifier
 from consumers.sms.backoff import Backoff
+from consumers.sms.cancellation_book import CancellationBook
+from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatch_worker import DispatchWorker
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
@@ -14,12 +16,13 @@ from consumers.sms.ledger import SmsLedger
 from consumers.sms.webhooks import SmsWebhooks
 from consumers.store.db import make_engine
 from contracts.clock import Clock, SystemClock
-from contracts.topics import ALERTS_REQUESTED, SMS_JOBS
+from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS
 from ops.settings import Settings
 from ops.sms_provider import make_gateway, make_quiet_hours, make_rate_limiter
 
 FANOUT_GROUP = "childsafe-sms-fanout"
 DISPATCH_GROUP = "childsafe-sms-dispatch"
+CANCELLATIONS_GROUP = "childsafe-sms-cancellations"
 
 
 def build_fanout(settings: Settings, clock: Clock | None = None) -> FanoutWorker:
@@ -46,16 +49,21 @@ def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWo
     clock = clock or SystemClock()
     engine = make_engine(settings.db_url())
     ledger = SmsLedger(engine, clock)
+    book = CancellationBook(engine, clock)
     dispatcher = SmsDispatcher(ledger, make_gateway(settings), clock, dispatch_settings(settings),
-                               throttle=make_rate_limiter(settings).reserve)
+                               throttle=make_rate_limiter(settings).reserve, cancellations=book)
     producer = make_producer(settings.bootstrap_servers)
+    cancellations = CancellationConsumer(
+        make_consumer(settings.bootstrap_servers, ALERTS_CANCELLED.name(settings.topic_namespace), CANCELLATIONS_GROUP,
+                      session_timeout_ms=settings.sms_consumer_session_timeout_ms),
+        book, DeadLetters(producer, settings.topic_namespace, "sms-cancellations", clock))
     fallback = GuardianFallback(engine, ledger, KafkaJobSink(producer, SMS_JOBS.name(settings.topic_namespace)), clock)
     consumer = make_consumer(settings.bootstrap_servers, SMS_JOBS.name(settings.topic_namespace), DISPATCH_GROUP,
                              max_poll_records=settings.sms_dispatch_batch, max_poll_interval_ms=10 * 60 * 1000,
                              session_timeout_ms=settings.sms_consumer_session_timeout_ms)
     return DispatchWorker(consumer, dispatcher, fallback,
                           DeadLetters(producer, settings.topic_namespace, "sms-dispatch", clock),
-                          batch=settings.sms_dispatch_batch)
+                          batch=settings.sms_dispatch_batch, cancellations=cancellations)
 
 
 def build_webhooks(settings: Settings, clock: Clock | None = None) -> SmsWebhooks:

@@ -13,6 +13,7 @@ from consumers.store.core import Agency, DutyOfficer, School
 from consumers.store.directory import (Child, ChildGuardian, Guardian, OptOut, ProductRegistration, SchoolClass,
                                        SchoolContact)
 from contracts.common import AgencyKind, Language
+from contracts.recall import ProductKind, gtin_check_digit_ok
 
 Parse = Callable[[str], object]
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -82,6 +83,8 @@ def district(value: str) -> str:
 def barcode(value: str) -> str:
     if not re.fullmatch(r"\d{8}|\d{12,14}", value):
         raise ValueError("expected a GTIN/UPC of 8, 12, 13 or 14 digits")
+    if not gtin_check_digit_ok(value):
+        raise ValueError("GTIN check digit does not match (a mistyped barcode would never match a recall)")
     return value
 
 
@@ -147,7 +150,8 @@ SPECS: tuple[FileSpec, ...] = (
         defaults={"source": "import"}),
     FileSpec("product_registrations.csv", ProductRegistration.__table__, (
         Column("id", ident), Column("holder_kind", choice("school", "guardian")), Column("holder_id", ident),
-        Column("product_kind", text(64)), Column("product_name", text(200), required=False),
+        Column("product_kind", choice(*(k.value for k in ProductKind))),
+        Column("product_name", text(200), required=False),
         Column("brand", text(100), required=False), Column("model", text(100), required=False),
         Column("batch", text(100), required=False), Column("barcode", barcode, required=False))),
 )

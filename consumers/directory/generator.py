@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.common import AgencyKind
+from contracts.recall import ProductKind
 
 PHONE_BLOCK_START = 8619900000000
 DISTRICTS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
@@ -26,11 +27,13 @@ SCHOOL_KINDS = (("kindergarten", 0.35), ("primary", 0.4), ("middle", 0.25))
 CLASS_SIZE = 35
 AGENCY_KINDS = (AgencyKind.PUBLIC_SECURITY, AgencyKind.CIVIL_AFFAIRS, AgencyKind.EDUCATION, AgencyKind.HEALTH,
                 AgencyKind.MARKET_REGULATION)
-# Every brand and model here is invented for test data (no real manufacturer's names).
-SCHOOL_PRODUCTS = (("school_bus", "校车", "示例客车", "TEST-BUS-29"), ("playground", "滑梯", "测试游乐", "HT-300"),
-                   ("crib", "婴儿床", "测试童床", "BB-12"), ("canteen_supply", "食用油", "测试粮油", "5L"))
-GUARDIAN_PRODUCTS = (("car_seat", "儿童安全座椅", "测试安途", "TS-FIX"), ("stroller", "婴儿推车", "测试童行", "TC-C400"),
-                     ("toy", "磁力积木", "测试积木", "M-88"))
+# Every brand and model here is invented for test data (no real manufacturer's names). Kinds are
+# contracts.recall.ProductKind values (a stroller has no kind of its own: other), so holdings validate.
+SCHOOL_PRODUCTS = ((ProductKind.SCHOOL_BUS, "校车", "示例客车", "TEST-BUS-29"),
+                   (ProductKind.PLAYGROUND_EQUIPMENT, "滑梯", "测试游乐", "HT-300"),
+                   (ProductKind.CRIB, "婴儿床", "测试童床", "BB-12"), (ProductKind.CANTEEN_SUPPLY, "食用油", "测试粮油", "5L"))
+GUARDIAN_PRODUCTS = ((ProductKind.CHILD_CAR_SEAT, "儿童安全座椅", "测试安途", "TS-FIX"),
+                     (ProductKind.OTHER, "婴儿推车", "测试童行", "TC-C400"), (ProductKind.TOY, "磁力积木", "测试积木", "M-88"))
 
 
 @dataclass
@@ -114,9 +117,15 @@ def phones_for(guardian_index: int) -> str:
 
 
 def _registration(rid, holder_kind, holder_id, p_kind, p_name, brand, model, rng) -> dict:
-    return {"id": rid, "holder_kind": holder_kind, "holder_id": holder_id, "product_kind": p_kind,
+    return {"id": rid, "holder_kind": holder_kind, "holder_id": holder_id, "product_kind": p_kind.value,
             "product_name": p_name, "brand": brand, "model": model, "batch": f"B{rng.randint(2024001, 2026365)}",
-            "barcode": f"69{rng.randint(10**10, 10**11 - 1)}"}
+            "barcode": gtin13(f"69{rng.randint(10**10, 10**11 - 1)}"[:12])}  # same draws as before
+
+
+def gtin13(body: str) -> str:
+    """A 12-digit body with its GS1 mod-10 check digit: generated barcodes are valid GTIN-13s."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
 
 
 def write_csv(out_dir: Path, schools: int, guardians: int, seed: int = 7) -> GeneratedCounts:

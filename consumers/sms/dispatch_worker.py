@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
 from consumers.sms.kafka_io import DeadLetters
@@ -17,16 +18,24 @@ log = logging.getLogger("childsafe.sms.dispatch")
 
 class DispatchWorker:
     def __init__(self, consumer, dispatcher: SmsDispatcher, fallback: GuardianFallback | None,
-                 dead_letters: DeadLetters, batch: int = 200):
+                 dead_letters: DeadLetters, batch: int = 200, cancellations: CancellationConsumer | None = None):
         self.consumer, self.dispatcher, self.fallback = consumer, dispatcher, fallback
-        self.dead_letters, self.batch = dead_letters, batch
+        self.dead_letters, self.batch, self.cancellations = dead_letters, batch, cancellations
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self.poll_once()
 
+    def close(self) -> None:
+        self.dispatcher.close()
+        self.consumer.close()
+        if self.cancellations is not None:
+            self.cancellations.consumer.close()
+
     def poll_once(self, timeout_ms: int = 200) -> int:
-        """One round: new jobs from Kafka, then due ledger work, then guardian fallbacks."""
+        """One round: cancellations, new jobs from Kafka, then due ledger work, then guardian fallbacks."""
+        if self.cancellations is not None:
+            self.cancellations.poll_once()
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch)
         jobs = []
         for records in batch.values():

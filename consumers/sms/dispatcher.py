@@ -7,6 +7,9 @@
 - An ambiguous send is reconciled first: the provider's messages to that number are searched for the
   job marker in their status-callback URL (or, where the provider does not return that URL, the job's
   body, which carries the alert reference); only if none matches is the message sent again.
+- A cancelled alert (``CancellationBook``, checked once per round, right before sending) is never sent:
+  new and waiting jobs become ``cancelled``; an ambiguous one is reconciled first and becomes ``accepted``
+  if the provider holds it, ``cancelled`` otherwise.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError
 from alerts.policy import Action, QuietHours, after_refusal, decide
 from consumers.metrics import record_dispatch
 from consumers.sms.backoff import Backoff
-from consumers.sms.ledger import (ACCEPTED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED, Claim,
-                                  Outcome, SmsLedger)
+from consumers.sms.cancellation_book import CancellationBook
+from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
+                                  Claim, Outcome, SmsLedger)
 from contracts.clock import Clock
 from contracts.common import Priority
 from contracts.sms import SmsJob
@@ -43,8 +47,10 @@ class DispatchSettings:
 class SmsDispatcher:
     def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings = DispatchSettings(),
                  *, rng: random.Random | None = None, owner: str | None = None,
-                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 cancellations: CancellationBook | None = None):
         self.ledger, self.gateway, self.clock, self.settings = ledger, gateway, clock, settings
+        self.cancellations = cancellations or CancellationBook(ledger.engine, clock)
         self.rng = rng or random.Random()
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
@@ -54,8 +60,11 @@ class SmsDispatcher:
         self._pool.shutdown(wait=True)
 
     def dispatch(self, jobs: Iterable[SmsJob]) -> list[Outcome]:
-        """Claim new jobs and work them; jobs already in the ledger are skipped."""
-        return self._work(self.ledger.claim_new(list(jobs), self.owner, self.settings.lease_s))
+        """Claim new jobs and work them; jobs already in the ledger are skipped, jobs of cancelled alerts
+        recorded as ``cancelled``."""
+        jobs = list(jobs)
+        stopped = self.cancellations.cancelled({j.alert_id for j in jobs})
+        return self._work(self.ledger.claim_new(jobs, self.owner, self.settings.lease_s, stopped))
 
     def sweep(self, limit: int = 500) -> list[Outcome]:
         """Work the ledger rows whose wait is over (retries, reconciliations, held messages, dead owners)."""
@@ -69,9 +78,16 @@ class SmsDispatcher:
             return []
         now = self.clock.now()
         opted_out = self.ledger.opted_out({c.job.to for c in claims})
-        outcomes, to_send = [], []
+        stopped = self.cancellations.cancelled({c.job.alert_id for c in claims})
+        outcomes, to_send, to_settle = [], [], []
         for claim in claims:
             job = claim.job
+            if job.alert_id in stopped:
+                if claim.reconcile:  # the provider may hold it already: look before calling it cancelled
+                    to_settle.append(claim)
+                else:
+                    outcomes.append(Outcome(claim.row_id, CANCELLED, last_error="alert cancelled before sending"))
+                continue
             validity = self._validity(job)
             if validity and now.timestamp() > claim.created_at + validity and not claim.reconcile:
                 outcomes.append(Outcome(claim.row_id, EXPIRED, last_error=f"not sent within its validity ({validity}s)",
@@ -87,6 +103,7 @@ class SmsDispatcher:
             else:
                 to_send.append(claim)
         outcomes.extend(self._pool.map(self._attempt, to_send))
+        outcomes.extend(self._pool.map(self._settle_cancelled, to_settle))
         self.ledger.settle(outcomes)
         record_dispatch(outcomes, {c.row_id: c.job for c in to_send}, now=self.clock.now())
         return outcomes
@@ -99,18 +116,29 @@ class SmsDispatcher:
     def _falls_back(self, job: SmsJob) -> bool:
         return job.recipient_id.startswith("g:") and (job.guaranteed_reach or job.priority == Priority.EMERGENCY)
 
+    def _reconcile(self, claim: Claim) -> Outcome | None:
+        """ACCEPTED if the provider holds this job's message, RECONCILE (later) if it could not be asked."""
+        try:
+            found = self.gateway.find_messages(to=claim.job.to)
+        except GatewayError as exc:
+            return Outcome(claim.row_id, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
+                           last_error=f"reconcile look-up failed: {exc}")
+        for message in found:
+            if _is_this_job(message, claim):
+                return Outcome(claim.row_id, ACCEPTED, sid=message.sid, provider_status=message.status,
+                               last_error="reconciled: the provider already held it")
+        return None
+
+    def _settle_cancelled(self, claim: Claim) -> Outcome:
+        return self._reconcile(claim) or Outcome(claim.row_id, CANCELLED,
+                                                 last_error="alert cancelled; reconciled: the provider never had it")
+
     def _attempt(self, claim: Claim) -> Outcome:
         job, rid = claim.job, claim.row_id
         if claim.reconcile:
-            try:
-                found = self.gateway.find_messages(to=job.to)
-            except GatewayError as exc:
-                return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
-                               last_error=f"reconcile look-up failed: {exc}")
-            for message in found:
-                if _is_this_job(message, claim):
-                    return Outcome(rid, ACCEPTED, sid=message.sid, provider_status=message.status,
-                                   last_error="reconciled: the provider already held it")
+            known = self._reconcile(claim)
+            if known is not None:
+                return known
         if self.throttle is not None:
             wait = self.throttle()
             if wait > 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from consumers.directory.audience import GUARDIAN, next_guardians
+from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.compose import AlertBodies
 from consumers.sms.fanout import JobSink
 from consumers.sms.jobs import dedup_key, job_event
@@ -30,8 +31,9 @@ class GuardianFallback:
         if not rows:
             return 0
         emitted, bodies = 0, {}
+        stopped = CancellationBook(self.engine, self.clock).cancelled({job.alert_id for _, job in rows})
         for _, job in rows:
-            if not job.recipient_id.startswith(GUARDIAN):
+            if not job.recipient_id.startswith(GUARDIAN) or job.alert_id in stopped:
                 continue
             for nxt in next_guardians(self.engine, job.recipient_id.removeprefix(GUARDIAN)):
                 body, segments = self._body(job, nxt.language, nxt.phone, bodies)

@@ -3,6 +3,8 @@
 Recipients stream out of the directory in keyset pages; after each page the producer is flushed and
 the page's cursor is saved with the alert, so a restart resumes where it stopped and memory stays flat.
 Jobs carry a dedup key (alert id + recipient), so a page emitted twice is harmless downstream.
+A cancelled alert (``alerts.cancelled.v1``, recorded by the dispatcher process) is checked before each page:
+no further page is emitted, and a request arriving after its cancellation emits nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, select, update
 
 from consumers.directory.audience import Recipient, pages
 from consumers.metrics import FANOUT_JOBS
+from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
@@ -38,11 +41,13 @@ class FanoutResult:
     alert_id: str
     emitted: int
     resumed_after: str | None
+    cancelled: bool = False
 
 
 class AudienceFanout:
     def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000):
         self.engine, self.sink, self.clock, self.page_size = engine, sink, clock, page_size
+        self.cancellations = CancellationBook(engine, clock)
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
         """Raises UnsupportedAudience or the alerts library's composition errors before emitting anything."""
@@ -56,8 +61,13 @@ class AudienceFanout:
             return FanoutResult(alert.alert_id, 0, None)
         resumed_after = cursor
         now = self.clock.now()
-        for recipients, cursor in pages(self.engine, alert.audience, guaranteed_reach=alert.guaranteed_reach,
-                                        after=cursor, size=self.page_size):
+        if self.cancellations.is_cancelled(alert.alert_id):
+            return self._stop(alert.alert_id, cursor, emitted, resumed_after)
+        for recipients, page_end in pages(self.engine, alert.audience, guaranteed_reach=alert.guaranteed_reach,
+                                          after=cursor, size=self.page_size):
+            if self.cancellations.is_cancelled(alert.alert_id):  # this page is not emitted
+                return self._stop(alert.alert_id, cursor, emitted, resumed_after)
+            cursor = page_end
             for recipient in recipients:
                 job = build_job(alert, recipient, bodies, requested_at=event.time)
                 self.sink.send(recipient.recipient_id.encode(),
@@ -68,6 +78,10 @@ class AudienceFanout:
             self._save(alert.alert_id, cursor, emitted, done=False)
         self._save(alert.alert_id, cursor, emitted, done=True)
         return FanoutResult(alert.alert_id, emitted, resumed_after)
+
+    def _stop(self, alert_id: str, cursor: str | None, emitted: int, resumed_after: str | None) -> FanoutResult:
+        self._save(alert_id, cursor, emitted, done=True)
+        return FanoutResult(alert_id, emitted, resumed_after, cancelled=True)
 
     def _with_school_name(self, alert: AlertRequested) -> AlertRequested:
         """Producers upstream know a school's id, not its name; the directory does (non-sensitive kinds only)."""

@@ -20,8 +20,9 @@ from contracts.sms import SmsJob
 
 SENDING, ACCEPTED, RETRY, RECONCILE, HELD = "sending", "accepted", "retry", "reconcile", "held"
 REFUSED, SKIPPED, EXPIRED, FAILED = "refused", "skipped", "expired", "failed"
+CANCELLED = "cancelled"  # its alert was cancelled before the message reached the provider: never sent
 WAITING = (RETRY, RECONCILE, HELD)
-FINAL = (ACCEPTED, REFUSED, SKIPPED, EXPIRED, FAILED)
+FINAL = (ACCEPTED, REFUSED, SKIPPED, EXPIRED, FAILED, CANCELLED)
 T = SmsLedgerEntry.__table__
 
 
@@ -58,23 +59,28 @@ class SmsLedger:
     def _now(self) -> float:
         return self.clock.now().timestamp()
 
-    def claim_new(self, jobs: Iterable[SmsJob], owner: str, lease_s: float) -> list[Claim]:
-        """Insert each job as ``sending``; a job whose (alert, recipient) is already there is skipped."""
+    def claim_new(self, jobs: Iterable[SmsJob], owner: str, lease_s: float,
+                  cancelled: set[str] = frozenset()) -> list[Claim]:
+        """Insert each job as ``sending``; a job whose (alert, recipient) is already there is skipped.
+        Jobs of ``cancelled`` alerts are recorded as ``cancelled`` and not claimed (never sent)."""
         now, rows = self._now(), {}
         for job in jobs:
+            stopped = job.alert_id in cancelled
             rows.setdefault(job.dedup_key, dict(
                 dedup_key=job.dedup_key, alert_id=job.alert_id, recipient_id=job.recipient_id,
-                marker=job_marker(job.dedup_key), phone=job.to, state=SENDING, attempts=0, due_at=None,
-                lease_until=now + lease_s, owner=owner, fallback_pending=False, job_json=job.model_dump_json(),
-                created_at=now, updated_at=now))
+                marker=job_marker(job.dedup_key), phone=job.to, state=CANCELLED if stopped else SENDING, attempts=0,
+                due_at=None, lease_until=None if stopped else now + lease_s, owner=owner, fallback_pending=False,
+                job_json=job.model_dump_json(), created_at=now, updated_at=now,
+                last_error="alert cancelled before this job arrived" if stopped else None))
         if not rows:
             return []
         by_key = {job.dedup_key: job for job in jobs}
         with self.engine.begin() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(T).on_conflict_do_nothing().returning(T.c.id, T.c.dedup_key, T.c.marker)
+            stmt = (dialect.insert(T).on_conflict_do_nothing()
+                    .returning(T.c.id, T.c.dedup_key, T.c.marker, T.c.state))
             inserted = conn.execute(stmt, list(rows.values())).all()
-        return [Claim(r[0], by_key[r[1]], r[2], 0, now) for r in inserted]
+        return [Claim(r[0], by_key[r[1]], r[2], 0, now) for r in inserted if r[3] == SENDING]
 
     def claim_due(self, owner: str, lease_s: float, limit: int = 500) -> list[Claim]:
         """Take rows whose wait is over, and ``sending`` rows whose owner's lease ran out (to reconcile)."""

@@ -4,3 +4,4 @@ from consumers.store import core  # noqa: F401
 from consumers.cases import audit, models, tokens, tracking, vault  # noqa: F401,E402  (case workflow, branch `cases`)
 from consumers.store import directory, sms_ledger  # noqa: F401
 from consumers.store import replays  # noqa: F401,E402  (dead letters replayed, branch `ops`)
+from consumers.store import sms_cancellations  # noqa: F401,E402  (SMS cancellations, branch `wire`)

@@ -38,8 +38,7 @@ def _dispatch(args, settings: Settings) -> int:
     try:
         worker.run(_stop_on_signals(settings, "sms-dispatch", settings.sms_dispatch_metrics_port))
     finally:
-        worker.dispatcher.close()
-        worker.consumer.close()
+        worker.close()
     return 0
 
 

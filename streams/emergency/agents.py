@@ -13,11 +13,12 @@ from contracts.errors import ContractError, FieldError
 from contracts.events import EmergencyAlertIssuedEvent
 from contracts.topics import EMERGENCY_ALERTS, SCHOOL_LOCATIONS
 from streams.alerting_config import AlertingConfig
-from streams.deadletter import dead_letter
 from streams.emergency.atlas import SchoolAtlas, keep_following
-from streams.emergency.threads import ExerciseMismatch, handle, thread_root, widen
+from streams.emergency.threads import ExerciseMismatch, thread_root, widen
+from streams.emergency.threads import handle as handle_thread
 from streams.emitting import write_durably
 from streams.faust_plumbing import RawBytesSchema
+from streams.safe_agent import each_message, table_put
 from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.emergency")
@@ -41,40 +42,34 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
     else:
         ready.set()
 
-    def reject(msg, errors: list[FieldError]) -> Output:
-        return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                           value=msg.value or b"", errors=errors, rejected_by="streams.emergency", now=clock.now())
-
     @app.agent(alerts_topic, name="emergency-alerts")
     async def rekey(stream):
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
             msg = event.message
-            try:
-                alert = decode(msg.value or b"", EMERGENCY_ALERTS)
-            except ContractError as exc:
-                await write_durably(writer, [reject(msg, exc.errors)])
-                continue
-            await write_durably(writer, [Output(threads_name, thread_root(alert.data).encode(), msg.value)])
+            alert = decode(msg.value or b"", EMERGENCY_ALERTS)
+            return [Output(threads_name, thread_root(alert.data).encode(), msg.value)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency")
 
     @app.agent(threads_topic, name="emergency-threads")
     async def run_threads(stream):
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
             await ready.wait()
             msg = event.message
-            alert = decode(msg.value, EmergencyAlertIssuedEvent)
-            root = msg.key.decode()
-            async with lock:
-                try:
-                    outputs, state = handle(alert, msg.partition, threads.get(root), atlas, conf, clock.now())
-                except ExerciseMismatch as exc:
-                    await write_durably(writer, [reject(msg, [FieldError("data.status", str(exc),
-                                                                         alert.data.status.value)])])
-                    continue
-                await write_durably(writer, outputs)
-                threads[root] = state
+            alert = decode(msg.value or b"", EmergencyAlertIssuedEvent)
+            root = (msg.key or b"").decode() or thread_root(alert.data)
+            try:
+                outputs, state = handle_thread(alert, msg.partition, threads.get(root), atlas, conf, clock.now())
+            except ExerciseMismatch as exc:
+                raise ContractError([FieldError("data.status", str(exc), alert.data.status.value)]) from None
+            return outputs + [table_put(threads, msg.partition, root, state)]
+
+        # the lock spans a batch and its write: the widening timer never sees a thread half-written
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency", lock=lock)
 
     async def widen_all() -> int:
-        """Issue the rings that have come due; returns how many alert requests were written."""
+        """Issue the rings that have come due; returns how many alert requests were written. A thread that
+        fails is logged and retried on the next tick; the others go on."""
         if not ready.is_set():
             return 0
         written = 0
@@ -83,13 +78,16 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
                 state = threads.data.get(root)
                 if not state or not state.get("missing") or state["cancelled"]:
                     continue
-                outputs, new = widen(state, atlas, conf, clock.now())
+                try:
+                    outputs, new = widen(state, atlas, conf, clock.now())
+                except Exception:
+                    log.exception("widening thread %s failed; retried on the next tick", root)
+                    continue
+                if new != state:
+                    outputs.append(table_put(threads, new["p"], root, new))  # state written with its rings
                 if outputs:
                     await write_durably(writer, outputs)
-                    written += len(outputs)
-                if new != state:
-                    threads.data[root] = new
-                    threads.send_changelog(new["p"], root, new)
+                    written += len(outputs) - (new != state)
         return written
 
     app.timer(interval=conf.widening_tick_s, name="missing-child-widening")(widen_all)

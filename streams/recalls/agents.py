@@ -16,18 +16,16 @@ import logging
 import faust
 
 from contracts.codec import decode
-from contracts.errors import ContractError, FieldError
 from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
 from contracts.recall import RecallAction
 from contracts.topics import RECALLS, REGISTRATIONS
 from streams.alerting_config import AlertingConfig
-from streams.deadletter import dead_letter
-from streams.emitting import write_durably
 from streams.faust_plumbing import RawBytesSchema
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex
 from streams.recalls.matching import RecallKeys
 from streams.recalls.plan import plan
+from streams.safe_agent import each_message, table_put
 from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.recalls")
@@ -46,7 +44,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
     holdings = app.Table("recall-holdings", default=None, partitions=parts)
     issued = app.Table("recall-issued", default=None, partitions=parts)
-    disclosures = register_disclosure(app, ns)
+    disclosures = register_disclosure(app, ns, writer, clock)
     index = HoldingsIndex()
 
     @holdings.on_recover
@@ -54,48 +52,40 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
         index.rebuild(dict(holdings.data.items()))
         log.info("holdings index rebuilt: %d holders", len(index))
 
-    def reject(event, errors: list[FieldError], by: str):
-        msg = event.message
-        return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                           value=msg.value or b"", errors=errors, rejected_by=by, now=clock.now())
-
     @app.agent(holdings_topic, name="recall-holdings")
     async def take_holdings(stream):
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
             msg = event.message
             key = (msg.key or b"").decode(errors="replace")
-            try:
-                if msg.value is None:  # tombstone: the holder is gone
-                    holding = None
-                else:
-                    h = decode(msg.value, REGISTRATIONS)
-                    assert isinstance(h, ProductHoldingsEvent)
-                    key = h.data.holder_key
-                    holding = Holding.of(msg.partition, h.data)
-            except ContractError as exc:
-                await write_durably(writer, [reject(event, exc.errors, "streams.recall-holdings")])
-                continue
-            holdings[key] = holding.as_value() if holding and holding.products else None
+            holding = None
+            if msg.value is not None:  # else a tombstone: the holder is gone
+                h = decode(msg.value, REGISTRATIONS)
+                assert isinstance(h, ProductHoldingsEvent)
+                key = h.data.holder_key
+                holding = Holding.of(msg.partition, h.data)
             index.put(key, holding)
+            return [table_put(holdings, msg.partition, key, holding.as_value() if holding and holding.products
+                              else None)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-holdings",
+                           batch=cfg.batch, within=cfg.batch_within_s)
 
     @app.agent(recalls_topic, name="recalls")
     async def broadcast_recalls(stream):
-        async for event in stream.events():
-            try:
-                recall = decode(event.message.value or b"", RECALLS)
-            except ContractError as exc:
-                await write_durably(writer, [reject(event, exc.errors, "streams.recalls")])
-                continue
-            raw = event.message.value
+        async def handle(event) -> list[Output]:
+            raw = event.message.value or b""
+            recall = decode(raw, RECALLS)
             key = recall.data.recall_number.encode()
             outputs = [Output(probes_name, key, raw, partition=p) for p in range(parts)]
             outputs.append(disclosure_record(disclosures, recall, clock.now()))
-            await write_durably(writer, outputs)
+            return outputs
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recalls")
 
     @app.agent(probes, name="recall-match")
     async def match_recall(stream):
-        async for event in stream.events():
-            recall = decode(event.message.value, RecallPublishedEvent)
+        async def handle(event) -> list[Output]:
+            recall = decode(event.message.value or b"", RecallPublishedEvent)
             partition = event.message.partition
             state_key = f"{recall.data.recall_number}@{partition}"
             before = issued.get(state_key) or []
@@ -103,9 +93,11 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             withdrawn = recall.data.action is RecallAction.WITHDRAWN
             matches = [] if withdrawn else index.match(partition, keys)
             outcome = plan(recall, partition, matches, before, clock.now(), conf.holders_per_alert)
-            await write_durably(writer, outcome.outputs)
-            issued[state_key] = None if withdrawn else sorted(set(outcome.alert_ids) | (
+            after = None if withdrawn else sorted(set(outcome.alert_ids) | (
                 set(before) if recall.data.action is RecallAction.PUBLISHED else set()))
+            return outcome.outputs + [table_put(issued, partition, state_key, after)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match")
 
     return index
 

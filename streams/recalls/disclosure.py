@@ -14,6 +14,7 @@ from aiohttp import web as aioweb
 
 from contracts.events import RecallPublishedEvent
 from streams.faust_plumbing import RawBytesSchema
+from streams.safe_agent import each_message, table_put
 from streams.triage import Output
 
 FEED_KEY = "feed"
@@ -40,7 +41,7 @@ def page_of(entries: list[dict], page: int, size: int) -> dict:
     return {"page": page, "per_page": size, "total": len(ordered), "items": ordered[start:start + size]}
 
 
-def register_disclosure(app: faust.App, namespace: str) -> str:
+def register_disclosure(app: faust.App, namespace: str, writer, clock) -> str:
     name = f"{namespace}-streams-recall-disclosures"
     topic = app.topic(name, schema=RawBytesSchema(key_serializer="raw", value_serializer="raw"), partitions=1,
                       internal=True)
@@ -48,14 +49,16 @@ def register_disclosure(app: faust.App, namespace: str) -> str:
 
     @app.agent(topic, name="recall-disclosure")
     async def disclose(stream):
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
             entry = json.loads(event.message.value)
             previous = feed.get(entry["recall_number"])
             if previous and previous["notice_id"] == entry["notice_id"]:
-                continue
+                return []
             if previous and entry["status"] != "published":
                 entry["first_received_at"] = previous.get("first_received_at", previous["received_at"])
-            feed[entry["recall_number"]] = entry
+            return [table_put(feed, 0, entry["recall_number"], entry)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-disclosure")
 
     @app.page("/v1/recalls/published")
     class PublishedRecalls(faust.web.View):

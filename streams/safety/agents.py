@@ -1,7 +1,8 @@
 """Campus safety reports: hazard follow-ups for failed critical items, and the drill-overdue check.
 
 The check is a timer over the table of last drills; it writes its 'flagged' marks with an explicit
-partition (a timer has no current event), the partition each school's reports arrive on.
+partition (a timer has no current event), the partition each school's reports arrive on, in the same
+acknowledged write as the alerts they record.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import logging
 import faust
 
 from contracts.codec import decode
-from contracts.errors import ContractError
 from contracts.topics import SAFETY_REPORTS
 from streams.alerting_config import AlertingConfig
-from streams.deadletter import dead_letter
 from streams.emitting import write_durably
 from streams.faust_plumbing import RawBytesSchema
+from streams.safe_agent import each_message, table_put
 from streams.safety.drills import drill_overdue_alerts, overdue, record_report
 from streams.safety.followup import hazard_followups
+from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.safety")
 
@@ -30,31 +31,33 @@ def register_safety(app: faust.App, cfg, writer, clock, conf: AlertingConfig):
 
     @app.agent(reports, name="safety-reports")
     async def take_reports(stream):
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
             msg = event.message
-            try:
-                report = decode(msg.value or b"", SAFETY_REPORTS)
-            except ContractError as exc:
-                await write_durably(writer, [dead_letter(
-                    topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key, value=msg.value or b"",
-                    errors=exc.errors, rejected_by="streams.safety", now=clock.now())])
-                continue
-            await write_durably(writer, hazard_followups(report, conf, clock.now()))
+            report = decode(msg.value or b"", SAFETY_REPORTS)
+            outputs = hazard_followups(report, conf, clock.now())
             school = report.data.school_id
-            drills[school] = record_report(drills.get(school), msg.partition, report)
+            return outputs + [table_put(drills, msg.partition, school,
+                                        record_report(drills.get(school), msg.partition, report))]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.safety")
 
     async def check_drills() -> int:
-        """Flag every school of this worker's partitions that is overdue; returns how many were flagged."""
+        """Flag every school of this worker's partitions that is overdue; returns how many were flagged.
+        A school that fails is logged and retried on the next check; the others go on."""
         now = clock.now()
         flagged = 0
         for school, value in list(drills.data.items()):
-            since = overdue(value, now.date(), conf.drill_period_days) if value else None
-            if since is None:
+            try:
+                since = overdue(value, now.date(), conf.drill_period_days) if value else None
+                if since is None:
+                    continue
+                outputs = drill_overdue_alerts(school, value, since, conf.drill_period_days, now)
+            except Exception:
+                log.exception("drill check failed for school %s; retried on the next check", school)
                 continue
-            await write_durably(writer, drill_overdue_alerts(school, value, since, conf.drill_period_days, now))
             value = [*value[:4], since]
-            drills.data[school] = value
-            drills.send_changelog(value[0], school, value)
+            outputs.append(table_put(drills, value[0], school, value))  # the flag is written with its alerts
+            await write_durably(writer, outputs)
             flagged += 1
         return flagged
 

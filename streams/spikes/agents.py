@@ -12,11 +12,11 @@ import json
 import faust
 
 from contracts.codec import decode
-from contracts.errors import ContractError
+from contracts.errors import ContractError, FieldError
 from contracts.topics import INCIDENTS
 from streams.alerting_config import AlertingConfig
-from streams.emitting import write_durably
 from streams.faust_plumbing import RawBytesSchema
+from streams.safe_agent import each_message, table_put
 from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe
 from streams.triage import Output
@@ -35,15 +35,15 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
 
     @app.agent(incidents, name="spikes-school")
     async def count_schools(stream):
-        """Invalid reports are triage's to dead-letter; this agent only skips them."""
-        async for event in stream.events():
+        async def handle(event) -> list[Output]:
+            """Invalid reports are triage's to dead-letter; this agent only skips them."""
             try:
                 report = decode(event.message.value or b"", INCIDENTS)
             except ContractError:
-                continue
+                return []
             r = report.data
             if r.category.value not in kinds:
-                continue
+                return []
             key = f"{r.category.value}|{r.school_id}"
             state, spike = observe(schools.get(key), report.id, r.occurred_at.timestamp(), clock.now().timestamp(),
                                    school_rule)
@@ -52,16 +52,27 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
             if spike:
                 outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike,
                                               clock.now()))
-            await write_durably(writer, outputs)
-            schools[key] = state
+            return outputs + [table_put(schools, event.message.partition, key, state)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-school")
 
     @app.agent(by_district, name="spikes-district")
     async def count_districts(stream):
-        async for event in stream.events():
-            report_id, kind, district, at = json.loads(event.message.value)
+        async def handle(event) -> list[Output]:
+            report_id, kind, district, at = _forwarded(event.message.value)
             key = f"{kind}|{district}"
             state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule)
-            if spike:
-                await write_durably(writer, [outbreak_alert("district", district, district, kind, spike,
-                                                            clock.now())])
-            districts[key] = state
+            outputs = [outbreak_alert("district", district, district, kind, spike, clock.now())] if spike else []
+            return outputs + [table_put(districts, event.message.partition, key, state)]
+
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-district")
+
+
+def _forwarded(raw: bytes | None) -> tuple[str, str, str, float]:
+    """A report forwarded by spikes-school: [report id, kind, district, epoch s]."""
+    try:
+        report_id, kind, district, at = json.loads(raw or b"")
+        return str(report_id), str(kind), str(district), float(at)
+    except (ValueError, TypeError) as exc:
+        raise ContractError([FieldError("(body)", f"expected [report id, kind, district, epoch s]: {exc}",
+                                        (raw or b"")[:80].decode(errors="replace"))]) from None
