@@ -86,7 +86,10 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
     limit = DeadLetterLimit(cfg.deadletter_limit_ratio, cfg.deadletter_limit_window)
-    app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock}  # type: ignore[attr-defined]
+    # incident_hooks: more work on each new report, done in triage's one pass (e.g. outbreak counting)
+    incident_hooks: list = []
+    app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock,  # type: ignore[attr-defined]
+                     "incident_hooks": incident_hooks}
 
     incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=RawBytesSchema(key_serializer="raw",
                                                                                 value_serializer="raw"),
@@ -125,6 +128,8 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                 work = route(report, now)
                 outputs.extend(work)
                 routed[report.id] = (msg.partition, now.timestamp())
+                for hook in incident_hooks:
+                    outputs.extend(_run_hook(hook, report, msg.partition, now))
                 tally.routed_report(report, caused_work=len(work) > 1)
                 limit.record(False)
             except ContractError as exc:
@@ -191,6 +196,15 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
             await close()
 
     return app
+
+
+def _run_hook(hook, report, partition: int, now: datetime) -> list[Output]:
+    """A failing hook must not cost the report its routing; it is logged with the report id (no content)."""
+    try:
+        return hook(report, partition, now)
+    except Exception:
+        log.exception("incident hook %s failed on report %s", getattr(hook, "__name__", hook), report.id)
+        return []
 
 
 def _reject(msg, errors: list[FieldError], now: datetime) -> Output:

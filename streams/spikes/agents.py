@@ -1,7 +1,8 @@
-"""Outbreak spikes: a second consumer of the incident topic (beside triage), counting per school and district.
+"""Outbreak spikes, counted per school and per district.
 
-Per school: the incident topic is keyed by school id, so each school's window lives in the partition that
-receives its reports. Per district: reports of the spike kinds are re-keyed by district to an internal topic,
+Per school: counted inside the triage agent's pass over the incident topic (an incident hook; a second
+agent on that topic would decode every report twice); the topic is keyed by school id, so each school's
+window lives in the partition that receives its reports. Per district: reports of the spike kinds are re-keyed by district to an internal topic,
 so one partition counts a whole district. Windows run on event time clamped to the injected clock.
 """
 
@@ -11,7 +12,6 @@ import json
 
 import faust
 
-from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.topics import INCIDENTS
 from streams.alerting_config import AlertingConfig
@@ -24,7 +24,6 @@ from streams.triage import Output
 
 def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> None:
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
-    incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=raw, partitions=INCIDENTS.partitions)
     by_district_name = f"{cfg.namespace}-streams-spike-districts"
     by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
     schools = app.Table("spike-schools", default=None, partitions=INCIDENTS.partitions)
@@ -33,28 +32,23 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
     district_rule = SpikeRule(conf.spike_district_threshold, conf.spike_window_s)
     kinds = set(conf.spike_kinds)
 
-    @app.agent(incidents, name="spikes-school")
-    async def count_schools(stream):
-        async def handle(event) -> list[Output]:
-            """Invalid reports are triage's to dead-letter; this agent only skips them."""
-            try:
-                report = decode(event.message.value or b"", INCIDENTS)
-            except ContractError:
-                return []
-            r = report.data
-            if r.category.value not in kinds:
-                return []
-            key = f"{r.category.value}|{r.school_id}"
-            state, spike = observe(schools.get(key), report.id, r.occurred_at.timestamp(), clock.now().timestamp(),
-                                   school_rule)
-            outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
-                [report.id, r.category.value, r.district_code, r.occurred_at.timestamp()]).encode())]
-            if spike:
-                outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike,
-                                              clock.now()))
-            return outputs + [table_put(schools, event.message.partition, key, state)]
+    def count_school(report, partition: int, now) -> list[Output]:
+        """Called by the triage agent for each new report: one decode, one pass over the incident topic.
+        The school's window lives in the report's partition; its changelog record is written with the
+        triage batch, so the count is durable before the report is acked."""
+        r = report.data
+        if r.category.value not in kinds:
+            return []
+        key = f"{r.category.value}|{r.school_id}"
+        state, spike = observe(schools.data.get(key), report.id, r.occurred_at.timestamp(), now.timestamp(),
+                               school_rule)
+        outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
+            [report.id, r.category.value, r.district_code, r.occurred_at.timestamp()]).encode())]
+        if spike:
+            outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike, now))
+        return outputs + [table_put(schools, partition, key, state)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-school")
+    app.childsafe["incident_hooks"].append(count_school)  # type: ignore[attr-defined]
 
     @app.agent(by_district, name="spikes-district")
     async def count_districts(stream):
@@ -69,7 +63,7 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
 
 
 def _forwarded(raw: bytes | None) -> tuple[str, str, str, float]:
-    """A report forwarded by spikes-school: [report id, kind, district, epoch s]."""
+    """A report forwarded by the school count: [report id, kind, district, epoch s]."""
     try:
         report_id, kind, district, at = json.loads(raw or b"")
         return str(report_id), str(kind), str(district), float(at)

@@ -137,15 +137,17 @@ async def test_safety_reports_agent(harness, monkeypatch):
     assert len(alerts(writer, "hazard_followup")) == 2
 
 
-async def test_spikes_school_agent(harness, monkeypatch):
-    """Undecodable incidents are triage's to dead-letter (skipped here); a bug on one report is dead-lettered."""
+async def test_school_spike_count_inside_triage(harness, monkeypatch):
+    """Undecodable incidents are dead-lettered by triage; a bug in the spike count costs no report its routing
+    (the report is still triaged, only not counted) and the reports after it still make a spike."""
     app, writer, clock = harness
     monkeypatch.setattr(spike_agents, "observe", boom_once(spike_agents.observe, lambda state, rid, *a: rid == "fp-bug"))
     reports = [(b"S", b"{broken")] + [(b"S1", incident_bytes(id=i, category="food_poisoning", school_id="SCH-310115-0001",
                                                              occurred_at=clock.now().isoformat()))
                                       for i in ("fp-bug", "fp-1", "fp-2", "fp-3")]
-    await feed(app, "spikes-school", reports)
-    assert_dead_lettered(writer, "incidents.reported.v1", [1], "internal error: ZeroDivisionError")
+    await feed(app, "triage", reports, pause=0.08)
+    assert_dead_lettered(writer, "incidents.reported.v1", [0], "not valid JSON")
+    assert [o.key for o in writer.on("audit.v1")] == [b"fp-bug", b"fp-1", b"fp-2", b"fp-3"]
     assert len(alerts(writer, "outbreak")) == 1, "the three reports after the bad one still make a spike"
 
 
