@@ -21,12 +21,14 @@ from sqlalchemy import func, select
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.directory.bulk_load import load_generated
 from consumers.store.core import School
+from consumers.store.directory import ProductRegistration
 from consumers.store.db import make_engine, session_factory
 from consumers.store.migrate import upgrade
 from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, INCIDENTS
+from ops.commands.directory_cmd import publish_reference_topics
 from ops.kafka_local import LocalKafka
 from ops.processes import ChildProcess
 from ops.settings import Settings
@@ -58,17 +60,52 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _prepare_directory(db_url: str) -> list[School]:
-    """A fictional city (numbers in the sandbox-only +86 199… block), loaded once."""
+def _prepare_directory(settings: Settings) -> tuple[list[School], ProductRegistration | None, int]:
+    """A fictional city (numbers in the sandbox-only +86 199… block), loaded once, and its reference topics
+    (product holdings for recall matching, school locations for CAP areas) published to Kafka."""
+    db_url = settings.db_url()
     upgrade(db_url)
     engine = make_engine(db_url)
     with session_factory(engine)() as session:
         if not session.scalar(select(func.count()).select_from(School)):
             counts = load_generated(engine, schools=12, guardians=3000, seed=2026)
-            _say(f"▶ directory: generated a fictional city ({counts})")
+            _say(f"▶ directory: generated a fictional city ({sum(counts.files.values())} rows)")
         schools = session.scalars(select(School).where(School.kind != "kindergarten").order_by(School.id)).all()
+        product = session.scalars(select(ProductRegistration).where(ProductRegistration.holder_kind == "guardian",
+                                                                    ProductRegistration.barcode.is_not(None))
+                                  .order_by(ProductRegistration.id)).first()
     engine.dispose()
-    return list(schools[:4])
+    published = publish_reference_topics(settings)
+    _say(f"▶ reference topics published: {published.get('holders', 0)} product holders, "
+         f"{published.get('schools', 0)} school locations")
+    return list(schools[:4]), product, published.get("holders", 0)
+
+
+def _recall_for(product: ProductRegistration) -> bytes:
+    """A regulator's recall of exactly the product one (fictional) family registered."""
+    return json.dumps({
+        "recall_number": "SAMR-DEMO-0001", "published_on": "2026-11-29", "producer": "示例儿童用品有限公司",
+        "product_name": product.product_name, "product_kind": product.product_kind, "brand": product.brand,
+        "model": product.model, "batch": product.batch, "barcode": product.barcode,
+        "hazard_type": "机械伤害", "hazard_description": "锁扣在使用中可能意外松脱，存在儿童跌落风险。",
+        "remedy": "立即停止使用，联系经销商免费更换锁扣组件", "risk_level": "high", "sales_regions": ["310100"],
+    }, ensure_ascii=False).encode()
+
+
+def _cap_exercise(school: School) -> bytes:
+    """A CAP 1.2 Exercise (a rainstorm drill) over a 3 km circle around one school."""
+    from datetime import datetime, timezone
+
+    from contracts.cap import to_cap
+    from contracts.emergency import EmergencyAlertIssued
+
+    drill = EmergencyAlertIssued.model_validate(dict(
+        identifier="310101000000001_20261129100000_1", sender="demo-emergency@example.invalid",
+        sent=datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc), status="Exercise", msg_type="Alert", scope="Public",
+        categories=["Met"], event="暴雨防汛演练", urgency="Immediate", severity="Severe", certainty="Observed",
+        areas=[{"area_desc": "演练区", "circles": [{"center": {"lat": school.lat, "lon": school.lon},
+                                                  "radius_km": 3}]}]))
+    return to_cap(drill)
 
 
 def _payload(step: Step, school: School | None) -> bytes:
@@ -128,6 +165,17 @@ def _report(settings: Settings, bootstrap: str, accepted: list[tuple[Step, str]]
     engine.dispose()
 
 
+def _report_prefixed(settings: Settings, title: str, prefix: str) -> None:
+    engine = make_engine(settings.db_url())
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(SmsLedgerEntry).where(SmsLedgerEntry.alert_id.like(prefix + "%"))).all()
+    engine.dispose()
+    _say(f"\n  {title}")
+    _say(f"    • {len(rows)} SMS {dict(Counter(r.state for r in rows)) or ''}")
+    if rows:
+        _say(f"        e.g. “{json.loads(rows[0].job_json)['body']}”")
+
+
 def run_demo(settings: Settings) -> int:
     ns = settings.topic_namespace
     broker = LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
@@ -138,7 +186,8 @@ def run_demo(settings: Settings) -> int:
     report = apply_topics(bootstrap, ns)
     _say(f"▶ topics: {len(report.created)} created, {len(report.unchanged)} unchanged, drift: {report.drift or 'none'}")
     db_url = settings.db_url()
-    schools = _prepare_directory(db_url)
+    settings = settings.model_copy(update={"bootstrap_servers": bootstrap, "database_url": db_url})
+    schools, product, holders = _prepare_directory(settings)
     _say(f"▶ database {db_url.split('///')[-1]} migrated; scenario schools: {', '.join(s.id for s in schools)}")
 
     sandbox_url = f"http://{settings.sms_sandbox_host}:{settings.sms_sandbox_port}"
@@ -171,6 +220,19 @@ def run_demo(settings: Settings) -> int:
             else:
                 fields = "; ".join(f"{e['field']}: {e['reason']}" for e in body.get("errors", []))
                 _say(f"  POST {step.title}: {resp.status_code} refused — {fields}")
+        auth = {"Authorization": f"Bearer {DEMO_TOKEN}"}
+        # A recall is matched against the holdings the worker has indexed: wait until it has them all
+        # (as a deployment loads holdings before recalls arrive).
+        read_topic(bootstrap, f"{ns}-streams-recall-holdings-changelog", timeout=60,
+                   until=lambda rs: len({r.key for r in rs}) >= holders)
+        if product is not None:
+            resp = httpx.post(url + "/v1/recalls", content=_recall_for(product), timeout=30,
+                              headers={**auth, "content-type": "application/json", "Idempotency-Key": "demo-recall-1"})
+            _say(f"  POST 召回 SAMR-DEMO-0001 ({product.product_name} {product.brand} {product.model}): {resp.status_code}")
+        if schools and schools[0].lat is not None:
+            resp = httpx.post(url + "/v1/emergency-alerts", content=_cap_exercise(schools[0]), timeout=30,
+                              headers={**auth, "content-type": "application/cap+xml"})
+            _say(f"  POST CAP 1.2 演练 (Exercise, 3 km around {schools[0].id}): {resp.status_code}")
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         meta = producer.send(INCIDENTS.name(ns), key=b"SCH-BAD", value=RAW_BAD_BYTES).get(30)
         producer.close()
@@ -180,6 +242,8 @@ def run_demo(settings: Settings) -> int:
         counts = _wait_quiet(sandbox_url)
         _say("\n▶ where each report went")
         _report(settings, bootstrap, accepted)
+        _report_prefixed(settings, "召回 SAMR-DEMO-0001 (recall: exact and strong matches only)", "recall:SAMR-DEMO-0001:")
+        _report_prefixed(settings, "CAP 演练 (exercise: marked in every SMS)", "cap:")
         for r in read_topic(bootstrap, DEADLETTER.name(ns), timeout=10):
             d = decode(r.value, DeadLetteredEvent).data
             if (d.source_partition, d.source_offset) == (meta.partition, meta.offset):
