@@ -54,6 +54,10 @@ def worker(kafka_bootstrap, tmp_path_factory):
     w = Worker(kafka_bootstrap, namespace, tmp_path_factory.mktemp("streams"))
     w.start()
     w.wait_http(90)
+    # a recall is matched against the holdings the worker has indexed: wait until all four are in its table
+    changelog = f"{namespace}-streams-recall-holdings-changelog"
+    assert len({r.key for r in read_topic(kafka_bootstrap, changelog, timeout=60,
+                                          until=lambda rs: len({r.key for r in rs}) >= 4)}) >= 4
     w.namespace = namespace
     yield w
     w.stop()
