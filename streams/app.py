@@ -22,7 +22,7 @@ from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
 from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter, refuse_oversized
 from streams.metrics import BatchTally, add_metrics_page, reason_class
 from streams.triage import Output, route
-from streams.writer import KafkaWriter
+from streams.writer import KafkaWriter, write_durably
 
 log = logging.getLogger("childsafe.streams")
 
@@ -146,7 +146,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         return outputs, routed, tally
 
     async def write_then_ack(stream, events, records, tally: BatchTally) -> None:
-        await _write_until_acknowledged(writer, records)
+        await write_durably(writer, records)
         for event in events:  # Faust commits only up to the contiguous acked offsets of a partition
             await stream.ack(event)
         tally.log_routed()
@@ -211,16 +211,3 @@ def _reject(msg, errors: list[FieldError], now: datetime) -> Output:
     return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
                        value=msg.value if isinstance(msg.value, bytes) else bytes(msg.value or b""),
                        errors=errors, rejected_by="streams.triage", now=now)
-
-
-async def _write_until_acknowledged(writer: KafkaWriter, outputs: list[Output]) -> None:
-    """Retry until the broker has every output: the batch is acked only after this returns."""
-    delay = 0.2
-    while True:
-        try:
-            await writer.write(outputs)
-            return
-        except Exception as exc:  # broker down, leader moving: keep the batch, back off, retry
-            log.warning("writing %d outputs failed (%s); retrying in %.1fs", len(outputs), exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)

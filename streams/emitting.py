@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -38,16 +37,3 @@ def audit_output(actor: str, action: str, subject: str, outcome: str, reason: st
 
 def chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-async def write_durably(writer, outputs: list[Output]) -> None:
-    """Retry until the broker acknowledged every output (the event is acked only after this returns)."""
-    delay = 0.2
-    while outputs:
-        try:
-            await writer.write(outputs)
-            return
-        except Exception as exc:  # broker down, leader moving: keep the outputs, back off, retry
-            log.warning("writing %d outputs failed (%s); retrying in %.1fs", len(outputs), exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)

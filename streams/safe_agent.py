@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from contracts.errors import ContractError, FieldError
 from streams.deadletter import dead_letter
-from streams.emitting import write_durably
+from streams.writer import write_durably
 from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.agents")

@@ -6,12 +6,15 @@ Faust's own producer is idempotent only inside transactions, so intake and agent
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
 from streams.triage import Output
+
+log = logging.getLogger("childsafe.streams.writer")
 
 
 class KafkaWriter:
@@ -46,3 +49,16 @@ class KafkaWriter:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+
+
+async def write_durably(writer, outputs: list[Output]) -> None:
+    """Retry until the broker acknowledged every output: callers ack their input only after this returns."""
+    delay = 0.2
+    while outputs:
+        try:
+            await writer.write(outputs)
+            return
+        except Exception as exc:  # broker down, leader moving: keep the outputs, back off, retry
+            log.warning("writing %d outputs failed (%s); retrying in %.1fs", len(outputs), exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)

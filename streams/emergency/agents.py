@@ -16,7 +16,7 @@ from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, keep_following
 from streams.emergency.threads import ExerciseMismatch, thread_root, widen
 from streams.emergency.threads import handle as handle_thread
-from streams.emitting import write_durably
+from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
 from streams.triage import Output

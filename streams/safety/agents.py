@@ -14,7 +14,7 @@ import faust
 from contracts.codec import decode
 from contracts.topics import SAFETY_REPORTS
 from streams.alerting_config import AlertingConfig
-from streams.emitting import write_durably
+from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
 from streams.safety.drills import drill_overdue_alerts, overdue, record_report
