@@ -163,7 +163,11 @@ def test_a_recall_reaches_exactly_the_matched_holders_and_a_withdrawal_stops_pen
                   model="BB-12", batch=None, barcode=CRIB_GTIN, risk_level="low")  # normal priority: held
     crib_json = crib.model_dump(mode="json", exclude_none=True)
     assert worker.post("/v1/recalls", crib_json).status_code == 202
-    held = wait_for(lambda: [a for a, n in _alert_states(ledger, "recall:SAMR-E2E-2:").items() if n == {"held"}])
+    def both_held():
+        held = [a for a, n in _alert_states(ledger, "recall:SAMR-E2E-2:").items() if n == {"held"}]
+        return held if len(held) >= 2 else None
+
+    held = wait_for(both_held) or []
     assert len(held) == 2, "the school's and the guardian's crib alerts wait for the end of quiet hours"
     assert worker.post("/v1/recalls", {**crib_json, "action": "withdrawn"},
                        headers={"Idempotency-Key": "withdraw-e2e-2"}).status_code == 202
