@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
 from pydantic import Field
 
 from contracts.common import AwareDatetime, Contract
+from contracts.errors import FieldError
 
 
 class FieldProblem(Contract):
@@ -25,3 +29,16 @@ class DeadLettered(Contract):
     errors: list[FieldProblem] = Field(default_factory=list)
     rejected_by: str
     rejected_at: AwareDatetime
+
+    @classmethod
+    def of(cls, *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
+           errors: list[FieldError], rejected_by: str, rejected_at: datetime,
+           reason: str | None = None) -> "DeadLettered":
+        """The record of one rejected message: its bytes kept exactly, each field's problem listed."""
+        return cls(
+            source_topic=topic, source_partition=partition, source_offset=offset,
+            key_b64=base64.b64encode(key).decode() if key is not None else None,
+            value_b64=base64.b64encode(value or b"").decode(),
+            reason=(reason or "; ".join(str(e) for e in errors) or "rejected")[:4000],
+            errors=[FieldProblem(**e.as_dict()) for e in errors[:50]],
+            rejected_by=rejected_by, rejected_at=rejected_at)

@@ -6,11 +6,10 @@ a broken deploy must not quietly drain a topic into the dead-letter topic.
 
 from __future__ import annotations
 
-import base64
 from collections import deque
 from datetime import datetime
 
-from contracts.deadletter import DeadLettered, FieldProblem
+from contracts.deadletter import DeadLettered
 from contracts.errors import ChildSafeError, ContractError, FieldError
 from contracts.events import DeadLetteredEvent
 from contracts.topics import DEADLETTER
@@ -29,14 +28,8 @@ def refuse_oversized(value: bytes | None, limit: int) -> None:
 
 def dead_letter(*, topic: str, partition: int, offset: int, key: bytes | None, value: bytes,
                 errors: list[FieldError], rejected_by: str, now: datetime) -> Output:
-    record = DeadLettered(
-        source_topic=topic, source_partition=partition, source_offset=offset,
-        key_b64=base64.b64encode(key).decode() if key is not None else None,
-        value_b64=base64.b64encode(value).decode(),
-        reason="; ".join(str(e) for e in errors)[:4000] or "rejected",
-        errors=[FieldProblem(**e.as_dict()) for e in errors[:50]],
-        rejected_by=rejected_by, rejected_at=now,
-    )
+    record = DeadLettered.of(topic=topic, partition=partition, offset=offset, key=key, value=value, errors=errors,
+                             rejected_by=rejected_by, rejected_at=now)
     event = DeadLetteredEvent.new(record, source=f"/childsafe/{rejected_by}", subject=topic,
                                   id=f"dl:{topic}:{partition}:{offset}", time=now)
     return Output(DEADLETTER, topic.encode(), event.to_bytes())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from consumers.cases.vault import store_reporter
 from contracts.cases import OpenCase
 from contracts.codec import decode
 from contracts.common import AgencyKind
-from contracts.deadletter import DeadLettered, FieldProblem
+from contracts.deadletter import DeadLettered
 from contracts.errors import ContractError, FieldError
 from contracts.events import DeadLetteredEvent
 from contracts.topics import CASE_COMMANDS
@@ -114,12 +113,9 @@ class CaseOpener:
 
     def _dead_letter(self, session: Session, pos: Position, now: datetime, reason: str, errors: list[FieldError],
                      message_id: str | None = None) -> str:
-        letter = DeadLettered(
-            source_topic=pos.topic, source_partition=pos.partition, source_offset=pos.offset,
-            key_b64=base64.b64encode(pos.key).decode() if pos.key is not None else None,
-            value_b64=base64.b64encode(pos.value).decode(), reason=reason[:4000],
-            errors=[FieldProblem(field=e.field, reason=e.reason, got=e.got) for e in errors],
-            rejected_by="case-consumer", rejected_at=now)
+        letter = DeadLettered.of(topic=pos.topic, partition=pos.partition, offset=pos.offset, key=pos.key,
+                                 value=pos.value, errors=errors, reason=reason, rejected_by="case-consumer",
+                                 rejected_at=now)
         letter_id = f"dlq:{pos.topic}:{pos.partition}:{pos.offset}"
         event = DeadLetteredEvent.new(letter, source="/consumers/cases", subject=pos.topic, time=now,
                                       id=event_id(letter_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -10,7 +9,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from consumers.sms.errors import ProduceFailed
 from contracts.clock import Clock
-from contracts.deadletter import DeadLettered, FieldProblem
+from contracts.deadletter import DeadLettered
 from contracts.errors import FieldError
 from contracts.events import DeadLetteredEvent
 from contracts.topics import DEADLETTER
@@ -61,12 +60,9 @@ class DeadLetters:
         self.rejected_by, self.clock = rejected_by, clock
 
     def reject(self, record, reason: str, errors: list[FieldError] = ()) -> None:
-        payload = DeadLettered(
-            source_topic=record.topic, source_partition=record.partition, source_offset=record.offset,
-            key_b64=base64.b64encode(record.key).decode() if record.key is not None else None,
-            value_b64=base64.b64encode(record.value or b"").decode(), reason=reason[:4000],
-            errors=[FieldProblem(field=e.field, reason=e.reason, got=e.got) for e in errors],
-            rejected_by=self.rejected_by, rejected_at=self.clock.now())
+        payload = DeadLettered.of(topic=record.topic, partition=record.partition, offset=record.offset,
+                                  key=record.key, value=record.value, errors=list(errors), reason=reason,
+                                  rejected_by=self.rejected_by, rejected_at=self.clock.now())
         event = DeadLetteredEvent.new(payload, source=f"/consumers/{self.rejected_by}", subject=record.topic)
         self.sink.send(record.topic.encode(), event.to_bytes())
         self.sink.flush()
