@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from contracts.common import Contract, DistrictCode, LongText, ShortText
 
@@ -47,7 +47,14 @@ def gtin_check_digit_ok(code: str) -> bool:
     return (10 - total % 10) % 10 == check
 
 
-Barcode = Annotated[str, Field(pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$")]
+def _gtin(value: str) -> str:
+    if not gtin_check_digit_ok(value):
+        raise ValueError("GTIN check digit does not match")
+    return value
+
+
+Barcode = Annotated[str, Field(pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$"), AfterValidator(_gtin)]
+"""GTIN-8/12/13/14 with a valid check digit."""
 
 
 class RecallPublished(Contract):
@@ -73,13 +80,6 @@ class RecallPublished(Contract):
     sales_regions: list[DistrictCode] = Field(default_factory=list, max_length=500)
     sales_channels: list[ShortText] = Field(default_factory=list, max_length=50)
     risk_level: RiskLevel
-
-    @field_validator("barcode")
-    @classmethod
-    def _check_digit(cls, value: str | None) -> str | None:
-        if value is not None and not gtin_check_digit_ok(value):
-            raise ValueError("GTIN check digit does not match")
-        return value
 
     @model_validator(mode="after")
     def _date_range(self) -> "RecallPublished":

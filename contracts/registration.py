@@ -11,10 +11,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from contracts.common import AwareDatetime, Contract, SchoolId, ShortText
-from contracts.recall import Barcode, ProductKind, gtin_check_digit_ok
+from contracts.recall import Barcode, ProductKind
 
 DirectoryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 
@@ -35,13 +35,6 @@ class RegisteredProduct(Contract):
     batch: ShortText | None = None
     barcode: Barcode | None = None
     produced_on: date | None = None
-
-    @field_validator("barcode")
-    @classmethod
-    def _check_digit(cls, value: str | None) -> str | None:
-        if value is not None and not gtin_check_digit_ok(value):
-            raise ValueError("GTIN check digit does not match")
-        return value
 
 
 class ProductHoldings(Contract):
