@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 
 from consumers.cases.errors import Forbidden
 from consumers.cases.models import CaseAgency, MandatoryReportCase
+from consumers.store.core import Agency
 
 
 class Role(StrEnum):
     POLICE_DUTY_OFFICER = "police_duty_officer"  # unit: a public-security agency; sees that agency's cases
     AGENCY_DUTY_OFFICER = "agency_duty_officer"  # unit: any agency; sees cases routed or referred to it
     SCHOOL_OFFICER = "school_officer"  # unit: a school; sees only what that school reported
+    SUPERVISOR = "supervisor"  # unit: a supervising agency; reads the cases of the agencies under it (and its own)
     OPERATOR = "operator"  # runs the system; sees no case
 
 
@@ -22,8 +24,8 @@ AGENCY_ROLES = frozenset({Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER})
 CASE_READERS = AGENCY_ROLES | {Role.SCHOOL_OFFICER}
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
-    "list": CASE_READERS,
-    "view": CASE_READERS,
+    "list": CASE_READERS | {Role.SUPERVISOR},
+    "view": CASE_READERS | {Role.SUPERVISOR},
     "note": CASE_READERS,
     "reporter": frozenset({Role.POLICE_DUTY_OFFICER}),  # the investigators need to reach the reporter
     "acknowledge": AGENCY_ROLES,
@@ -64,4 +66,8 @@ def scoped_cases(principal: Principal) -> Select:
         routed = exists().where(CaseAgency.case_id == MandatoryReportCase.case_id,
                                 CaseAgency.agency_id == principal.unit_id)
         return query.where(routed)
+    if principal.role == Role.SUPERVISOR:
+        under = select(Agency.id).where(or_(Agency.supervisor_id == principal.unit_id, Agency.id == principal.unit_id))
+        return query.where(exists().where(CaseAgency.case_id == MandatoryReportCase.case_id,
+                                          CaseAgency.agency_id.in_(under)))
     return query.where(MandatoryReportCase.case_id.is_(None))  # operators: nothing

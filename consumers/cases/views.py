@@ -23,7 +23,8 @@ def deadline_view(d: CaseDeadline) -> dict:
 
 def case_summary(session: Session, case: MandatoryReportCase) -> dict:
     deadlines = session.execute(select(CaseDeadline).where(CaseDeadline.case_id == case.case_id)).scalars().all()
-    return {"case_id": case.case_id, "school_id": case.school_id, "district_code": case.district_code,
+    return {"case_id": case.case_id, "report_id": case.report_id, "school_id": case.school_id,
+            "district_code": case.district_code,
             "category": case.category, "risk": case.risk, "state": case.state, "assignee": case.assignee,
             "reported_at": _iso(case.reported_at), "updated_at": _iso(case.updated_at),
             "breaches": [deadline_view(d) for d in deadlines if d.breached_at is not None],

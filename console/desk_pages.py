@@ -1,0 +1,164 @@
+"""The agency duty desk's and the supervisor's pages: the case queue and the case page with its actions.
+
+Every read and action is a call into the desk (`consumers.cases.actions.CaseDesk`) with the session's
+token, so the desk's authentication, role checks, unit scoping, state machine and audit apply as they
+do over the desk API. The console only decides which buttons to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy import select
+
+from consumers.cases.access import PERMISSIONS, Role
+from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
+from consumers.cases.states import NEXT, REFERRAL_NEXT, CaseState, ReferralState
+from consumers.store.core import Agency
+from console import i18n
+from console.web import CONSOLE, IDENTITY, TOKEN, lang_of, render
+
+FILTERS = ("state", "risk", "category")
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def queue_rows(cases: list[dict], now: datetime, lang: str, breaches_first: bool) -> list[dict]:
+    """Each case with its nearest open deadline, a countdown, breach and escalation marks; nearest first."""
+    rows = []
+    for case in cases:
+        due = min((_when(d["due_at"]) for d in case["open_duties"]), default=None)
+        breached = bool(case["breaches"]) or (due is not None and due < now)
+        escalated = max((d["escalation_level"] for d in case["breaches"] + case["open_duties"]), default=0)
+        if due is None:
+            countdown = i18n.word("due.none", lang)
+        elif due >= now:
+            countdown = i18n.word("due.in", lang, m=i18n.span((due - now).total_seconds(), lang))
+        else:
+            countdown = i18n.word("due.over", lang, m=i18n.span((now - due).total_seconds(), lang))
+        rows.append({**case, "due": due, "breached": breached, "escalated": escalated, "countdown": countdown})
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    rows.sort(key=lambda r: ((not r["breached"]) if breaches_first else False, r["due"] or far, r["case_id"]))
+    return rows
+
+
+def _queue(request: web.Request) -> tuple[list[dict], dict]:
+    console, identity = request.app[CONSOLE], request[IDENTITY]
+    chosen = {f: request.query.get(f, "") for f in FILTERS}
+    cases = console.desk.list_cases(request[TOKEN], chosen["state"] or None)
+    cases = [c for c in cases if (not chosen["risk"] or c["risk"] == chosen["risk"])
+             and (not chosen["category"] or c["category"] == chosen["category"])]
+    supervisor = identity.principal.role == Role.SUPERVISOR
+    return queue_rows(cases, console.clock.now(), lang_of(request), breaches_first=supervisor), chosen
+
+
+async def queue(request: web.Request) -> web.Response:
+    rows, chosen = await asyncio.to_thread(_queue, request)
+    return render(request, "queue.html", rows=rows, chosen=chosen, states=[s.value for s in CaseState],
+                  query=request.query_string)
+
+
+async def queue_fragment(request: web.Request) -> web.Response:
+    rows, _ = await asyncio.to_thread(_queue, request)
+    return render(request, "queue_rows.html", rows=rows)
+
+
+def allowed_actions(role: Role, unit_id: str, case: dict) -> dict:
+    """Which buttons to show: what the desk's permission table and state machine allow (the desk enforces)."""
+    may = {action for action, roles in PERMISSIONS.items() if role in roles}
+    state = CaseState(case["state"])
+    open_ = state != CaseState.CLOSED
+    mine = next((a for a in case["agencies"] if a["agency_id"] == unit_id), None)
+    acts = {
+        "acknowledge": "acknowledge" in may and open_ and mine is not None and mine["acknowledged_at"] is None,
+        "assign": "assign" in may and open_ and (CaseState.INVESTIGATING in NEXT[state]
+                                                 or state in (CaseState.INVESTIGATING, CaseState.SERVICES)),
+        "note": "note" in may,
+        "services": "services" in may and CaseState.SERVICES in NEXT[state],
+        "refer": "refer" in may and open_,
+        "close": "close" in may and CaseState.CLOSED in NEXT[state],
+        "reopen": "reopen" in may and state == CaseState.CLOSED,
+        "reporter": "reporter" in may,
+    }
+    answers = {}
+    if "answer_referral" in may:
+        for r in case["referrals"]:
+            if r["to_agency_id"] == unit_id:
+                answers[r["id"]] = [d for d, target in (("accept", ReferralState.ACCEPTED), ("reject", ReferralState.REJECTED),
+                                                        ("complete", ReferralState.COMPLETED))
+                                    if target in REFERRAL_NEXT[ReferralState(r["state"])]]
+    acts["answers"] = {rid: ds for rid, ds in answers.items() if ds}
+    return acts
+
+
+def _case_page(request: web.Request, reporter: dict | None = None) -> dict:
+    console, identity = request.app[CONSOLE], request[IDENTITY]
+    case = console.desk.view_case(request[TOKEN], request.match_info["case_id"])
+    acts = allowed_actions(identity.principal.role, identity.principal.unit_id, case)
+    agencies = []
+    if acts["refer"]:
+        with console.factory() as session:
+            agencies = [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.id))
+                        if a.id != identity.principal.unit_id]
+    return {"case": case, "acts": acts, "agencies": agencies, "reporter": reporter,
+            "school_view": identity.principal.role == Role.SCHOOL_OFFICER}
+
+
+async def case_page(request: web.Request, status: int = 200, flash: str = "", reporter: dict | None = None,
+                    failed: bool = False):
+    ctx = await asyncio.to_thread(_case_page, request, reporter)
+    return render(request, "case.html", status=status, flash=flash, failed=failed, **ctx)
+
+
+async def show_reporter(request: web.Request) -> web.Response:
+    """The reporter's identity, only on an explicit request; the desk audits the read."""
+    console = request.app[CONSOLE]
+    reporter = await asyncio.to_thread(console.desk.reporter, request[TOKEN], request.match_info["case_id"])
+    return await case_page(request, reporter=reporter)
+
+
+# action name → (desk method, form fields passed after the case id)
+ACTIONS = {
+    "acknowledge": ("acknowledge", ()), "assign": ("assign", ("assignee",)), "note": ("note", ("text",)),
+    "services": ("start_services", ("service",)), "refer": ("refer", ("to_agency_id", "reason")),
+    "close": ("close", ("outcome",)), "reopen": ("reopen", ("reason",)),
+}
+
+
+async def act(request: web.Request) -> web.Response:
+    console, token = request.app[CONSOLE], request[TOKEN]
+    case_id, action = request.match_info["case_id"], request.match_info["action"]
+    form = await request.post()
+    if action == "answer":
+        referral = str(form.get("referral_id", ""))
+        if not referral.isdigit():
+            raise web.HTTPUnprocessableEntity(text="referral_id: a referral number")
+        call = (console.desk.answer_referral, token, case_id, int(referral), str(form.get("decision", "")),
+                str(form.get("reason", "")))
+    elif action in ACTIONS:
+        method, fields = ACTIONS[action]
+        call = (getattr(console.desk, method), token, case_id, *(str(form.get(f, "")) for f in fields))
+    else:
+        raise web.HTTPNotFound()
+    try:
+        await asyncio.to_thread(*call)
+    except (IllegalTransition, ReferralError, InvalidCaseInput) as exc:  # shown on the case page, beside the actions
+        lang = lang_of(request)
+        key, status = ("err.422", 422) if isinstance(exc, InvalidCaseInput) else ("err.409", 409)
+        return await case_page(request, status=status, flash=i18n.word(key, lang, msg=str(exc)), failed=True)
+    raise web.HTTPSeeOther(f"/cases/{case_id}?done={action}")
+
+
+async def case_view(request: web.Request) -> web.Response:
+    done = request.query.get("done", "")
+    return await case_page(request, flash=i18n.word("a.done", lang_of(request)) if done else "")
+
+
+def routes() -> list:
+    return [web.get("/queue", queue), web.get("/queue/rows", queue_fragment),
+            web.get("/cases/{case_id}", case_view), web.post("/cases/{case_id}/reporter", show_reporter),
+            web.post("/cases/{case_id}/act/{action}", act)]

@@ -1,0 +1,128 @@
+"""The console over plain HTTP: sign-in, sessions, CSRF, and the desk's scoping on every page and action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from consumers.cases.audit import AuditRecord, verify
+from console.sessions import SessionPolicy
+from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, CaseWorld, open_case
+from tests.console_fixtures import Browserless, add_people, build_app, make_console, start_client
+
+
+@pytest.fixture()
+async def world(db_url):
+    w = CaseWorld(db_url)
+    add_people(w.transaction, w.clock.now())
+    w.open(open_case(1))  # district 310115, school sch-test-001
+    w.open(open_case(2, school=OTHER_SCHOOL, district=OTHER_DISTRICT))
+    yield w
+    w.close()
+
+
+@pytest.fixture()
+async def client(world):
+    c = await start_client(build_app(make_console(world, policy=SessionPolicy(idle=timedelta(minutes=30),
+                                                                              max_failures=3))))
+    yield c
+    await c.close()
+
+
+async def as_(client, username) -> Browserless:
+    person = Browserless(client)
+    resp = await person.sign_in(username)
+    assert resp.status == 303, await resp.text()
+    cookie = resp.cookies["cs_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    return person
+
+
+def audit_actions(world) -> list[tuple[str, str]]:
+    with world.factory() as s:
+        return [(r.action, r.outcome) for r in s.scalars(select(AuditRecord).order_by(AuditRecord.seq))]
+
+
+async def test_signin_is_audited_and_failures_are_throttled(world, client):
+    person = Browserless(client)
+    assert (await person.sign_in("police1", "wrong-password-1")).status == 401
+    assert (await person.sign_in("nobody-here", "whatever-123")).status == 401
+    assert (await person.sign_in("police1")).status == 303
+    actions = audit_actions(world)
+    assert ("console.signin", "wrong_password") in actions and ("console.signin", "unknown_user") in actions
+    assert ("console.signin", "ok") in actions
+    for _ in range(3):
+        await Browserless(client).sign_in("civil1", "not-the-password")
+    refused = await Browserless(client).sign_in("civil1")  # right password, but throttled
+    assert refused.status == 429 and "分钟后再试" in await refused.text()
+    assert ("console.signin", "throttled") in audit_actions(world)
+    with world.factory() as s:
+        assert verify(s).ok
+
+
+async def test_another_units_case_is_not_found_and_a_wrong_role_is_refused(world, client):
+    police = await as_(client, "police1")
+    assert (await client.get("/cases/case-000001")).status == 200
+    other = await client.get("/cases/case-000002")
+    assert other.status == 404 and "不在您单位的范围内" in await other.text()
+    assert (await police.post("/cases/case-000002/act/acknowledge")).status == 404
+    officer = await as_(client, "officer1")  # the same client now carries the officer's cookie
+    refused = await officer.post("/cases/case-000001/act/acknowledge")
+    assert refused.status == 403
+    assert (await officer.post("/cases/case-000001/reporter")).status == 403
+    assert (await client.get("/queue")).status == 200  # lists only its school's cases, through the desk
+    assert ("denied.acknowledge", "Forbidden") in audit_actions(world)
+
+
+async def test_missing_or_wrong_csrf_is_refused(world, client):
+    police = await as_(client, "police1")
+    assert (await police.post("/cases/case-000001/act/acknowledge", csrf=None)).status == 403
+    assert (await police.post("/cases/case-000001/act/acknowledge", csrf="forged-token")).status == 403
+    with world.factory() as s:
+        assert s.get(__import__("consumers.cases.models", fromlist=["x"]).MandatoryReportCase,
+                     "case-000001").state == "forwarded"
+    done = await police.post("/cases/case-000001/act/acknowledge")
+    assert done.status == 303
+    page = await client.get("/cases/case-000001")
+    assert "已确认接报" in await page.text()
+
+
+async def test_a_stale_session_is_signed_out(world, client):
+    await as_(client, "police1")
+    assert (await client.get("/queue", allow_redirects=False)).status == 200
+    world.clock.advance(timedelta(minutes=31))
+    stale = await client.get("/queue", allow_redirects=False)
+    assert stale.status == 303 and stale.headers["Location"] == "/signin?expired=1"
+    assert ("console.session.idle", "ok") in audit_actions(world)
+    again = await client.get("/queue", allow_redirects=False)  # the token was revoked with the session
+    assert again.status == 303
+
+
+async def test_a_disabled_user_is_signed_out_at_once(world, client):
+    from console.sessions import disable_user
+
+    await as_(client, "civil1")
+    with world.transaction() as s:
+        assert disable_user(s, "civil1", world.clock.now()) == 1
+    assert (await client.get("/queue", allow_redirects=False)).status == 303
+    assert (await Browserless(client).sign_in("civil1")).status == 401
+
+
+async def test_illegal_step_is_shown_on_the_case_page_not_a_500(world, client):
+    police = await as_(client, "police1")
+    resp = await police.post("/cases/case-000001/act/close", {"outcome": "测试结案"})
+    assert resp.status == 409 and "当前状态不允许" in await resp.text()
+    blank = await police.post("/cases/case-000001/act/assign", {"assignee": "   "})
+    assert blank.status == 422 and "assignee" in await blank.text()
+
+
+async def test_supervisor_sees_the_cases_of_the_units_under_it_only(world, client):
+    await as_(client, "super1")
+    page = await (await client.get("/queue")).text()
+    assert "case-000001" in page and "case-000002" in page  # both districts' police are under the city HQ
+    assert (await client.get("/cases/case-000001")).status == 200
+    sup = Browserless(client)
+    sup.csrf = (await (await client.get("/queue")).text()).split('name="csrf" value="')[1].split('"')[0]
+    assert (await sup.post("/cases/case-000001/act/acknowledge")).status == 403
