@@ -10,12 +10,15 @@ from aiohttp import web
 from consumers.cases.access import Role
 from console import desk_pages, officer
 from console.errors import SignInRefused
-from console.web import (CONSOLE, COOKIE, IDENTITY, case_errors, LANG_COOKIE, PRE_COOKIE, Console, csrf_ok, lang_of, refuse_csrf, render,
-                         security_headers, sessions, set_cookie, static_root)
+from console.web import (CONSOLE, COOKIE, IDENTITY, LANG_COOKIE, PRE_COOKIE, Console, case_errors, csrf_ok, lang_of,
+                         refuse_csrf, render, security_headers, sessions, set_cookie, static_root)
 
 
 async def signin_form(request: web.Request) -> web.Response:
-    pre = secrets.token_urlsafe(24)
+    # keep an existing pre-session token: a browser may fetch this page more than once (prefetch, a second tab)
+    pre = request.cookies.get(PRE_COOKIE, "")
+    if len(pre) < 32:
+        pre = secrets.token_urlsafe(24)
     response = render(request, "signin.html", pre=pre, error="", expired=request.query.get("expired") == "1",
                       username="")
     set_cookie(response, request.app[CONSOLE], PRE_COOKIE, pre, max_age=3600)
@@ -60,8 +63,9 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def switch_language(request: web.Request) -> web.Response:
+    """A POST (a link could be prefetched by the browser and switch the language unasked); harmless, so no CSRF."""
     lang = request.match_info["lang"]
-    target = request.query.get("next", "/")
+    target = str((await request.post()).get("next", "/"))
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = web.HTTPSeeOther(target)
@@ -79,7 +83,7 @@ def build_app(console: Console) -> web.Application:
     app[CONSOLE] = console
     app.add_routes([
         web.get("/signin", signin_form), web.post("/signin", signin), web.post("/signout", signout),
-        web.get("/lang/{lang}", switch_language), web.get("/health", health), web.get("/", home),
+        web.post("/lang/{lang}", switch_language), web.get("/health", health), web.get("/", home),
         *officer.routes(), *desk_pages.routes(),
         web.static("/static", static_root()),
     ])
