@@ -60,7 +60,8 @@ def _incident(request: web.Request, form, school: School):
 
 async def report_form(request: web.Request) -> web.Response:
     await asyncio.to_thread(_school, request)
-    return render(request, "report.html", form=MultiDict(), key=new_key(), errors={}, notice="",
+    now = request.app[CONSOLE].clock.now().astimezone(i18n.ZONE)
+    return render(request, "report.html", form=MultiDict(occurred_at=f"{now:%Y-%m-%dT%H:%M}"), key=new_key(), errors={}, notice="",
                   preview={"ready": False}, child_rows=CHILD_ROWS)
 
 
