@@ -18,12 +18,18 @@ def streams_config(settings: Settings):
         intake_tokens=tuple(t.strip() for t in settings.intake_tokens.get_secret_value().split(",") if t.strip()),
         batch=settings.triage_batch,
         batch_within_s=settings.triage_batch_within_s,
-        deadletter_limit_ratio=settings.deadletter_limit_ratio,
-        deadletter_limit_window=settings.deadletter_limit_window,
+        deadletter_limit=deadletter_limit(settings),
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
         alerting=alerting_config(settings),
         metrics=settings.metrics_enabled,
     )
+
+
+def deadletter_limit(settings: Settings):
+    """The one dead-letter limit of every agent and consumer (contracts/dlq.py)."""
+    from contracts.dlq import DeadLetterLimit
+
+    return DeadLetterLimit(settings.deadletter_limit_ratio, settings.deadletter_limit_window)
 
 
 def alerting_config(settings: Settings):

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from contracts.dlq import DeadLetterLimitExceeded
 from contracts.errors import ChildSafeError
 from ops.settings import Settings
 
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return int(args.handler(args, settings) or 0)
+    except DeadLetterLimitExceeded as exc:  # every worker stops the same way (exit 70, see the runbooks)
+        print(f"childsafe: {exc}", file=sys.stderr)
+        return 70
     except ChildSafeError as exc:
         print(f"childsafe: {exc}", file=sys.stderr)
         return 2

@@ -83,10 +83,11 @@ class ConsumerLagCollector:
 def catalogue() -> dict[str, object]:
     """Every metric family ChildSafe declares (name → prometheus_client metric), for the lint and dashboard tests."""
     import consumers.metrics  # noqa: F401
+    import contracts.dlq  # noqa: F401  (the dead-letter counter every layer records)
     import streams.metrics  # noqa: F401
 
     found = {}
-    for module in (consumers.metrics, streams.metrics, __import__(__name__, fromlist=["x"])):
+    for module in (consumers.metrics, streams.metrics, contracts.dlq, __import__(__name__, fromlist=["x"])):
         for value in vars(module).values():
             if hasattr(value, "_name") and hasattr(value, "_documentation") and hasattr(value, "_type"):
                 found[value._name] = value

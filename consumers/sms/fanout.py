@@ -33,7 +33,7 @@ class JobSink(Protocol):
     def send(self, key: bytes, value: bytes) -> None: ...
 
     def flush(self) -> None:
-        """Return once every job sent so far is acknowledged; raise ProduceFailed otherwise."""
+        """Return once every job sent so far is acknowledged; raise consumers.kafka_io.ProduceFailed otherwise."""
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,15 @@ def _directory(folder: Path, guardians: int) -> str:
 def fan_out_once(bootstrap: str, db_url: str, namespace: str) -> dict:
     """One alert to the whole school; returns jobs, seconds and this process's peak RSS."""
     from consumers.sms.fanout import AudienceFanout
-    from consumers.sms.kafka_io import KafkaJobSink, make_producer
+    from consumers.kafka_io import AcknowledgedProducer
     from consumers.store.db import make_engine
     from contracts.alert_request import AlertRequested
     from contracts.clock import SystemClock
     from contracts.events import AlertRequestedEvent
     from contracts.topics import SMS_JOBS
 
-    producer = make_producer(bootstrap)
-    sink = KafkaJobSink(producer, SMS_JOBS.name(namespace))
+    producer = AcknowledgedProducer(bootstrap, "childsafe-bench")
+    sink = producer.to(SMS_JOBS.name(namespace))
     alert = AlertRequested(alert_id=f"BENCH-{uuid.uuid4().hex[:8]}", kind="incident_emergency", priority="emergency",
                            audience={"kind": "school_guardians", "school_id": "SCH00000"},
                            params={"school": "测试学校", "event": "火灾"}, source_event_id="bench", reason="bench")

@@ -21,7 +21,7 @@ from consumers.store.db import make_engine, session_factory, transaction
 from consumers.store.migrate import upgrade
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS
-from ops.cases_runtime import CaseRuntime, KafkaPublisher, build_case_consumer
+from ops.cases_runtime import CaseRuntime, build_case_consumer, case_publisher
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
@@ -119,7 +119,7 @@ def test_crash_after_db_commit_before_offset_commit_replays_harmlessly(tmp_path,
     url, engine = _prepare(tmp_path, kafka_bootstrap, namespace, 40)
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=url, case_batch=500)
     runtime = CaseRuntime.build(settings)
-    publisher = KafkaPublisher(kafka_bootstrap)
+    publisher = case_publisher(settings)
     first = build_case_consumer(settings, runtime, publisher)
     positions: list[Position] = []
     deadline = time.monotonic() + 30

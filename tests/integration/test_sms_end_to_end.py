@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from consumers.directory.bulk_load import load_generated
-from consumers.sms.kafka_io import make_producer
+from consumers.kafka_io import AcknowledgedProducer
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
 from contracts.codec import decode
@@ -30,9 +30,9 @@ def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="htt
 
 
 def publish(kafka_bootstrap, namespace, *events) -> None:
-    producer = make_producer(kafka_bootstrap)
+    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
     for event in events:
-        producer.send(ALERTS_REQUESTED.name(namespace), key=event.data.alert_id.encode(), value=event.to_bytes())
+        producer.send(ALERTS_REQUESTED.name(namespace), event.data.alert_id.encode(), event.to_bytes())
     producer.flush()
     producer.close()
 
@@ -99,8 +99,9 @@ def test_unsupported_and_invalid_alerts_are_dead_lettered_with_a_reason(kafka_bo
                             audience={"kind": "product_holders", "recall_number": "SAMR-2026-001"},
                             params={"product": "p", "hazard": "h", "recall_number": "SAMR-2026-001"})
     publish(kafka_bootstrap, namespace, AlertRequestedEvent.new(recall, source="/tests"))
-    producer = make_producer(kafka_bootstrap)
-    producer.send(ALERTS_REQUESTED.name(namespace), value=b'{"type": "cn.childsafe.alert.requested.v1"}').get(10)
+    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
+    producer.send(ALERTS_REQUESTED.name(namespace), None, b'{"type": "cn.childsafe.alert.requested.v1"}')
+    producer.flush()
     fanout = build_fanout(settings)
     handled = 0
     deadline = time.monotonic() + 60

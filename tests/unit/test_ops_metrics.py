@@ -113,7 +113,7 @@ def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic
 
 def test_reason_classes_are_a_small_fixed_set():
     from contracts.errors import FieldError
-    from streams.metrics import reason_class
+    from contracts.dlq import reason_class
 
     assert reason_class([FieldError("(body)", "not valid JSON: x")]) == "malformed"
     assert reason_class([FieldError("(body)", "at most 1024 bytes", "2000 bytes")]) == "too_large"

@@ -9,7 +9,7 @@ from consumers.directory.audience import UnsupportedAudience, next_guardians, pa
 from consumers.directory.csv_import import GOOD_ROWS, import_directory
 from consumers.directory.errors import DirectoryImportError
 from consumers.directory.generator import write_csv
-from consumers.sms.errors import ProduceFailed
+from consumers.kafka_io import ProduceFailed
 from consumers.sms.fanout import AudienceFanout
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian

@@ -20,7 +20,7 @@ from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from contracts.sms import SmsJob
 from tests import sms_directory
-from tests.sms_fakes import LOSE_RESPONSE, FakeSmsGateway, permanent, transient
+from tests.fakes import LOSE_RESPONSE, FakeSmsGateway, permanent, transient
 
 DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 NIGHT = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)  # 23:00 in Shanghai

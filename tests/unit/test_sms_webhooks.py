@@ -24,7 +24,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.sms_fakes import FakeSmsGateway
+from tests.fakes import FakeSmsGateway
 from tests.unit.test_sms_dispatcher import ListSink, job
 
 TOKEN = "test-auth-token"

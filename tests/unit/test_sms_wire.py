@@ -20,7 +20,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import AlertRequestedEvent, SmsJobEvent
 from tests import sms_directory
-from tests.sms_fakes import LOSE_RESPONSE, transient
+from tests.fakes import LOSE_RESPONSE, transient
 from tests.unit.test_sms_dispatcher import NIGHT, ListSink, job, states, world  # noqa: F401  (fixture)
 from tests.unit.test_sms_directory import FlakySink
 
@@ -142,7 +142,7 @@ def test_dispatcher_never_sends_a_cancelled_alert_and_sent_messages_stay_sent(wo
 
 
 def test_a_cancelled_alert_hands_nothing_to_the_next_guardian(world):  # noqa: F811
-    from tests.sms_fakes import permanent
+    from tests.fakes import permanent
 
     engine, clock, gateway, ledger, dispatcher = world
     gateway.by_number[sms_directory.G[1]] = permanent(21610)

@@ -1,0 +1,49 @@
+"""The one way tests wait: poll a check until it passes or a deadline passes (cosmicpython's tests/e2e/wait_for).
+
+``check`` raises AssertionError (or returns False) while the condition does not hold yet; the last
+failure is re-raised at the deadline, so the test says what it was waiting for. No fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class NotYet(AssertionError):
+    pass
+
+
+def _attempt(check: Callable[[], T]) -> T:
+    result = check()
+    if result is False:
+        raise NotYet(f"{getattr(check, '__name__', check)} is still false")
+    return result
+
+
+def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.02) -> T:
+    """Poll ``check`` (in this thread) until it neither raises AssertionError nor returns False."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _attempt(check)
+        except AssertionError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(every)
+
+
+async def wait_for_async(check: Callable[[], T], timeout: float = 10.0, every: float = 0.005) -> T:
+    """The same inside an event loop: yields to the loop between attempts so agents and servers run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _attempt(check)
+        except AssertionError:
+            if time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(every)
