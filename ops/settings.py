@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.alert_request import EMERGENCY_VALIDITY_S
+
 
 class Settings(BaseSettings):
     """Secrets are SecretStr, so printing the settings never shows them."""
@@ -80,7 +82,7 @@ class Settings(BaseSettings):
     sms_retry_max_attempts: int = Field(default=10, ge=1)
     sms_consumer_session_timeout_ms: int = Field(default=10_000, ge=6000, description="how fast a dead worker's "
                                                  "partitions move to a live one")
-    sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
+    sms_emergency_validity_s: int = Field(default=EMERGENCY_VALIDITY_S, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
     # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
     metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")

@@ -20,7 +20,6 @@ from streams.classify import Notice, Triage, classify
 
 SOURCE = "/childsafe/streams/triage"
 _CASE_NS = uuid.UUID("6f1d3c2a-0b7e-4d55-9a43-1c2b3d4e5f60")
-EMERGENCY_VALIDITY_S = 3600
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def _alert(event: IncidentReportedEvent, triage: Triage, notice: Notice, index: 
         params=params,
         requires_ack=notice.audience == "agency_duty_officers",
         guaranteed_reach=True,
-        validity_seconds=EMERGENCY_VALIDITY_S,
+        validity_seconds=None,  # the dispatcher's default: CHILDSAFE_SMS_EMERGENCY_VALIDITY_S
         source_event_id=event.id,
         reason=notice.reason,
     )
