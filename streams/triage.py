@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.alert_request import (AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts,
+from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts,
                                      SchoolGuardians)
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
@@ -60,7 +60,7 @@ def _alert(event: IncidentReportedEvent, triage: Triage, notice: Notice, index: 
         params=params,
         requires_ack=notice.audience == "agency_duty_officers",
         guaranteed_reach=True,
-        validity_seconds=None,  # the dispatcher's default: CHILDSAFE_SMS_EMERGENCY_VALIDITY_S
+        validity_seconds=EMERGENCY_VALIDITY_S,
         source_event_id=event.id,
         reason=notice.reason,
     )
