@@ -22,8 +22,9 @@ test: venv system-deps
 	$(VENV)/bin/childsafe kafka fetch
 	$(PY) -m pytest
 
+# The fast tests: no Kafka, no PostgreSQL (their PostgreSQL variants run in `make test`).
 unit: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit -m "not postgres and not integration"
 
 demo: venv system-deps
 	$(VENV)/bin/childsafe demo

@@ -35,14 +35,12 @@ def deadletter_limit(settings: Settings):
 def alerting_config(settings: Settings):
     from streams.alerting_config import AlertingConfig
 
-    steps = tuple((float(m) * 60, float(km)) for m, km in
-                  (step.split(":") for step in settings.missing_child_widening.split(",") if step.strip()))
     return AlertingConfig(
         drill_period_days=settings.drill_period_days, drill_check_interval_s=settings.drill_check_interval_s,
         hazard_fix_days_default=settings.hazard_fix_days_default,
-        spike_kinds=tuple(k.strip() for k in settings.spike_kinds.split(",") if k.strip()),
+        spike_kinds=settings.spike_kind_list,
         spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
-        spike_district_threshold=settings.spike_district_threshold, widening=steps,
+        spike_district_threshold=settings.spike_district_threshold, widening=settings.widening_steps,
         widening_tick_s=settings.missing_child_tick_s)
 
 

@@ -108,7 +108,7 @@ def serve_exporter(settings, stop) -> None:
     from contracts.clock import SystemClock
 
     ns = settings.topic_namespace
-    groups = [f"{ns}-streams", f"{ns}.cases", *[g.strip() for g in settings.exporter_extra_groups.split(",") if g.strip()]]
+    groups = [f"{ns}-streams", f"{ns}.cases", *settings.extra_groups]
     REGISTRY.register(ConsumerLagCollector(settings.bootstrap_servers, groups, ns))
     engine = make_engine(settings.db_url())
     REGISTRY.register(CaseStoreCollector(session_factory(engine), SystemClock()))

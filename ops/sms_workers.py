@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alerts.webhook_auth import WebhookVerifier
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.cancellations import CancellationConsumer
@@ -19,7 +18,7 @@ from contracts.clock import Clock, SystemClock
 from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS
 from ops.bootstrap import deadletter_limit
 from ops.settings import Settings
-from ops.sms_provider import make_gateway, make_quiet_hours, make_rate_limiter
+from ops.sms_provider import make_body_rules, make_gateway, make_quiet_hours, make_rate_limiter, make_webhook_verifier
 
 FANOUT_GROUP = "childsafe-sms-fanout"
 DISPATCH_GROUP = "childsafe-sms-dispatch"
@@ -34,7 +33,7 @@ def build_fanout(settings: Settings, clock: Clock | None = None) -> FanoutWorker
                              max_poll_interval_ms=30 * 60 * 1000,
                              session_timeout_ms=settings.sms_consumer_session_timeout_ms)
     fanout = AudienceFanout(engine, producer.to(SMS_JOBS.name(settings.topic_namespace)), clock,
-                            page_size=settings.sms_fanout_page)
+                            page_size=settings.sms_fanout_page, rules=make_body_rules(settings))
     return FanoutWorker(consumer, fanout, dead_letters(settings, producer, "sms-fanout", clock))
 
 
@@ -58,7 +57,8 @@ def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWo
         make_consumer(settings.bootstrap_servers, ALERTS_CANCELLED.name(settings.topic_namespace), CANCELLATIONS_GROUP,
                       session_timeout_ms=settings.sms_consumer_session_timeout_ms),
         book, dead_letters(settings, producer, "sms-cancellations", clock))
-    fallback = GuardianFallback(engine, ledger, producer.to(SMS_JOBS.name(settings.topic_namespace)), clock)
+    fallback = GuardianFallback(engine, ledger, producer.to(SMS_JOBS.name(settings.topic_namespace)), clock,
+                                make_body_rules(settings))
     consumer = make_consumer(settings.bootstrap_servers, SMS_JOBS.name(settings.topic_namespace), DISPATCH_GROUP,
                              max_poll_records=settings.sms_dispatch_batch, max_poll_interval_ms=10 * 60 * 1000,
                              session_timeout_ms=settings.sms_consumer_session_timeout_ms)
@@ -68,8 +68,8 @@ def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWo
 
 
 def build_webhooks(settings: Settings, clock: Clock | None = None) -> SmsWebhooks:
-    return SmsWebhooks(make_engine(settings.db_url()), WebhookVerifier(settings.twilio_auth_token.get_secret_value()),
-                       settings.sms_callback_base_url, clock or SystemClock())
+    return SmsWebhooks(make_engine(settings.db_url()), make_webhook_verifier(settings), settings.sms_callback_base_url,
+                       clock or SystemClock())
 
 
 def job_sink(settings: Settings) -> TopicSink:
