@@ -38,8 +38,9 @@ kafka-down: venv
 schemas: venv
 	$(VENV)/bin/childsafe contracts export
 
+# The full benchmark runs (figures in docs/benchmarks.md); `make test` runs each in a smoke profile.
 bench: venv system-deps
-	$(PY) ops/bench/triage_throughput.py
+	@set -e; for script in ops/bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
 	-$(VENV)/bin/childsafe kafka down
