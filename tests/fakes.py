@@ -76,6 +76,9 @@ class FakeProducer:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        self.closed = True
+
 
 class FakeSink:
     """Keyed values to one topic; refuses the ``fail_on_flush``-th flush once, as an unacknowledged send does."""

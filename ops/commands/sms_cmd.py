@@ -15,7 +15,8 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
     from ops.logs import configure
     from ops.metrics import serve
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     if role:
         serve(role, port, settings.metrics_host)
     stop = threading.Event()
