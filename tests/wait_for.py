@@ -1,6 +1,6 @@
 """The one way tests wait: poll a check until it passes or a deadline passes (cosmicpython's tests/e2e/wait_for).
 
-``check`` raises AssertionError (or returns False) while the condition does not hold yet; the last
+``check`` raises AssertionError (or returns a falsy value other than None) while the condition does not hold; the last
 failure is re-raised at the deadline, so the test says what it was waiting for. No fixed sleeps.
 """
 
@@ -20,13 +20,13 @@ class NotYet(AssertionError):
 
 def _attempt(check: Callable[[], T]) -> T:
     result = check()
-    if result is False:
-        raise NotYet(f"{getattr(check, '__name__', check)} is still false")
+    if result is not None and not result:
+        raise NotYet(f"{getattr(check, '__name__', 'check')} still gives {result!r}")
     return result
 
 
 def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.02) -> T:
-    """Poll ``check`` (in this thread) until it neither raises AssertionError nor returns False."""
+    """Poll ``check`` (in this thread) until it passes; returns its last value."""
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -17,24 +17,10 @@ from ops.kafka_local import free_port
 from ops.settings import Settings
 from ops.sms_workers import build_dispatch, build_fanout, build_webhooks
 from ops.topics_admin import apply_topics
+from tests.integration.helpers import publish, settings_for
 from tests.sms_servers import BackgroundApp, alert_event
 
 pytestmark = pytest.mark.integration
-
-
-def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="http://127.0.0.1:9", **extra) -> Settings:
-    return Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
-                    twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,
-                    twilio_auth_token=sandbox.auth_token, sms_callback_base_url=callback_base,
-                    sms_consumer_session_timeout_ms=6000, sms_rate_per_s=100_000, **extra)
-
-
-def publish(kafka_bootstrap, namespace, *events) -> None:
-    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
-    for event in events:
-        producer.send(ALERTS_REQUESTED.name(namespace), event.data.alert_id.encode(), event.to_bytes())
-    producer.flush()
-    producer.close()
 
 
 def test_an_alert_to_a_school_of_2000_guardians_sends_exactly_2000_messages(

@@ -85,3 +85,22 @@ def test_allowed_and_relative_imports_pass(tmp_path):
         "from contracts.clock import Clock\nimport alerts.policy\nfrom . import sibling\nimport os, json\n",
         encoding="utf-8")
     assert violations(tmp_path) == []
+
+
+def test_no_test_module_imports_another_test_module():
+    """Shared test code lives in helper modules (tests/fakes.py, tests/wait_for.py, tests/*_samples.py …)."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}" for n in names
+                      if n.startswith("tests.") and n.rsplit(".", 1)[-1].startswith("test_")]
+    assert found == []
+
+
+def test_agent_tests_poll_instead_of_sleeping():
+    """Faust agent tests wait with tests/agents.py (acked, with a deadline), never a fixed asyncio.sleep."""
+    sleepers = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests" / "unit").glob("test_*.py"))
+                if "asyncio.sleep(" in p.read_text(encoding="utf-8")]
+    assert sleepers == []

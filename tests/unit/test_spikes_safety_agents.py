@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from contracts.clock import FakeClock
 from contracts.codec import decode
-from contracts.events import AlertRequestedEvent, SafetyReportFiledEvent
-from contracts.safety import SafetyReportFiled
+from contracts.events import AlertRequestedEvent
 from tests.agents import handled
-from tests.factories import incident_bytes
+from tests.factories import incident_bytes, safety_report_bytes as _report
 
 
 def _alerts(writer, kind: str):
@@ -68,12 +67,6 @@ async def test_district_spike_across_schools_alerts_once(harness):
             clock.advance(timedelta(minutes=20))
     [alert] = _alerts(writer, "outbreak")
     assert alert.alert_id.startswith("outbreak:district:310115:food_poisoning:")
-
-
-def _report(clock: FakeClock, body: dict, school: str = "SCH-310115-0001", id: str = "sr-1") -> bytes:
-    data = SafetyReportFiled.model_validate({"school_id": school, "district_code": "310115", "filed_at": clock.now(),
-                                            "inspector_unit": "EDU-310115", "body": body})
-    return SafetyReportFiledEvent.new(data, source="/test", id=id).to_bytes()
 
 
 async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness):
