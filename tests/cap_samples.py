@@ -24,6 +24,12 @@ def cap(identifier="A-1", msg_type="Alert", status="Actual", refs=(), **changes)
     return EmergencyAlertIssuedEvent.new(EmergencyAlertIssued.model_validate(base), source="/test", id=f"e-{identifier}")
 
 
+def missing(identifier="MC-1", **changes):
+    child = {"last_seen_at": CLOCK_START, "last_seen": {"lat": 40.0, "lon": 100.0}, "age": 7, "description": "红色外套"}
+    return cap(identifier, categories=["Rescue"], event="儿童走失", areas=[{"area_desc": "最后出现地点周边"}],
+               missing_child={**child, **changes.pop("child", {})}, **changes)
+
+
 HOSTILE = {
     "external entity": b'<?xml version="1.0"?><!DOCTYPE alert [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
                        b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&xxe;</identifier></alert>',

@@ -13,7 +13,7 @@ from contracts.events import AlertCancelledEvent, AlertRequestedEvent
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, SchoolPlace
 from streams.emergency.threads import ExerciseMismatch, handle, thread_root, widen
-from tests.cap_samples import CLOCK_START, cap
+from tests.cap_samples import CLOCK_START, cap, missing
 
 # Fictional schools: a few in one city, and a line north of (40.0, 100.0) at 50-600 km for the rings.
 ATLAS = SchoolAtlas([SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), SchoolPlace("S-IN-CIRCLE", "310101", 31.23, 121.47),
@@ -62,12 +62,6 @@ def test_exercise_is_marked_and_never_cancels_an_actual_alert(status):
         handle(cap("X-9", msg_type="Cancel", status=status, refs=["A-1"]), 0, actual, ATLAS, CONF, CLOCK_START)
     with pytest.raises(ExerciseMismatch):
         handle(cap("A-9", msg_type="Cancel", refs=["X-1"]), 0, state, ATLAS, CONF, CLOCK_START)
-
-
-def missing(identifier="MC-1", **changes):
-    child = {"last_seen_at": CLOCK_START, "last_seen": {"lat": 40.0, "lon": 100.0}, "age": 7, "description": "红色外套"}
-    return cap(identifier, categories=["Rescue"], event="儿童走失", areas=[{"area_desc": "最后出现地点周边"}],
-               missing_child={**child, **changes.pop("child", {})}, **changes)
 
 
 def test_missing_child_widens_to_new_schools_only_then_stops_when_found():

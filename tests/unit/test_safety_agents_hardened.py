@@ -174,7 +174,7 @@ async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkey
     for km in (50, 150):
         atlas.put(SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0), f"S-{km:03d}KM")
     app.childsafe["atlas_ready"].set()
-    from tests.unit.test_emergency_threads import missing  # a missing-child alert at (40.0, 100.0)
+    from tests.cap_samples import missing  # a missing-child alert at (40.0, 100.0)
 
     await feed(app, "emergency-threads", [(b"r1", missing("MC-1").to_bytes()), (b"r2", missing("MC-2").to_bytes())])
     clock.advance(timedelta(hours=1, minutes=1))
