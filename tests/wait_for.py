@@ -25,8 +25,8 @@ def _attempt(check: Callable[[], T]) -> T:
     return result
 
 
-def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.02) -> T:
-    """Poll ``check`` (in this thread) until it passes; returns its last value."""
+def _polls(check: Callable[[], T], timeout: float):
+    """Yields after each attempt that did not pass yet; returns the passing value; re-raises at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -34,16 +34,29 @@ def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.02)
         except AssertionError:
             if time.monotonic() >= deadline:
                 raise
+        yield
+
+
+def _step(polls) -> tuple[bool, object]:
+    """One attempt: (True, value) once the check passed, else (False, None)."""
+    try:
+        next(polls)
+    except StopIteration as passed:
+        return True, passed.value
+    return False, None
+
+
+def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.02) -> T:
+    """Poll ``check`` (in this thread) until it passes; returns its last value."""
+    polls = _polls(check, timeout)
+    while not (done := _step(polls))[0]:
         time.sleep(every)
+    return done[1]
 
 
 async def wait_for_async(check: Callable[[], T], timeout: float = 10.0, every: float = 0.005) -> T:
     """The same inside an event loop: yields to the loop between attempts so agents and servers run."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return _attempt(check)
-        except AssertionError:
-            if time.monotonic() >= deadline:
-                raise
+    polls = _polls(check, timeout)
+    while not (done := _step(polls))[0]:
         await asyncio.sleep(every)
+    return done[1]
