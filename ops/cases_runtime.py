@@ -20,8 +20,8 @@ from consumers.kafka_io import AcknowledgedProducer, ProduceFailed
 from consumers.metrics import CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
-from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
 from contracts.dlq import DeadLetterWindow
+from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
 from ops.bootstrap import deadletter_limit
 from ops.settings import Settings
 
@@ -57,7 +57,8 @@ class CaseRuntime:
                    case_topics(settings))
 
 
-def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer) -> CaseCommandConsumer:
+def build_case_consumer(settings: Settings, runtime: CaseRuntime,
+                        publisher: AcknowledgedProducer) -> CaseCommandConsumer:
     kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
                           group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
                           auto_offset_reset="earliest", max_poll_records=settings.case_batch,

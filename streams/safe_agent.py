@@ -14,8 +14,8 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from contracts.errors import ContractError, FieldError
 from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, reason_class
+from contracts.errors import ContractError, FieldError
 from streams.deadletter import dead_letter, stop_worker
 from streams.metrics import record_agent_batch
 from streams.writer import write_durably

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts,
-                                     SchoolGuardians)
+from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested,
+                                     SchoolContacts, SchoolGuardians)
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
