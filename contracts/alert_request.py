@@ -115,7 +115,7 @@ class AlertRequested(Contract):
     requires_ack: bool = False
     guaranteed_reach: bool = Field(default=False, description="try the next guardian when one cannot be reached")
     validity_seconds: int | None = Field(default=None, ge=1, le=36000,
-                                         description="None: the dispatcher's default (EMERGENCY_VALIDITY_S for emergencies)")
+                                         description="None: the dispatcher's default for the priority")
     source_event_id: str = Field(min_length=1, max_length=128)
     reason: ShortText
 
