@@ -4,14 +4,12 @@ CAP XML intake refusing hostile XML while the worker keeps running, missing-chil
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
 from contracts.cap import to_cap
 from contracts.codec import decode
-from contracts.emergency import EmergencyAlertIssued
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, SchoolLocatedEvent
 from contracts.school_location import SchoolLocated
 from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, REGISTRATIONS, SCHOOL_LOCATIONS
