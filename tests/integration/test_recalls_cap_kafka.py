@@ -16,6 +16,7 @@ from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, REGISTRATIONS, 
 from ops.topics_admin import apply_topics
 from tests.integration.helpers import StreamsWorker, producer, read_topic
 from tests.recall_fixtures import SCOOTER_GTIN, holdings_event
+from tests.wait_for import wait_for
 from tests.cap_samples import HOSTILE, missing_child_alert as _missing_child
 
 pytestmark = pytest.mark.integration
@@ -93,14 +94,12 @@ def test_recall_matches_holdings_feeds_disclosure_and_withdrawal_cancels(worker,
 
 def _feed(worker, until, timeout=30.0) -> dict:
     """The disclosure feed, polled until ``until(feed)`` (the feed's own agent is one hop behind the match)."""
-    import time
+    def feed() -> dict:
+        page = httpx.get(worker.url + "/v1/recalls/published?page=1&per_page=10", timeout=10).json()
+        assert until(page), page
+        return page
 
-    deadline = time.monotonic() + timeout
-    while True:
-        feed = httpx.get(worker.url + "/v1/recalls/published?page=1&per_page=10", timeout=10).json()
-        if until(feed) or time.monotonic() > deadline:
-            return feed
-        time.sleep(0.3)
+    return wait_for(feed, timeout=timeout, every=0.3)
 
 
 def _cap_post(worker, body: bytes) -> httpx.Response:
