@@ -4,7 +4,6 @@ width, and axe-core (vendored) run inside the page. Never downloads a browser.""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -58,13 +57,3 @@ def sign_in(page: Page, username: str, password: str) -> None:
     with page.expect_navigation():
         page.click("main button[type=submit]")
     assert "/signin" not in page.url, f"{username} not signed in: {page.locator('main').inner_text()}"
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

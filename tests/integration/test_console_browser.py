@@ -23,12 +23,13 @@ from ops.commands.console_cmd import build_console
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import DISTRICT, SCHOOL, seed_organisations
-from tests.console_fixtures import PASSWORD, FAST_HASHER, add_people
+from tests.console_fixtures import FAST_HASHER, PASSWORD, add_people
 from tests.databases import fresh_postgres_database
 from tests.factories import incident
-from tests.integration.console_browser import check_page, launch, new_page, sign_in, wait_for
+from tests.integration.console_browser import check_page, launch, new_page, sign_in
 from tests.integration.helpers import StreamsWorker
 from tests.sms_servers import BackgroundApp
+from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -114,8 +115,11 @@ def test_report_to_case_to_referral_to_closed_in_the_browser(stack):
     def case_of_report():
         with console.factory() as s:
             return s.scalar(select(MandatoryReportCase).where(MandatoryReportCase.report_id == report_id))
-    case = wait_for(lambda: (c := case_of_report()) is not None and c.state == "forwarded" and c, 120,
-                    "the report to open a forwarded case")
+    def forwarded_case():
+        case = case_of_report()
+        assert case is not None and case.state == "forwarded", f"the report's case: {case and case.state}"
+        return case
+    case = wait_for(forwarded_case, timeout=120, every=0.2)
     # the police queue, left open, shows the new case without a reload (htmx polling)
     expect(police.locator(f'tr[data-case="{case.case_id}"]')).to_be_visible(timeout=20000)
     check_page(police, "queue-police")
@@ -242,7 +246,7 @@ def test_access_through_the_browser(stack):
     def opened():
         with console.factory() as s:
             return s.scalar(select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == key))
-    case_id = wait_for(opened, 120, "the case of a report sent straight to the intake")
+    case_id = wait_for(opened, timeout=120, every=0.2)
     other_police = new_page(browser, url)
     sign_in(other_police, "police2", PASSWORD)  # the other district's police
     response = other_police.goto(f"/cases/{case_id}")

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from consumers.cases.audit import AuditRecord, verify
+from consumers.cases.models import MandatoryReportCase
 from console.sessions import SessionPolicy
 from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, CaseWorld, open_case
 from tests.console_fixtures import Browserless, add_people, build_app, make_console, start_client
@@ -81,8 +82,7 @@ async def test_missing_or_wrong_csrf_is_refused(world, client):
     assert (await police.post("/cases/case-000001/act/acknowledge", csrf=None)).status == 403
     assert (await police.post("/cases/case-000001/act/acknowledge", csrf="forged-token")).status == 403
     with world.factory() as s:
-        assert s.get(__import__("consumers.cases.models", fromlist=["x"]).MandatoryReportCase,
-                     "case-000001").state == "forwarded"
+        assert s.get(MandatoryReportCase, "case-000001").state == "forwarded"
     done = await police.post("/cases/case-000001/act/acknowledge")
     assert done.status == 303
     page = await client.get("/cases/case-000001")
