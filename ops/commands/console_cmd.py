@@ -6,23 +6,25 @@ import getpass
 import secrets
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from consumers.cases.actions import CaseDesk
 from consumers.store.db import make_engine, session_factory, transaction
-from console.accounts import PEOPLE_ROLES, create_user, list_users
-from console.app import build_app
-from console.intake import IntakeClient
-from console.sessions import SessionPolicy, SignIn, disable_user
-from console.web import Console
+from console.accounts import PEOPLE_ROLES
 from contracts.clock import Clock, SystemClock
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
+if TYPE_CHECKING:
+    from console.web import Console
+
 
 def build_console(settings: Settings, clock: Clock | None = None) -> Console:
     """The console's composition root: one engine, the desk, sign-in, the intake client."""
+    from consumers.cases.actions import CaseDesk
+    from console.intake import IntakeClient
+    from console.sessions import SessionPolicy, SignIn
+    from console.web import Console
+
     clock = clock or SystemClock()
     factory = session_factory(make_engine(settings.db_url()))
     policy = SessionPolicy(idle=timedelta(minutes=settings.console_session_idle_minutes),
@@ -37,6 +39,10 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
 
 
 def _serve(args, settings: Settings) -> int:
+    from aiohttp import web
+
+    from console.app import build_app
+
     console = build_console(settings)
     print(f"console on http://{settings.console_host}:{settings.console_port}", flush=True)
     web.run_app(build_app(console), host=settings.console_host, port=settings.console_port, print=None,
@@ -45,6 +51,9 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _users(args, settings: Settings) -> int:
+    from console.accounts import create_user, list_users
+    from console.sessions import disable_user
+
     engine = make_engine(settings.db_url())
     factory, now = session_factory(engine), SystemClock().now()
     try:

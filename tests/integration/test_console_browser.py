@@ -79,6 +79,7 @@ def fill_report(page, *, location: str) -> None:
     page.check("#situation-4")
 
 
+@pytest.mark.timeout(900)  # a long walk through four roles; slow on a shared 2-core machine
 def test_report_to_case_to_referral_to_closed_in_the_browser(stack):
     console, browser, url = stack["console"], stack["browser"], stack["url"]
     police = new_page(browser, url, {"width": 1280, "height": 900})
