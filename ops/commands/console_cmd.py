@@ -8,8 +8,8 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from consumers.cases.access import Role
 from consumers.store.db import make_engine, session_factory, transaction
-from console.accounts import PEOPLE_ROLES
 from contracts.clock import Clock, SystemClock
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
@@ -92,7 +92,8 @@ def register(subs) -> None:
     u = subs.add_parser("users", help="the console's user accounts (role × unit, like the desk tokens)")
     u.add_argument("action", choices=["create", "disable", "list"])
     u.add_argument("--username", help="create/disable: the sign-in name")
-    u.add_argument("--role", choices=[r.value for r in PEOPLE_ROLES], help="create")
+    u.add_argument("--role", choices=[r.value for r in Role if r is not Role.OPERATOR],  # console.accounts checks
+                   help="create")
     u.add_argument("--unit", help="create: school id (school_officer) or agency id (the others)")
     u.add_argument("--name", default="", help="create: the name shown in the console")
     u.add_argument("--password-stdin", action="store_true", help="create: read the password from stdin")
