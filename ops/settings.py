@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     case_api_host: str = "127.0.0.1"
     case_api_port: int = 6070
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
+    case_token_days: float = Field(default=90, gt=0, le=3650,
+                                   description="lifetime of a desk token from `tokens create` without --days")
+    audit_anchor_seconds: float = Field(default=300, gt=0, description="how often the escalation loop anchors "
+                                        "the audit chain head on the audit topic (and on every `audit verify`)")
 
     # SMS workers (consumers/sms): fan-out, dispatcher, webhooks.
     sms_callback_base_url: str = Field(default="http://127.0.0.1:6071",
