@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from consumers.cases import audit
 from consumers.cases.access import Principal
 from consumers.cases.errors import NotAuthenticated
-from consumers.cases.tokens import AccessToken, authenticate, issue_token
+from consumers.cases.tokens import AccessToken, authenticate, issue_token, revoke_token
 from consumers.store.db import transaction
 from console.accounts import HASHER, ConsoleSession, ConsoleUser, SignInAttempt, find_user, password_matches
 from console.errors import SignInRefused
@@ -79,9 +79,10 @@ class SignIn:
                 refusal = SignInRefused(reason, int(self.policy.failure_window.total_seconds())
                                         if reason == "throttled" else 0)
             else:
-                expires = now + self.policy.lifetime
                 token_id, token = issue_token(session, user.role, user.unit_id, now,
-                                              label=f"console session of {user.username}", expires_at=expires)
+                                              label=f"console session of {user.username}",
+                                              lifetime=self.policy.lifetime, actor=f"console:{user.username}")
+                expires = now + self.policy.lifetime
                 csrf = secrets.token_urlsafe(32)
                 session.add(ConsoleSession(token_id=token_id, user_id=user.id, csrf=csrf, created_at=now,
                                            last_seen_at=now, expires_at=expires))
@@ -123,8 +124,8 @@ class SignIn:
 def _end(session: Session, row: ConsoleSession, now: datetime, action: str, actor: str) -> None:
     row.ended_at = now
     token = session.get(AccessToken, row.token_id)
-    if token is not None and token.revoked_at is None:
-        token.revoked_at = now
+    if token is not None and token.revoked_at is None:  # revoked like any desk token: audited as token.revoked
+        revoke_token(session, row.token_id, now, reason=action, actor=actor)
     audit.append(session, at=now, actor=actor, action=action, subject="console")
 
 
