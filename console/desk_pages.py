@@ -1,20 +1,23 @@
 """The agency duty desk's and the supervisor's pages: the case queue and the case page with its actions.
 
 Every read and action is a call into the desk (`consumers.cases.actions.CaseDesk`) with the session's
-token, so the desk's authentication, role checks, unit scoping, state machine and audit apply as they
-do over the desk API. The console only decides which buttons to show.
+token, so the desk's authentication, role checks, unit scoping and standing, state machine and audit
+apply as they do over the desk API. Which actions a unit may take comes from the desk too
+(`CaseDesk.allowed_actions`); the console only hides the ones the case's state does not allow yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy import select
 
-from consumers.cases.access import PERMISSIONS, Role
+from consumers.cases.access import Principal, Role, scoped_cases
 from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
+from consumers.cases.models import MandatoryReportCase
 from consumers.cases.states import NEXT, REFERRAL_NEXT, CaseState, ReferralState
 from consumers.store.core import Agency
 from console import i18n
@@ -31,9 +34,10 @@ def queue_rows(cases: list[dict], now: datetime, lang: str, breaches_first: bool
     """Each case with its nearest open deadline, a countdown, breach and escalation marks; nearest first."""
     rows = []
     for case in cases:
-        due = min((_when(d["due_at"]) for d in case["open_duties"]), default=None)
-        breached = bool(case["breaches"]) or (due is not None and due < now)
-        escalated = max((d["escalation_level"] for d in case["breaches"] + case["open_duties"]), default=0)
+        duties, breaches = case.get("open_duties", []), case.get("breaches", [])  # a redacted listing has no clocks
+        due = min((_when(d["due_at"]) for d in duties), default=None)
+        breached = bool(breaches) or (due is not None and due < now)
+        escalated = max((d["escalation_level"] for d in breaches + duties), default=0)
         if due is None:
             countdown = i18n.word("due.none", lang)
         elif due >= now:
@@ -58,8 +62,9 @@ def _queue(request: web.Request) -> tuple[list[dict], dict]:
 
 async def queue(request: web.Request) -> web.Response:
     rows, chosen = await asyncio.to_thread(_queue, request)
+    query = urlencode({f: v for f, v in chosen.items() if v})  # the filters, not `done`, for the refresh
     return render(request, "queue.html", rows=rows, chosen=chosen, states=[s.value for s in CaseState],
-                  query=request.query_string)
+                  query=query, flash=i18n.word("a.done", lang_of(request)) if request.query.get("done") else "")
 
 
 async def queue_fragment(request: web.Request) -> web.Response:
@@ -67,16 +72,18 @@ async def queue_fragment(request: web.Request) -> web.Response:
     return render(request, "queue_rows.html", rows=rows)
 
 
-def allowed_actions(role: Role, unit_id: str, case: dict) -> dict:
-    """Which buttons to show: what the desk's permission table and state machine allow (the desk enforces)."""
-    may = {action for action, roles in PERMISSIONS.items() if role in roles}
+def buttons(may: frozenset[str], unit_id: str, case: dict) -> dict:
+    """Which buttons to show: the actions the desk's access rules allow this unit on this case
+    (`CaseDesk.allowed_actions`, i.e. `consumers.cases.access.allowed_actions`), each only where the state
+    machine allows it from the case's state now. The desk enforces both again on every action."""
     state = CaseState(case["state"])
     open_ = state != CaseState.CLOSED
-    mine = next((a for a in case["agencies"] if a["agency_id"] == unit_id), None)
+    mine = next((a for a in case.get("agencies", ()) if a.get("agency_id") == unit_id and a.get("via") == "routing"),
+                None)
     acts = {
         "acknowledge": "acknowledge" in may and open_ and mine is not None and mine["acknowledged_at"] is None,
         "assign": "assign" in may and open_ and (CaseState.INVESTIGATING in NEXT[state]
-                                                 or state in (CaseState.INVESTIGATING, CaseState.SERVICES)),
+                                       or state in (CaseState.INVESTIGATING, CaseState.SERVICES)),
         "note": "note" in may,
         "services": "services" in may and CaseState.SERVICES in NEXT[state],
         "refer": "refer" in may and open_,
@@ -86,8 +93,8 @@ def allowed_actions(role: Role, unit_id: str, case: dict) -> dict:
     }
     answers = {}
     if "answer_referral" in may:
-        for r in case["referrals"]:
-            if r["to_agency_id"] == unit_id:
+        for r in case.get("referrals", ()):  # the referral view lists only the unit's own, without naming it
+            if r.get("to_agency_id", unit_id) == unit_id:
                 answers[r["id"]] = [d for d, target in (("accept", ReferralState.ACCEPTED), ("reject", ReferralState.REJECTED),
                                                         ("complete", ReferralState.COMPLETED))
                                     if target in REFERRAL_NEXT[ReferralState(r["state"])]]
@@ -97,15 +104,15 @@ def allowed_actions(role: Role, unit_id: str, case: dict) -> dict:
 
 def _case_page(request: web.Request, reporter: dict | None = None) -> dict:
     console, identity = request.app[CONSOLE], request[IDENTITY]
-    case = console.desk.view_case(request[TOKEN], request.match_info["case_id"])
-    acts = allowed_actions(identity.principal.role, identity.principal.unit_id, case)
+    case_id = request.match_info["case_id"]
+    case = console.desk.view_case(request[TOKEN], case_id)
+    acts = buttons(console.desk.allowed_actions(request[TOKEN], case_id), identity.principal.unit_id, case)
     agencies = []
     if acts["refer"]:
         with console.factory() as session:
             agencies = [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.id))
                         if a.id != identity.principal.unit_id]
-    return {"case": case, "acts": acts, "agencies": agencies, "reporter": reporter,
-            "school_view": identity.principal.role == Role.SCHOOL_OFFICER}
+    return {"case": case, "acts": acts, "agencies": agencies, "reporter": reporter}
 
 
 async def case_page(request: web.Request, status: int = 200, flash: str = "", reporter: dict | None = None,
@@ -129,6 +136,12 @@ ACTIONS = {
 }
 
 
+def _in_scope(console, principal: Principal, case_id: str) -> bool:
+    """Whether the unit still sees the case (the desk's own scope; asking is not a read, so not audited)."""
+    with console.factory() as session:
+        return session.execute(scoped_cases(principal).where(MandatoryReportCase.case_id == case_id)).first() is not None
+
+
 async def act(request: web.Request) -> web.Response:
     console, token = request.app[CONSOLE], request[TOKEN]
     case_id, action = request.match_info["case_id"], request.match_info["action"]
@@ -150,6 +163,8 @@ async def act(request: web.Request) -> web.Response:
         lang = lang_of(request)
         key, status = ("err.422", 422) if isinstance(exc, InvalidCaseInput) else ("err.409", 409)
         return await case_page(request, status=status, flash=i18n.word(key, lang, msg=str(exc)), failed=True)
+    if not await asyncio.to_thread(_in_scope, console, request[IDENTITY].principal, case_id):
+        raise web.HTTPSeeOther(f"/queue?done={action}")  # e.g. completing a referral ended the unit's access
     raise web.HTTPSeeOther(f"/cases/{case_id}?done={action}")
 
 

@@ -28,6 +28,7 @@ PEOPLE = {  # username: (role, unit, display name)
     "police1": ("police_duty_officer", f"ps-{DISTRICT}", "测试民警丙"),
     "police2": ("police_duty_officer", f"ps-{OTHER_DISTRICT}", "测试民警丁"),
     "civil1": ("agency_duty_officer", f"ca-{DISTRICT}", "测试民政戊"),
+    "health1": ("agency_duty_officer", f"health-{DISTRICT}", "测试卫健庚"),  # not routed by law: referrals only
     "super1": ("supervisor", "ps-city-3101", "测试督导己"),
 }
 

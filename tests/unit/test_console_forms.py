@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from multidict import MultiDict
 
-from console.desk_pages import allowed_actions, queue_rows
+from console.desk_pages import buttons, queue_rows
 from console.forms import CHILD_ROWS, incident_payload, safety_payload, validate
 from console.officer import preview_of
 from contracts.classify import classify
@@ -128,16 +128,26 @@ def test_queue_is_sorted_by_nearest_deadline_with_countdown_and_breach_marks():
     assert [r["case_id"] for r in sup] == ["c-breached-later", "c-soon"]
 
 
-def test_buttons_follow_the_state_machine_and_the_role():
-    from consumers.cases.access import Role
+def test_buttons_are_the_desks_allowed_actions_where_the_state_machine_allows_them():
+    from consumers.cases.access import ACTIONS, Standing
 
-    case = {"state": "forwarded", "agencies": [{"agency_id": "ps-310115", "acknowledged_at": None}],
+    case = {"state": "forwarded", "view": "agency",
+            "agencies": [{"agency_id": "ps-310115", "via": "routing", "acknowledged_at": None}],
             "referrals": [{"id": 7, "to_agency_id": "ca-310115", "state": "requested"}]}
-    police = allowed_actions(Role.POLICE_DUTY_OFFICER, "ps-310115", case)
-    assert police["acknowledge"] and police["reporter"] and not police["close"] and not police["answers"]
-    civil = allowed_actions(Role.AGENCY_DUTY_OFFICER, "ca-310115", case)
-    assert civil["answers"] == {7: ["accept", "reject"]} and not civil["reporter"] and not civil["acknowledge"]
-    school = allowed_actions(Role.SCHOOL_OFFICER, "sch-test-001", case)
-    assert school["note"] and not any(school[a] for a in ("acknowledge", "assign", "refer", "close", "reopen"))
-    closed = allowed_actions(Role.AGENCY_DUTY_OFFICER, "ca-310115", {**case, "state": "closed", "referrals": []})
+    lead = buttons(ACTIONS[Standing.LEAD], "ps-310115", case)
+    assert lead["acknowledge"] and lead["reporter"] and lead["refer"] and not lead["answers"]
+    assert not lead["close"] and not lead["assign"], "forwarded: acknowledge first"
+    pending = buttons(ACTIONS[Standing.REFERRAL_PENDING], "ca-310115",
+                      {"state": "forwarded", "view": "referral", "referrals": [{"id": 7, "state": "requested"}]})
+    assert pending["answers"] == {7: ["accept", "reject"]}
+    assert not any(v for k, v in pending.items() if k != "answers")
+    referred = buttons(ACTIONS[Standing.REFERRED], "ca-310115",
+                       {**case, "state": "investigating", "referrals": [{**case["referrals"][0], "state": "accepted"}]})
+    assert referred["answers"] == {7: ["complete"]} and referred["services"] and not referred["close"]
+    school = buttons(ACTIONS[Standing.SCHOOL], "sch-test-001", {"state": "forwarded", "view": "school"})
+    assert school["note"] and not any(v for k, v in school.items() if k != "note")
+    supervising = buttons(ACTIONS[Standing.SUPERVISING], "ps-city-3101", case)
+    assert not any(supervising.values())
+    closed = buttons(ACTIONS[Standing.LEAD], "ps-310115", {**case, "state": "closed", "referrals": []})
     assert closed["reopen"] and not closed["close"] and not closed["assign"] and not closed["refer"]
+    assert not closed["acknowledge"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
 from console.sessions import SessionPolicy
-from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, CaseWorld, open_case
+from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, REPORTER_NAME, SUMMARY, CaseWorld, open_case
 from tests.console_fixtures import Browserless, add_people, build_app, make_console, start_client
 
 
@@ -126,6 +126,39 @@ async def test_supervisor_sees_the_cases_of_the_units_under_it_only(world, clien
     sup = Browserless(client)
     sup.csrf = (await (await client.get("/queue")).text()).split('name="csrf" value="')[1].split('"')[0]
     assert (await sup.post("/cases/case-000001/act/acknowledge")).status == 403
+
+
+async def test_buttons_come_from_the_desks_standing_and_a_referral_ends_at_completion(world, client):
+    police = await as_(client, "police1")
+    page = await (await client.get("/cases/case-000001")).text()
+    assert 'id="do-acknowledge"' in page and 'id="show-reporter"' in page and 'id="do-close"' not in page
+    for action, form in (("acknowledge", {}), ("assign", {"assignee": "测试侦查员"}), ("note", {"text": "测试：警方内部记录"}),
+                         ("refer", {"to_agency_id": "health-310115", "reason": "测试：需要医疗救治"})):
+        assert (await police.post(f"/cases/case-000001/act/{action}", form)).status == 303, action
+    page = await (await client.get("/cases/case-000001")).text()
+    assert 'id="do-close"' in page and 'id="do-assign"' in page  # the lead agency, investigating
+
+    health = await as_(client, "health1")  # asked to take the referral: sees the request only
+    page = await (await client.get("/cases/case-000001")).text()
+    assert 'id="answer-1-accept"' in page and 'id="answer-1-reject"' in page
+    assert SUMMARY not in page and "测试侦查员" not in page and 'id="do-note"' not in page
+    assert (await health.post("/cases/case-000001/act/answer", {"referral_id": "1", "decision": "accept"})).status == 303
+    page = await (await client.get("/cases/case-000001")).text()  # accepted: the case, but not the lead's duties
+    assert SUMMARY in page and 'id="answer-1-complete"' in page and 'id="do-services"' in page
+    assert not any(f'id="{b}"' in page for b in ("do-close", "do-assign", "do-reopen", "show-reporter"))
+    done = await health.post("/cases/case-000001/act/answer", {"referral_id": "1", "decision": "complete"})
+    assert done.status == 303 and done.headers["Location"] == "/queue?done=answer"
+    assert "case-000001" not in await (await client.get("/queue?done=answer")).text()
+    assert (await client.get("/cases/case-000001")).status == 404  # completing the referral ended its access
+
+    officer = await as_(client, "officer1")
+    assert (await officer.post("/cases/case-000001/act/note", {"text": "测试：已通知家长"})).status == 303
+    page = await (await client.get("/cases/case-000001")).text()
+    assert "测试：已通知家长" in page and "调查中" in page and "公安机关" in page
+    for secret in ("警方内部记录", "测试侦查员", "需要医疗救治", "ps-310115", "health-310115", REPORTER_NAME):
+        assert secret not in page, secret
+    reports = await (await client.get("/reports")).text()
+    assert "ps-310115" not in reports and "警方内部记录" not in reports
 
 
 @pytest.mark.parametrize("location, age", [("", "9"), ("操场\n\r\n", "１２"), ("😀" * 300, "9"), ("a\u200bb\u202e", "-1"),
