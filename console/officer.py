@@ -144,19 +144,21 @@ async def safety_submit(request: web.Request) -> web.Response:
 
 
 def _fates(request: web.Request) -> list[dict]:
-    """Each of the school's reports with what became of it, through the desk's school-scoped reads."""
+    """Each of the school's reports with what became of it, through the desk's school view (redacted: which
+    kinds of agency were told and acknowledged, never which agency, nothing an agency wrote)."""
     console, identity, token = request.app[CONSOLE], request[IDENTITY], request[TOKEN]
     with console.factory() as session:
         sent = submissions.of_school(session, identity.principal.unit_id)
     cases = {c["report_id"]: c for c in console.desk.list_cases(token)}
+    lang = lang_of(request)
     out = []
     for s in sent:
         case = cases.get(s.event_id)
-        fate = {"submission": s, "case": case, "told": 0, "acked": 0}
+        fate = {"submission": s, "case": case, "told": "", "acked": ""}
         if case is not None:
-            detail = console.desk.view_case(token, case["case_id"])
-            fate["told"] = sum(1 for a in detail["agencies"] if a["forwarded_at"])
-            fate["acked"] = sum(1 for a in detail["agencies"] if a["acknowledged_at"])
+            told = console.desk.view_case(token, case["case_id"])["agencies"]
+            fate["told"] = "、".join(i18n.label(i18n.AGENCY, a["kind"], lang) for a in told if a["told"])
+            fate["acked"] = "、".join(i18n.label(i18n.AGENCY, a["kind"], lang) for a in told if a["acknowledged"])
         out.append(fate)
     return out
 
