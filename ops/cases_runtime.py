@@ -20,6 +20,7 @@ from consumers.metrics import CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
+from ops.identity import field_keyring
 from ops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Kaf
                           heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
                           client_id="childsafe-cases")
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
-    return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
+    return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics, field_keyring(settings)), relay, runtime.factory,
                                runtime.clock, DeadLetterLimit(settings.deadletter_limit_ratio,
                                                               settings.deadletter_limit_window),
                                max_records=settings.case_batch)

@@ -13,20 +13,23 @@ from consumers.sms.fanout import AudienceFanout
 from consumers.sms.fanout_worker import FanoutWorker
 from consumers.sms.kafka_io import DeadLetters, KafkaJobSink, make_consumer, make_producer
 from consumers.sms.ledger import SmsLedger
-from consumers.sms.webhooks import SmsWebhooks
+from consumers.sms.webhooks import SmsWebhooks, StatusConsumer
 from consumers.store.db import make_engine
 from contracts.clock import Clock, SystemClock
-from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS
+from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS
+from ops.identity import field_keyring, webhook_auth_token
 from ops.settings import Settings
 from ops.sms_provider import make_gateway, make_quiet_hours, make_rate_limiter
 
 FANOUT_GROUP = "childsafe-sms-fanout"
 DISPATCH_GROUP = "childsafe-sms-dispatch"
 CANCELLATIONS_GROUP = "childsafe-sms-cancellations"
+STATUS_GROUP = "childsafe-sms-status"
 
 
 def build_fanout(settings: Settings, clock: Clock | None = None) -> FanoutWorker:
     clock = clock or SystemClock()
+    field_keyring(settings)  # dead letters seal their originals
     engine = make_engine(settings.db_url())
     producer = make_producer(settings.bootstrap_servers)
     consumer = make_consumer(settings.bootstrap_servers, ALERTS_REQUESTED.name(settings.topic_namespace), FANOUT_GROUP,
@@ -47,6 +50,7 @@ def dispatch_settings(settings: Settings) -> DispatchSettings:
 
 def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWorker:
     clock = clock or SystemClock()
+    field_keyring(settings)  # dead letters seal their originals
     engine = make_engine(settings.db_url())
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
@@ -66,9 +70,34 @@ def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWo
                           batch=settings.sms_dispatch_batch, cancellations=cancellations)
 
 
+class KafkaStatusJournal:
+    """A callback is on ``sms.status.v1`` (acks=all, idempotent producer) when ``record`` returns."""
+
+    def __init__(self, sink: KafkaJobSink):
+        self.sink = sink
+
+    def record(self, event) -> None:
+        self.sink.send(event.data.message_sid.encode(), event.to_bytes())
+        self.sink.flush()
+
+
 def build_webhooks(settings: Settings, clock: Clock | None = None) -> SmsWebhooks:
-    return SmsWebhooks(make_engine(settings.db_url()), WebhookVerifier(settings.twilio_auth_token.get_secret_value()),
-                       settings.sms_callback_base_url, clock or SystemClock())
+    """Refuses to start with the sandbox's public auth token unless the provider is the local sandbox."""
+    verifier = WebhookVerifier(webhook_auth_token(settings))
+    journal = KafkaStatusJournal(KafkaJobSink(make_producer(settings.bootstrap_servers, linger_ms=0),
+                                              SMS_STATUS.name(settings.topic_namespace)))
+    return SmsWebhooks(make_engine(settings.db_url()), verifier, settings.sms_callback_base_url,
+                       clock or SystemClock(), journal=journal, keyring=field_keyring(settings))
+
+
+def build_status_consumer(settings: Settings, clock: Clock | None = None) -> StatusConsumer:
+    """Applies what the webhooks recorded on ``sms.status.v1`` (runs beside the webhook server)."""
+    clock = clock or SystemClock()
+    consumer = make_consumer(settings.bootstrap_servers, SMS_STATUS.name(settings.topic_namespace), STATUS_GROUP,
+                             session_timeout_ms=settings.sms_consumer_session_timeout_ms)
+    return StatusConsumer(consumer, make_engine(settings.db_url()), clock, field_keyring(settings),
+                          DeadLetters(make_producer(settings.bootstrap_servers), settings.topic_namespace,
+                                      "sms-status", clock))
 
 
 def job_sink(settings: Settings) -> KafkaJobSink:
