@@ -67,9 +67,13 @@ def keyword(body: str) -> str | None:
     words = re.findall(r"[A-Z0-9]+", text)
     latin_short = (0 < len(words) <= SHORT_WORDS and len(compact) <= SHORT_LATIN
                    and not LATIN_NEGATIONS & set(words))
-    if _cjk_keyword(compact, STOP_CJK) or (latin_short and STOP_WORDS & set(words)):
+    letters = "".join(words)  # "S T O P": a keyword spelled with gaps
+    spaced = len(compact) - len(letters) <= SHORT_CJK
+    if _cjk_keyword(compact, STOP_CJK) or (latin_short and STOP_WORDS & set(words)) or \
+            (spaced and letters in STOP_WORDS):
         return "stop"
-    if _cjk_keyword(compact, START_CJK) or (latin_short and START_WORDS & set(words)):
+    if _cjk_keyword(compact, START_CJK) or (latin_short and START_WORDS & set(words)) or \
+            (spaced and letters in START_WORDS):
         return "start"
     if compact in ACK_WORDS:
         return "ack"
