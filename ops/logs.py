@@ -28,6 +28,7 @@ import structlog
 
 SENSITIVE_KEYS = frozenset({"name", "names", "reporter", "reporter_name", "phone", "to", "from_", "body",
                             "description", "summary", "children", "text", "location", "contact", "guardian"})
+OURS = frozenset({"exception", "timestamp", "level", "logger"})  # written by this module, not by callers
 REGION = "CN"  # numbers without a country code are read as mainland numbers
 # a resident ID: 6 + 8 + 3 digits and a check character, optionally split by one space or hyphen per group
 RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})[ -]?(\d{8})[ -]?(\d{3})(\d|[Xx])(?![0-9A-Za-z])")
@@ -72,7 +73,7 @@ def mask_phone(text: str) -> str:
     scan = _digits_ascii(text)
     spans: list[tuple[int, int, str]] = []
     for region in (REGION, None):  # None: only numbers written with their country code (+44 …, 0086 …)
-        for match in phonenumbers.PhoneNumberMatcher(scan, region or "ZZ", leniency=phonenumbers.Leniency.POSSIBLE):
+        for match in phonenumbers.PhoneNumberMatcher(scan, region or "ZZ", leniency=phonenumbers.Leniency.VALID):
             if any(s < match.end and match.start < e for s, e, _ in spans):
                 continue
             n = match.number
@@ -145,7 +146,7 @@ def redact(_logger, _method, event_dict: dict) -> dict:
     """structlog processor: drop identifying fields, mask numbers and IDs in everything else."""
     for key in [k for k in event_dict if k in SENSITIVE_KEYS]:
         event_dict[key] = "[redacted]"
-    return {k: v if k == "exception" else _scrub(v) for k, v in event_dict.items()}
+    return {k: v if k in OURS else _scrub(v) for k, v in event_dict.items()}
 
 
 def _formatter(fmt: str) -> structlog.stdlib.ProcessorFormatter:

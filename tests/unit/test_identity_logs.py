@@ -9,7 +9,8 @@ import logging
 import logging.config
 
 import pytest
-from hypothesis import given, settings, strategies as st
+import phonenumbers
+from hypothesis import assume, given, settings, strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,6 +55,7 @@ def test_every_spelling_of_a_mainland_mobile_is_masked(spelling):
        after=st.text(st.characters(blacklist_categories=("Nd", "Cs")), max_size=12))
 def test_property_any_spelling_inside_free_text_is_masked(prefix, sep, full_width, second, rest, before, after):
     national = "1" + second + rest
+    assume(phonenumbers.is_valid_number(phonenumbers.parse("+86" + national)))  # a number someone could call
     spelled = prefix + (" " if prefix and sep == " " else "") + sep.join([national[:3], national[3:7], national[7:]])
     if full_width:
         spelled = spelled.translate(FULL_WIDTH)
@@ -72,6 +74,12 @@ def test_property_resident_ids_with_their_check_digit_are_masked(region, year, m
     spelled = number.translate(FULL_WIDTH) if full_width else number
     out = mask_text(around.format(spelled))
     assert "[resident-id]" in out and number[6:14] not in out and spelled[6:14] not in out
+
+
+@pytest.mark.parametrize("line", ["2026-11-30T21:50:48.123456Z", "127.0.0.1:19092<-127.0.0.1:51522",
+                                  "offset 1234567 partition 3", "order 20261129 batch 0001"])
+def test_timestamps_addresses_and_offsets_are_not_mistaken_for_numbers(line):
+    assert mask_text(line) == line
 
 
 def test_a_wrong_check_digit_is_not_an_id_and_an_order_number_is_left_alone():
