@@ -84,7 +84,8 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Kaf
                           heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
                           client_id="childsafe-cases")
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
-    return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics, field_keyring(settings)), relay, runtime.factory,
+    opener = CaseOpener(runtime.policy, runtime.topics, field_keyring(settings))  # the vault opens sealed fields
+    return CaseCommandConsumer(kafka, opener, relay, runtime.factory,
                                runtime.clock, DeadLetterLimit(settings.deadletter_limit_ratio,
                                                               settings.deadletter_limit_window),
                                max_records=settings.case_batch)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.errors import WebhookSignatureError
-from alerts.webhook_auth import IDEMPOTENCY_HEADER, WebhookVerifier
+from alerts.webhook_auth import WebhookVerifier
 from consumers.metrics import record_sms_status, sms_error_class
 from consumers.sms.kafka_io import DeadLetters, commit_after
 from consumers.sms.replies import handle_reply

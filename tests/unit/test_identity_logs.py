@@ -3,10 +3,8 @@ printed. Each of these failed on main (regex phone pattern, no ID masking, excep
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import logging.config
 
 import pytest
 import phonenumbers
@@ -15,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from consumers.store.db import make_engine
-from ops.logs import dict_config, id_check_character, mask_text
+from ops.logs import id_check_character, mask_text
 
 NATIONAL = "13912345678"
 SPELLINGS = ["139 1234 5678", "139-1234-5678", "(+86) 139-1234-5678", "0086 139 1234 5678", "0086 13912345678",
@@ -27,17 +25,6 @@ FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 def resident_id(region: str, birth: str, seq: str) -> str:
     first = region + birth + seq
     return first + id_check_character(first)
-
-
-@pytest.fixture()
-def captured():
-    """The real logging configuration of every process, writing to a buffer."""
-    stream = io.StringIO()
-    config = dict_config("INFO", "json")
-    config["handlers"]["default"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    logging.config.dictConfig(dict_config("INFO", "json"))
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
@@ -89,19 +76,19 @@ def test_a_wrong_check_digit_is_not_an_id_and_an_order_number_is_left_alone():
     assert mask_text("2026-11-29 10:20 三名学生") == "2026-11-29 10:20 三名学生"
 
 
-def test_exceptions_are_logged_by_type_and_fingerprint_never_by_their_text(captured):
+def test_exceptions_are_logged_by_type_and_fingerprint_never_by_their_text(captured_logs):
     log = logging.getLogger("childsafe.test")
     try:
         raise RuntimeError("desk note: 举报人王小明 电话 139 1234 5678，孩子李小红")
     except RuntimeError:
         log.exception("note failed")
-    line = json.loads(captured.getvalue().splitlines()[-1])
-    assert "王小明" not in captured.getvalue() and "李小红" not in captured.getvalue()
+    line = json.loads(captured_logs.getvalue().splitlines()[-1])
+    assert "王小明" not in captured_logs.getvalue() and "李小红" not in captured_logs.getvalue()
     assert line["exception"]["type"] == "builtins.RuntimeError" and len(line["exception"]["fingerprint"]) == 16
     assert any("test_identity_logs.py" in w for w in line["exception"]["where"])
 
 
-def test_a_database_error_does_not_carry_the_statements_parameters(tmp_path, captured):
+def test_a_database_error_does_not_carry_the_statements_parameters(tmp_path, captured_logs):
     """The issue's case: a locked database printed the desk note whole. hide_parameters keeps values out of the
     error, and the log shows only the error's type."""
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
@@ -114,12 +101,12 @@ def test_a_database_error_does_not_carry_the_statements_parameters(tmp_path, cap
             conn.execute(text("INSERT INTO notes VALUES (:id, :body)"), {"id": 1, "body": note})
     assert "王小明" not in str(info.value) and "hidden due to hide_parameters" in str(info.value)
     logging.getLogger("childsafe.test").error("write failed", exc_info=info.value)
-    assert "王小明" not in captured.getvalue() and "IntegrityError" in captured.getvalue()
+    assert "王小明" not in captured_logs.getvalue() and "IntegrityError" in captured_logs.getvalue()
     engine.dispose()
 
 
-def test_identifying_fields_are_dropped_and_messages_masked(captured):
+def test_identifying_fields_are_dropped_and_messages_masked(captured_logs):
     logging.getLogger("childsafe.test").info("reply from %s", "+86 139 1234 5678",
                                              extra={"reporter_name": "王小明", "count": 3})
-    line = json.loads(captured.getvalue().splitlines()[-1])
+    line = json.loads(captured_logs.getvalue().splitlines()[-1])
     assert line["reporter_name"] == "[redacted]" and line["count"] == 3 and "5678" not in line["event"]
