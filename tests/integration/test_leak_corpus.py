@@ -150,7 +150,7 @@ def test_no_name_number_or_id_of_the_corpus_leaks_anywhere(kafka_bootstrap, tmp_
         letters = read_topic(kafka_bootstrap, DEADLETTER.name(namespace), timeout=60,
                              until=lambda rs: sum(b"leak-bad" in r.value or b"incidents" in r.key for r in rs) >= 3)
         assert len(letters) >= 3
-        assert wait_for(lambda: len(sandbox.messages()) > 0, timeout=120), "the school emergencies reached guardians"
+        assert wait_for(lambda: len(sandbox.messages()) > 0, timeout=300), "the school emergencies reached guardians"
 
         # the three plain-client messages the test itself wrote to the intake topic are input, not output:
         # everything the system wrote (their dead letters included) is searched
