@@ -37,7 +37,23 @@ def alerting_config(settings: Settings):
         spike_kinds=tuple(k.strip() for k in settings.spike_kinds.split(",") if k.strip()),
         spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
         spike_district_threshold=settings.spike_district_threshold, widening=steps,
-        widening_tick_s=settings.missing_child_tick_s)
+        widening_tick_s=settings.missing_child_tick_s,
+        cap_test_schools=tuple(s.strip() for s in settings.cap_test_schools.split(",") if s.strip()),
+        cap_delegates=cap_delegates(settings.cap_delegates))
+
+
+def cap_delegates(text: str) -> dict[str, tuple[str, ...]]:
+    """``a@x=b@y|c@z;d@w=e@v`` → {"a@x": ("b@y", "c@z"), "d@w": ("e@v",)}; a malformed entry is an error."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        sender, sep, others = entry.partition("=")
+        names = tuple(o.strip() for o in others.split("|") if o.strip())
+        if not sep or not sender.strip() or not names:
+            raise ValueError(f"CHILDSAFE_CAP_DELEGATES: {entry!r} is not 'sender=other|another'")
+        out[sender.strip()] = out.get(sender.strip(), ()) + names
+    return out
 
 
 def streams_app(settings: Settings):

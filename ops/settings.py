@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
+    cap_test_schools: str = Field(default="", description="comma-separated school ids whose contacts alone "
+                                  "receive CAP status Test messages (none: Test reaches nobody)")
+    cap_delegates: str = Field(default="", description="who may update/cancel another CAP sender's threads: "
+                               "'sender=other|another;sender2=…' (the original sender always may)")
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
