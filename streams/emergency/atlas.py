@@ -87,9 +87,11 @@ class SchoolAtlas:
         if not len(ix.ids):
             return []
         found: set[int] = set()
-        polygons = [shapely.make_valid(shapely.Polygon([(p.lon, p.lat) for p in poly]))
-                    for a in areas for poly in a.polygons]
-        if polygons:
+        rings = [poly for a in areas for poly in a.polygons]
+        if rings:  # built in one vectorised call; a self-intersecting ring is repaired, not refused
+            coords = np.array([(p.lon, p.lat) for ring in rings for p in ring], dtype=float)
+            which = np.repeat(np.arange(len(rings)), [len(ring) for ring in rings])
+            polygons = shapely.make_valid(shapely.polygons(shapely.linearrings(coords, indices=which)))
             found.update(ix.tree.query(polygons, predicate="intersects")[1].tolist())
         circles = [(c.center.lat, c.center.lon, 0.0, c.radius_km) for a in areas for c in a.circles]
         found.update(ix.within(circles).tolist())

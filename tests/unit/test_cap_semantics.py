@@ -17,7 +17,7 @@ from contracts.cap import from_cap, to_cap
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.common import Language, Priority
-from contracts.emergency import EmergencyAlertIssued
+from contracts.emergency import Area, EmergencyAlertIssued
 from contracts.errors import ContractError
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, AuditRecordedEvent, EmergencyAlertIssuedEvent
 from streams.alerting_config import AlertingConfig
@@ -74,8 +74,8 @@ def run(alert, state=None, now=START, conf=CONF, atlas=ATLAS):
 
 def test_oasis_example_2_expired_in_2003_is_recorded_and_not_sent():
     alert = from_cap(fixture("oasis_a2_thunderstorm.xml"))
-    geo = alert.areas[0].model_copy(update={"geocodes": [*alert.areas[0].geocodes,
-                                                         {"name": "GB/T2260", "value": "310115"}]})
+    first = alert.areas[0].model_dump()
+    geo = Area.model_validate({**first, "geocodes": [*first["geocodes"], {"name": "GB/T2260", "value": "310115"}]})
     outputs, _ = run(alert.model_copy(update={"areas": [geo]}))
     assert alerts(outputs) == []
     [rec] = records(outputs)
@@ -159,9 +159,9 @@ def test_priority_table(urgency, severity, certainty, expected):
 
 def test_oasis_example_3_past_minor_update_is_normal_so_quiet_hours_hold_it():
     alert = from_cap(fixture("oasis_a3_earthquake_update.xml"))
-    area = {"area_desc": "test", "circles": [{"center": {"lat": 31.22, "lon": 121.54}, "radius_km": 1}]}
-    [a] = alerts(run(alert.model_copy(update={"areas": [EmergencyAlertIssued.model_validate(
-        {**cap().model_dump(), "areas": [area]}).areas[0]]}))[0])
+    area = Area.model_validate({"area_desc": "test",
+                                "circles": [{"center": {"lat": 31.22, "lon": 121.54}, "radius_km": 1}]})
+    [a] = alerts(run(alert.model_copy(update={"areas": [area]}))[0])
     assert a.priority is Priority.NORMAL
 
 
