@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_referral": AGENCY_ROLES,
     "close": AGENCY_ROLES,
     "reopen": AGENCY_ROLES,
+    "missing_child": frozenset({Role.POLICE_DUTY_OFFICER}),  # publish / stop the widening alert
 }
 
 
