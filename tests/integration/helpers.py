@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -39,3 +41,35 @@ class StreamsWorker(ChildProcess):
 
 def producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy or the deadline passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+class SmsWorkers:
+    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
+
+    def __init__(self, settings):
+        from ops.sms_workers import build_dispatch, build_fanout
+
+        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.fanout.poll_once(timeout_ms=50)
+            self.dispatch.poll_once(timeout_ms=50)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(30)
+        self.dispatch.close()
+        self.fanout.consumer.close()

@@ -4,7 +4,6 @@ streams worker subprocess shared by the three tests; reference topics published 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -21,12 +20,11 @@ from contracts.cap import to_cap
 from contracts.clock import SystemClock
 from contracts.emergency import EmergencyAlertIssued
 from ops.commands.directory_cmd import publish_reference_topics
-from ops.sms_workers import build_dispatch, build_fanout
 from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.integration.test_recalls_cap_kafka import _missing_child
 from tests.integration.test_sms_end_to_end import settings_for
-from tests.integration.helpers import StreamsWorker, read_topic
+from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, wait_for
 from tests.recall_fixtures import OTHER_GTIN, SCOOTER_GTIN, recall
 
 pytestmark = pytest.mark.integration
@@ -74,26 +72,6 @@ def directory_files() -> dict[str, str]:
     }
 
 
-class SmsWorkers:
-    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
-
-    def __init__(self, settings):
-        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            self.fanout.poll_once(timeout_ms=50)
-            self.dispatch.poll_once(timeout_ms=50)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(30)
-        self.dispatch.close()
-        self.fanout.consumer.close()
-
-
 class Worker(StreamsWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,15 +111,6 @@ def stack(kafka_bootstrap, tmp_path_factory):
         worker.stop()
         sandbox.stop()
         engine.dispose()
-
-
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
 
 
 def sent(sandbox, marker: str) -> list[dict]:

@@ -7,7 +7,6 @@ child published from a case widens ring by ring and `found` stops every further 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -32,11 +31,10 @@ from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, EMERGENCY_ALER
 from ops.cases_runtime import KafkaPublisher
 from ops.commands.directory_cmd import publish_reference_topics
 from ops.settings import Settings
-from ops.sms_workers import build_dispatch, build_fanout
 from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.cases_fixtures import DISTRICT, open_case, seed_organisations
-from tests.integration.helpers import StreamsWorker, read_topic
+from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -68,15 +66,6 @@ class Worker(StreamsWorker):
         self.env.update(CHILDSAFE_MISSING_CHILD_WIDENING="0:100,0.2:200,1:300", CHILDSAFE_MISSING_CHILD_TICK_S="0.5")
 
 
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
-
-
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, tmp_path_factory):
     run = tmp_path_factory.mktemp("cap-semantics")
@@ -97,23 +86,13 @@ def stack(kafka_bootstrap, tmp_path_factory):
     assert publish_reference_topics(settings)["schools"] == len(SCHOOLS)
     worker = Worker(kafka_bootstrap, namespace, run)
     worker.start()
-    fanout, dispatch, stop = build_fanout(settings), build_dispatch(settings), threading.Event()
-
-    def pump() -> None:
-        while not stop.is_set():
-            fanout.poll_once(timeout_ms=50)
-            dispatch.poll_once(timeout_ms=50)
-
-    thread = threading.Thread(target=pump, daemon=True)
+    sms = SmsWorkers(settings)
     try:
         worker.wait_http(90)
-        thread.start()
+        sms.thread.start()
         yield worker, sandbox, namespace, factory, kafka_bootstrap
     finally:
-        stop.set()
-        thread.join(30)
-        dispatch.close()
-        fanout.consumer.close()
+        sms.close()
         worker.stop()
         sandbox.stop()
         engine.dispose()
