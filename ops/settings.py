@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
+    cap_test_schools: str = Field(default="", description="comma-separated school ids whose contacts alone "
+                                  "receive CAP status Test messages (none: Test reaches nobody)")
+    cap_delegates: str = Field(default="", description="who may update/cancel another CAP sender's threads: "
+                               "'sender=other|another;sender2=…' (the original sender always may)")
 
     @field_validator("spike_kinds")
     @classmethod
@@ -158,6 +162,21 @@ class Settings(BaseSettings):
             raise ValueError(f"CHILDSAFE_EXPORTER_EXTRA_GROUPS: {bad[0]!r} is not a Kafka consumer group id")
         return value
 
+    @field_validator("cap_delegates")
+    @classmethod
+    def _delegates(cls, value: str) -> str:
+        _cap_delegates(value)
+        return value
+
+    @property
+    def cap_test_school_list(self) -> tuple[str, ...]:
+        return tuple(_items(self.cap_test_schools))
+
+    @property
+    def cap_delegate_map(self) -> dict[str, tuple[str, ...]]:
+        """sender → the senders allowed to update or cancel its CAP threads, checked when the settings were loaded."""
+        return _cap_delegates(self.cap_delegates)
+
     @property
     def spike_kind_list(self) -> tuple[str, ...]:
         return tuple(_items(self.spike_kinds))
@@ -176,6 +195,20 @@ class Settings(BaseSettings):
 
 
 _GROUP_ID = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _cap_delegates(text: str) -> dict[str, tuple[str, ...]]:
+    """``a@x=b@y|c@z;d@w=e@v`` → {"a@x": ("b@y", "c@z"), "d@w": ("e@v",)}; a malformed entry is an error."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        sender, sep, others = entry.partition("=")
+        names = tuple(o.strip() for o in others.split("|") if o.strip())
+        if not sep or not sender.strip() or not names:
+            raise ValueError(f"CHILDSAFE_CAP_DELEGATES: {entry!r} is not 'sender=other|another'")
+        out[sender.strip()] = out.get(sender.strip(), ()) + names
+    return out
 
 
 def _items(value: str) -> list[str]:

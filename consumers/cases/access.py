@@ -68,11 +68,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {  # 1. which roles may ever do an act
     "answer_referral": AGENCY_ROLES,
     "close": AGENCY_ROLES,
     "reopen": AGENCY_ROLES,
+    "missing_child": frozenset({Role.POLICE_DUTY_OFFICER}),  # publish / stop the widening alert
 }
 
 _AGENCY_COMMON = frozenset({"view", "note", "answer_referral"})
 ACTIONS: dict[Standing, frozenset[str]] = {  # 2. what each standing allows on the case
-    Standing.LEAD: _AGENCY_COMMON | {"reporter", "acknowledge", "assign", "services", "refer", "close", "reopen"},
+    Standing.LEAD: _AGENCY_COMMON | {"reporter", "acknowledge", "assign", "services", "refer", "close", "reopen",
+                                     "missing_child"},
     Standing.ROUTED: _AGENCY_COMMON | {"acknowledge", "services", "refer"},
     Standing.REFERRED: _AGENCY_COMMON | {"services"},
     Standing.REFERRAL_PENDING: frozenset({"view", "answer_referral"}),
@@ -80,7 +82,7 @@ ACTIONS: dict[Standing, frozenset[str]] = {  # 2. what each standing allows on t
     Standing.SUPERVISING: frozenset({"view"}),
     Standing.NONE: frozenset(),
 }
-LEAD_ONLY = frozenset({"assign", "close", "reopen", "reporter"})
+LEAD_ONLY = frozenset({"assign", "close", "reopen", "reporter", "missing_child"})
 CLOSE_DUTY_ACTIONS = frozenset({"close", "reopen"})  # also the agency holding the case's close duty (bullying)
 OPEN_REFERRAL = ("requested", "accepted")
 

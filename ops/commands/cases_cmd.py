@@ -69,7 +69,11 @@ def _serve(args, settings: Settings) -> int:
     _stop_on_signals(settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     runtime = CaseRuntime.build(settings)
-    web.run_app(build_app(CaseDesk(runtime.factory, runtime.clock)), host=settings.case_api_host,
+    from consumers.cases.missing_child import add_routes
+    from ops.commands.missing_child_cmd import missing_child_desk
+
+    app = add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)), missing_child_desk(runtime, settings))
+    web.run_app(app, host=settings.case_api_host,
                 port=args.port or settings.case_api_port, print=None)
     runtime.engine.dispose()
     return 0
@@ -118,5 +122,8 @@ def register(subs) -> None:
             optional = n == "reason" and name not in ("reopen", "refer")
             a.add_argument(n, nargs="?" if optional else None, default="" if optional else None)
         a.set_defaults(handler=_act)
+    from ops.commands import missing_child_cmd
+
+    missing_child_cmd.register(actions)
     for a in [lister, *[actions.choices[n] for n in ACTIONS]]:
         a.add_argument("--token", default="", help="access token (default: CHILDSAFE_CASE_TOKEN)")

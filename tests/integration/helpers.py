@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -57,3 +59,25 @@ def publish(kafka_bootstrap, namespace, *events) -> None:
         producer.send(ALERTS_REQUESTED.name(namespace), event.data.alert_id.encode(), event.to_bytes())
     producer.flush()
     producer.close()
+
+
+class SmsWorkers:
+    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
+
+    def __init__(self, settings):
+        from ops.sms_workers import build_dispatch, build_fanout
+
+        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.fanout.poll_once(timeout_ms=50)
+            self.dispatch.poll_once(timeout_ms=50)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(30)
+        self.dispatch.close()
+        self.fanout.consumer.close()

@@ -4,7 +4,6 @@ streams worker subprocess shared by the three tests; reference topics published 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -21,11 +20,10 @@ from contracts.cap import to_cap
 from contracts.clock import SystemClock
 from contracts.emergency import EmergencyAlertIssued
 from ops.commands.directory_cmd import publish_reference_topics
-from ops.sms_workers import build_dispatch, build_fanout
 from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.cap_samples import missing_child_alert as _missing_child
-from tests.integration.helpers import StreamsWorker, read_topic, settings_for
+from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, settings_for
 from tests.recall_fixtures import OTHER_GTIN, SCOOTER_GTIN, recall
 from tests.wait_for import wait_for
 
@@ -72,26 +70,6 @@ def directory_files() -> dict[str, str]:
         "product_registrations.csv": "id,holder_kind,holder_id,product_kind,product_name,brand,model,batch,barcode\n"
                                      + "".join(",".join(r) + "\n" for r in REGISTRATIONS),
     }
-
-
-class SmsWorkers:
-    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
-
-    def __init__(self, settings):
-        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            self.fanout.poll_once(timeout_ms=50)
-            self.dispatch.poll_once(timeout_ms=50)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(30)
-        self.dispatch.close()
-        self.fanout.consumer.close()
 
 
 class Worker(StreamsWorker):

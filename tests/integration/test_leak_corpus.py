@@ -37,9 +37,8 @@ from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.cases_fixtures import seed_organisations
 from tests.factories import incident
-from tests.integration.helpers import StreamsWorker, read_topic
-from tests.integration.test_alerts_reach_people import SmsWorkers, wait_for
-from tests.integration.test_sms_end_to_end import settings_for
+from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, settings_for
+from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
 

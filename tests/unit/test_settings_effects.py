@@ -286,6 +286,8 @@ EFFECTS = {  # field: (another value, what shows it)
                       "_serve", s, *_run_app(), port=None).kwargs["port"]),
     "case_token": ("a-desk-token", lambda p, s: p.case_token(s)),
     "case_token_days": ("7", lambda p, s: p.token_expiry_days(s)),
+    "cap_test_schools": ("SCH-310115-0001", lambda p, s: p.alerting(s, "cap_test_schools")),
+    "cap_delegates": ("cap@a.example=cap@b.example", lambda p, s: p.alerting(s, "cap_delegates")),
     "audit_anchor_seconds": ("42", lambda p, s: p.anchor_interval(s)),
     "sms_callback_base_url": ("https://sms.example.invalid", lambda p, s: p.dispatch(s, "callback_base_url")),
     "sms_webhook_host": ("0.0.0.0", lambda p, s: p.webhooks_served(s)["host"]),
