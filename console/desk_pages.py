@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -17,10 +18,12 @@ from sqlalchemy import select
 
 from consumers.cases.access import Principal, Role, scoped_cases
 from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
+from consumers.cases import missing_child
 from consumers.cases.models import MandatoryReportCase
 from consumers.cases.states import NEXT, REFERRAL_NEXT, CaseState, ReferralState
 from consumers.store.core import Agency
 from console import i18n
+from console.forms import missing_child_args
 from console.web import CONSOLE, IDENTITY, TOKEN, lang_of, render
 
 FILTERS = ("state", "risk", "category")
@@ -99,6 +102,10 @@ def buttons(may: frozenset[str], unit_id: str, case: dict) -> dict:
                                                         ("complete", ReferralState.COMPLETED))
                                     if target in REFERRAL_NEXT[ReferralState(r["state"])]]
     acts["answers"] = {rid: ds for rid, ds in answers.items() if ds}
+    alerts = [e["details"].get("state") for e in case.get("events", ()) if e["kind"] == missing_child.KIND]
+    out = bool(alerts) and alerts[-1] == "published"
+    acts["missing"] = "missing_child" in may and case["category"] in missing_child.CATEGORIES and not out
+    acts["found"] = "missing_child" in may and out
     return acts
 
 
@@ -152,6 +159,10 @@ async def act(request: web.Request) -> web.Response:
             raise web.HTTPUnprocessableEntity(text="referral_id: a referral number")
         call = (console.desk.answer_referral, token, case_id, int(referral), str(form.get("decision", "")),
                 str(form.get("reason", "")))
+    elif action == "missing":
+        call = (partial(console.missing.publish, **missing_child_args(form)), token, case_id)
+    elif action == "found":
+        call = (console.missing.found, token, case_id, str(form.get("reason", "")))
     elif action in ACTIONS:
         method, fields = ACTIONS[action]
         call = (getattr(console.desk, method), token, case_id, *(str(form.get(f, "")) for f in fields))

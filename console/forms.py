@@ -38,6 +38,15 @@ def _local_datetime(value: str) -> str | datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZONE)
 
 
+def missing_child_args(form: MultiMapping) -> dict:
+    """The missing-child desk's arguments from the case page's form: last seen (Beijing time), age, description,
+    and a place (lat/lon) only when not at the case's school; the desk checks every field."""
+    when = _local_datetime(_text(form, "last_seen_at"))
+    return {"last_seen_at": when.isoformat() if isinstance(when, datetime) else when, "age": _text(form, "age"),
+            "description": _text(form, "description"), "lat": _text(form, "lat") or None,
+            "lon": _text(form, "lon") or None}
+
+
 def incident_payload(form: MultiMapping, school_id: str, district_code: str, reporter_name: str) -> tuple[dict, dict]:
     """(payload, child row of each list index): blank child rows are skipped."""
     payload: dict = {"school_id": school_id, "district_code": district_code,

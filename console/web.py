@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.cases.actions import CaseDesk
 from consumers.cases.api import STATUS
+from consumers.cases.missing_child import MissingChildDesk
 from consumers.cases.errors import CaseError
 from console import i18n
 from console.intake import IntakeClient
@@ -36,6 +37,7 @@ class Console:
     desk: CaseDesk
     signin: SignIn
     intake: IntakeClient
+    missing: MissingChildDesk  # police publish / stop a missing-child alert from a case (the case outbox)
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
 

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 def build_console(settings: Settings, clock: Clock | None = None) -> Console:
-    """The console's composition root: one engine, the desk, sign-in, the intake client."""
+    """The console's composition root: one engine, the desks, sign-in, the intake client."""
     from consumers.cases.actions import CaseDesk
+    from ops.commands.missing_child_cmd import missing_child_desk
     from console.intake import IntakeClient
     from console.sessions import SessionPolicy, SignIn
     from console.web import Console
@@ -34,6 +35,7 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
     intake_url = settings.console_intake_url or f"http://{settings.web_host}:{settings.web_port}"
     return Console(factory=factory, clock=clock, desk=CaseDesk(factory, clock), signin=SignIn(factory, clock, policy),
                    intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
+                   missing=missing_child_desk(factory, clock, settings),
                    secure_cookies=settings.console_secure_cookies,
                    acknowledge_minutes=settings.case_acknowledge_minutes)
 

@@ -161,6 +161,46 @@ async def test_buttons_come_from_the_desks_standing_and_a_referral_ends_at_compl
     assert "ps-310115" not in reports and "警方内部记录" not in reports
 
 
+async def test_police_publish_a_missing_child_alert_from_the_case_page_and_mark_the_child_found(world, client):
+    from consumers.store.core import School
+    from contracts.codec import decode
+    from contracts.events import EmergencyAlertIssuedEvent
+
+    world.open(open_case(3, category="missing_child"))
+    with world.transaction() as s:
+        s.get(School, "sch-test-001").lat, s.get(School, "sch-test-001").lon = 31.2, 121.5
+
+    def alerts():
+        world.relay.publish_pending()
+        return [decode(v, EmergencyAlertIssuedEvent).data for t, _, v in world.publisher.sent
+                if t == "t.emergency.alerts.v1"]
+
+    form = {"last_seen_at": "2026-11-29T08:30", "age": "8", "description": "红色外套，蓝色书包（测试）"}
+    civil = await as_(client, "civil1")  # routed by law, but not the lead police: no button, and refused
+    assert 'id="do-missing"' not in await (await client.get("/cases/case-000003")).text()
+    assert (await civil.post("/cases/case-000003/act/missing", form)).status == 403
+    police = await as_(client, "police1")
+    assert 'id="do-missing"' not in await (await client.get("/cases/case-000001")).text(), "not a missing-child case"
+    assert 'id="do-missing"' in await (await client.get("/cases/case-000003")).text()
+    for bad, field in (({"age": "十八"}, "age"), ({"age": "18"}, "age"), ({"description": "  "}, "description"),
+                       ({"last_seen_at": "2099-01-01T08:00"}, "last_seen_at"), ({"lat": "91", "lon": "0"}, "lat"),
+                       ({"description": "\u202e😀" * 150}, "description")):
+        refused = await police.post("/cases/case-000003/act/missing", {**form, **bad})
+        assert refused.status == 422 and field in await refused.text(), (bad, await refused.text())
+    assert alerts() == [], "nothing refused reached the outbox"
+    assert (await police.post("/cases/case-000003/act/missing", form)).status == 303
+    page = await (await client.get("/cases/case-000003")).text()
+    assert 'id="do-found"' in page and 'id="do-missing"' not in page and "missing-child alert published" in page
+    [alert] = alerts()
+    assert alert.missing_child.age == 8 and alert.missing_child.last_seen.lat == 31.2
+    assert alert.missing_child.last_seen_at.isoformat() == "2026-11-29T08:30:00+08:00"
+    assert (await police.post("/cases/case-000003/act/found", {"reason": "在亲戚家找到（测试）"})).status == 303
+    page = await (await client.get("/cases/case-000003")).text()
+    assert 'id="do-found"' not in page and "child found" in page
+    assert [a.missing_child.found for a in alerts()] == [False, True]
+    assert ("denied.missing_child", "Forbidden") in audit_actions(world)
+
+
 @pytest.mark.parametrize("location, age", [("", "9"), ("操场\n\r\n", "１２"), ("😀" * 300, "9"), ("a\u200bb\u202e", "-1"),
                                            ("x" * 5000, "abc"), ("<script>alert(1)</script>", "")])
 async def test_nasty_report_input_is_refused_beside_the_field_never_a_500(world, client, location, age):
