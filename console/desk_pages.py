@@ -104,7 +104,7 @@ def buttons(may: frozenset[str], unit_id: str, case: dict) -> dict:
     acts["answers"] = {rid: ds for rid, ds in answers.items() if ds}
     alerts = [e["details"].get("state") for e in case.get("events", ()) if e["kind"] == missing_child.KIND]
     out = bool(alerts) and alerts[-1] == "published"
-    acts["missing"] = "missing_child" in may and case["category"] in missing_child.CATEGORIES and not out
+    acts["missing"] = "missing_child" in may and case.get("category") in missing_child.CATEGORIES and not out
     acts["found"] = "missing_child" in may and out
     return acts
 

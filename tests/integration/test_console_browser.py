@@ -1,6 +1,8 @@
 """The console in Debian's Chromium, end to end on the real broker and PostgreSQL: an officer's report
-becomes a case that the police desk acknowledges and refers and civil affairs accepts and closes;
-every page is screenshotted at 390 px and desktop width and checked with axe-core."""
+becomes a case that the police desk acknowledges and refers, civil affairs accepts and completes the
+referral, and the police (the lead agency: only it closes) close; police publish a missing-child alert
+from a case and mark the child found; every page is screenshotted at 390 px and desktop width and
+checked with axe-core."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sqlalchemy import select, update
 
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
+from consumers.cases.tracking import OutboxMessage
 from consumers.store.db import transaction
 from console.accounts import ConsoleSession
 from console.app import build_app
@@ -151,11 +154,15 @@ def test_report_to_case_to_referral_to_closed_in_the_browser(stack):
     expect(civil.locator(".referrals")).to_contain_text("已接受")
     civil.click(f"#answer-{referral}-complete")
     expect(civil.locator(".referrals")).to_contain_text("已完成")
-    civil.fill("#outcome", "已安置，监护人接受辅导（测试）")
-    civil.click("#do-close")
-    expect(civil.locator("#case-state")).to_have_text("已结案")
-    expect(civil.locator("#case-outcome")).to_contain_text("已安置")
-    check_page(civil, "case-civil-closed")
+    assert civil.locator("#do-close, #do-assign").count() == 0, "only the lead agency closes and assigns"
+    check_page(civil, "case-civil-referral-done")
+
+    police.goto(f"/cases/{case.case_id}")
+    police.fill("#outcome", "已安置，监护人接受辅导（测试）")
+    police.click("#do-close")
+    expect(police.locator("#case-state")).to_have_text("已结案")
+    expect(police.locator("#case-outcome")).to_contain_text("已安置")
+    check_page(police, "case-police-closed")
 
     supervisor = new_page(browser, url)
     sign_in(supervisor, "super1", PASSWORD)
@@ -170,11 +177,15 @@ def test_report_to_case_to_referral_to_closed_in_the_browser(stack):
     card = officer.locator(f'li[data-report="{report_id}"]')
     expect(card).to_contain_text("已立案")
     expect(card).to_contain_text("已结案")
-    expect(card).to_contain_text("1 个部门已确认")
+    expect(card).to_contain_text("已确认接报：公安机关")
+    for told in ("已通知：", "公安机关", "民政部门", "教育部门"):  # the kinds routed by law, no agency named
+        expect(card).to_contain_text(told)
     check_page(officer, "reports-officer")
     officer.click(f'a[href="/cases/{case.case_id}"]')
     expect(officer.locator("#case-state")).to_have_text("已结案")
-    assert "多处淤青" not in officer.content() and "测试侦查员" not in officer.content(), "school view has no notes"
+    content = officer.content()
+    for secret in ("测试侦查员", "临时监护", "ps-310115", "ca-310115", "已安置"):  # assignee, reasons, agencies, outcome
+        assert secret not in content, f"the school's redacted view shows {secret!r}"
     check_page(officer, "case-officer")
 
     police.goto("/queue")
@@ -246,8 +257,30 @@ def test_access_through_the_browser(stack):
 
     def opened():
         with console.factory() as s:
-            return s.scalar(select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == key))
+            found = s.scalar(select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == key))
+        assert found, f"no case yet for report {key}"  # wait_for takes None as passing: assert instead
+        return found
     case_id = wait_for(opened, timeout=120, every=0.2)
+    police = new_page(browser, url, {"width": 1280, "height": 900})
+    sign_in(police, "police1", PASSWORD)
+    police.goto(f"/cases/{case_id}")
+    police.fill("#mc-age", "7")
+    police.fill("#mc-description", "黄色雨衣，黑色运动鞋（测试）")
+    police.fill("#mc-lat", "31.19")  # not at the school: where the child was last seen (fictional)
+    police.fill("#mc-lon", "121.44")
+    check_page(police, "case-police-missing-child")
+    police.click("#do-missing")
+    expect(police.locator("#missing-out")).to_be_visible()
+    expect(police.locator(".timeline")).to_contain_text("missing-child alert published")
+    check_page(police, "case-police-missing-out")
+    police.fill("#found-reason", "在附近商场找到（测试）")
+    police.click("#do-found")
+    expect(police.locator(".timeline")).to_contain_text("child found")
+    assert police.locator("#do-found").count() == 0
+    with console.factory() as s:
+        outbox = s.scalars(select(OutboxMessage.purpose).where(OutboxMessage.case_id == case_id)).all()
+    assert outbox.count("missing") == 2, f"alert and found in the case outbox: {outbox}"
+
     other_police = new_page(browser, url)
     sign_in(other_police, "police2", PASSWORD)  # the other district's police
     response = other_police.goto(f"/cases/{case_id}")

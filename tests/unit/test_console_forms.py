@@ -151,3 +151,10 @@ def test_buttons_are_the_desks_allowed_actions_where_the_state_machine_allows_th
     closed = buttons(ACTIONS[Standing.LEAD], "ps-310115", {**case, "state": "closed", "referrals": []})
     assert closed["reopen"] and not closed["close"] and not closed["assign"] and not closed["refer"]
     assert not closed["acknowledge"]
+    missing = {**case, "category": "missing_child", "events": []}
+    assert buttons(ACTIONS[Standing.LEAD], "ps-310115", missing)["missing"]
+    assert not buttons(ACTIONS[Standing.ROUTED], "ca-310115", missing)["missing"], "lead police only"
+    assert not lead["missing"], "only from a missing-child or trafficking case"
+    out = {**missing, "events": [{"kind": "missing_child", "details": {"state": "published"}}]}
+    assert buttons(ACTIONS[Standing.LEAD], "ps-310115", out)["found"]
+    assert not buttons(ACTIONS[Standing.LEAD], "ps-310115", out)["missing"]
