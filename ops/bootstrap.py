@@ -37,6 +37,7 @@ def alerting_config(settings: Settings):
         spike_kinds=tuple(k.strip() for k in settings.spike_kinds.split(",") if k.strip()),
         spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
         spike_district_threshold=settings.spike_district_threshold, widening=steps,
+        spike_school_children=settings.spike_school_children, spike_district_children=settings.spike_district_children,
         widening_tick_s=settings.missing_child_tick_s)
 
 

@@ -11,6 +11,7 @@ import hashlib
 from datetime import datetime
 
 from contracts.alert_request import AlertKind, AlertRequested, SchoolList
+from contracts.alert_slots import alert_params
 from contracts.common import Priority
 from contracts.emergency import CapMsgType, CapSeverity, CapUrgency, EmergencyAlertIssued
 from contracts.errors import ChildSafeError
@@ -48,13 +49,21 @@ def _priority(alert: EmergencyAlertIssued) -> Priority:
     return Priority.URGENT
 
 
+CAP_FIELDS = {"area": "data.areas[0].area_desc", "event": "data.event", "instruction": "data.instruction"}
+
+
+def cap_params(a: EmergencyAlertIssued) -> dict[str, str]:
+    """The CAP alert's SMS parameters, free text normalised (line breaks and all); a ContractError names the
+    field that cannot compose."""
+    return alert_params(AlertKind.CAP_EMERGENCY, {
+        "area": a.areas[0].area_desc if a.areas else None, "event": a.event, "instruction": a.instruction,
+        "msg_type": a.msg_type.value, "status": a.status.value}, sources=CAP_FIELDS)
+
+
 def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str], conf: AlertingConfig,
                   now: datetime) -> tuple[list[Output], list[str]]:
     a = event.data
-    params = {"area": (a.areas[0].area_desc if a.areas else "")[:30] or "-", "event": a.event[:40],
-              "msg_type": a.msg_type.value, "status": a.status.value}
-    if a.instruction:
-        params["instruction"] = a.instruction[:60]
+    params = cap_params(a)
     outputs, ids = [], []
     for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
         alert = AlertRequested(alert_id=f"cap:{_h(root)}:{_h(a.identifier)}:{n}", kind=AlertKind.CAP_EMERGENCY,
