@@ -33,7 +33,7 @@ URL_PATTERN = re.compile(
 """A link or bare domain: refused in bodies to +86 numbers (Twilio China guidance), so removed from free text."""
 
 ELLIPSIS = "…"
-_TRAILING = " .。．,，、;；:：!！?？"
+_EDGE_PUNCTUATION = " .。．,，、;；:：!！?？"
 # CJK punctuation Chinese text uses as written: NFKC would turn it into ASCII punctuation (and "…" into "...")
 _KEEP_WIDE = frozenset("…、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟！＂＃＄％＆＇（）＊＋，－．／：；＜＝＞？＠［＼］＾＿｀｛｜｝～｟｠｡｢｣､･")
 _DEADLINE = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})(?:[ T]([01]\d|2[0-3]):([0-5]\d))?|([01]\d|2[0-3]):([0-5]\d))$")
@@ -130,12 +130,12 @@ def _boundary(text: str, end: int) -> int:
 
 def normalise_text(value: str, limit: int) -> str:
     """One line of at most ``limit`` characters: controls removed, whitespace (line breaks included) collapsed,
-    NFKC where safe, links removed, no trailing punctuation (the template adds its own), cut with "…"."""
+    NFKC where safe, links removed, no punctuation at either end (the template adds its own), cut with "…"."""
     text = "".join(_visible(ch) for ch in _nfkc_where_safe(value))
     for _ in range(4):  # removing a link or cutting can only shorten; a cut can expose a new bare domain
-        text = " ".join(URL_PATTERN.sub(" ", " ".join(text.split())).split()).rstrip(_TRAILING)
+        text = " ".join(URL_PATTERN.sub(" ", " ".join(text.split())).split()).strip(_EDGE_PUNCTUATION)
         if len(text) > limit:
-            text = text[:_boundary(text, limit - 1)].rstrip(_TRAILING) + ELLIPSIS
+            text = text[:_boundary(text, limit - 1)].rstrip(_EDGE_PUNCTUATION) + ELLIPSIS
         if not URL_PATTERN.search(text):
             return text
     return ""
