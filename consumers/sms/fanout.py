@@ -25,6 +25,7 @@ from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
 from consumers.store.sms_ledger import SmsAlert
+from alerts.body_rules import BodyRules
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
 from contracts.common import Language, Priority
@@ -38,7 +39,7 @@ class JobSink(Protocol):
     def send(self, key: bytes, value: bytes) -> None: ...
 
     def flush(self) -> None:
-        """Return once every job sent so far is acknowledged; raise ProduceFailed otherwise."""
+        """Return once every job sent so far is acknowledged; raise consumers.kafka_io.ProduceFailed otherwise."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,10 @@ class FanoutResult:
 
 
 class AudienceFanout:
-    def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000):
+    def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000,
+                 rules: BodyRules = BodyRules()):
         self.engine, self.sink, self.clock, self.page_size = engine, sink, clock, page_size
+        self.rules = rules  # CHILDSAFE_SMS_MAX_SEGMENTS (ops.sms_provider.make_body_rules)
         self.cancellations = CancellationBook(engine, clock)
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
@@ -89,7 +92,7 @@ class AudienceFanout:
     def _bodies(self, alert: AlertRequested, school: str | None) -> AlertBodies:
         """The alert's bodies, composed for every language and number family before anything is emitted."""
         try:
-            bodies = AlertBodies(alert)
+            bodies = AlertBodies(alert, self.rules)
             bodies.check()
             return bodies
         except AlertsError as exc:
@@ -98,7 +101,7 @@ class AudienceFanout:
                 raise
             log.error("emergency alert %s could not be composed (%s): sending the minimal safe body",
                       alert.alert_id, type(exc).__name__)
-        bodies = AlertBodies(alert, fallback=True, school=None if alert.sensitive else school)
+        bodies = AlertBodies(alert, self.rules, fallback=True, school=None if alert.sensitive else school)
         bodies.check()
         ALERT_FALLBACK_BODIES.labels(alert.priority.value).inc()
         return bodies

@@ -17,7 +17,8 @@ ACTIONS = {  # CLI action → (desk method, positional argument names after the 
     "reopen": ("reopen", ["reason"]),
 }
 
-HELP = {"show": "show a case (audited read)", "reporter": "show a case's confidential reporter (police only)",
+HELP = {"show": "show a case (audited read)",
+        "reporter": "reveal a case's confidential reporter (the lead agency's police; audited)",
         "ack": "acknowledge a case for your agency", "assign": "assign an investigator",
         "note": "add a note", "services": "start services: rescue, treatment or counselling",
         "refer": "refer a case to another agency", "answer": "answer a referral: accept, reject (reason) or complete",
@@ -28,7 +29,8 @@ def _stop_on_signals(settings: Settings | None = None) -> threading.Event:
     """Long-running commands log JSON lines to stderr (ops/logs.py) and stop cleanly on SIGTERM/SIGINT."""
     from ops.logs import configure
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
