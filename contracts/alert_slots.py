@@ -36,6 +36,7 @@ ELLIPSIS = "…"
 _EDGE_PUNCTUATION = " .。．,，、;；:：!！?？"
 # CJK punctuation Chinese text uses as written: NFKC would turn it into ASCII punctuation (and "…" into "...")
 _KEEP_WIDE = frozenset("…、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟！＂＃＄％＆＇（）＊＋，－．／：；＜＝＞？＠［＼］＾＿｀｛｜｝～｟｠｡｢｣､･")
+_FULL_STOPS = re.compile(r"[.．。]*。[.．。]*")  # "。。" or ".。" inside a text: one full stop
 _DEADLINE = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})(?:[ T]([01]\d|2[0-3]):([0-5]\d))?|([01]\d|2[0-3]):([0-5]\d))$")
 
 
@@ -133,7 +134,8 @@ def normalise_text(value: str, limit: int) -> str:
     NFKC where safe, links removed, no punctuation at either end (the template adds its own), cut with "…"."""
     text = "".join(_visible(ch) for ch in _nfkc_where_safe(value))
     for _ in range(4):  # removing a link or cutting can only shorten; a cut can expose a new bare domain
-        text = " ".join(URL_PATTERN.sub(" ", " ".join(text.split())).split()).strip(_EDGE_PUNCTUATION)
+        text = " ".join(URL_PATTERN.sub(" ", " ".join(text.split())).split())
+        text = _FULL_STOPS.sub("。", text).strip(_EDGE_PUNCTUATION)
         if len(text) > limit:
             text = text[:_boundary(text, limit - 1)].rstrip(_EDGE_PUNCTUATION) + ELLIPSIS
         if not URL_PATTERN.search(text):
