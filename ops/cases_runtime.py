@@ -24,6 +24,7 @@ from contracts.clock import Clock, SystemClock
 from contracts.dlq import DeadLetterWindow
 from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, DEADLETTER
 from ops.bootstrap import deadletter_limit
+from ops.identity import field_keyring
 from ops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime,
                           heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
                           client_id="childsafe-cases")
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
-    return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
+    opener = CaseOpener(runtime.policy, runtime.topics, field_keyring(settings))  # the vault opens sealed fields
+    return CaseCommandConsumer(kafka, opener, relay, runtime.factory,
                                runtime.clock, DeadLetterWindow(deadletter_limit(settings), "case-consumer"),
                                max_records=settings.case_batch)
 
