@@ -46,6 +46,12 @@ ALERT_TO_PROVIDER_SECONDS = Histogram(
 ALERT_TO_DELIVERED_SECONDS = Histogram(
     "childsafe_alert_to_delivered_seconds", "Alert requested (its CloudEvent time) until the provider reported "
     "the SMS delivered.", buckets=SMS_BUCKETS)
+ALERT_FALLBACK_BODIES = Counter(
+    "childsafe_alert_fallback_bodies", "Emergency alerts whose own template could not be composed and that went out "
+    "with the minimal safe body instead (a template or producer bug: page the operator).", ["priority"])
+ALERTS_REFUSED_AFTER_ACCEPTANCE = Counter(
+    "childsafe_alerts_refused_after_acceptance", "Alert requests the fan-out refused (could not compose) although "
+    "their input was accepted at intake: nobody was told. Must stay at zero.", ["priority"])
 FANOUT_JOBS = Counter(
     "childsafe_fanout_jobs_total", "SMS jobs the fan-out wrote (one per recipient), by alert priority.",
     ["priority"])

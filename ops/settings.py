@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     spike_window_hours: float = Field(default=24, gt=0)
     spike_school_threshold: int = Field(default=3, ge=2, description="reports at one school within the window")
     spike_district_threshold: int = Field(default=5, ge=2, description="reports in one district within the window")
+    spike_school_children: int = Field(default=10, ge=2, description="sick children at one school within the window")
+    spike_district_children: int = Field(default=20, ge=2, description="sick children in one district within the window")
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")

@@ -25,6 +25,7 @@ from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, 
 from contracts.envelope import CloudEvent
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
 from streams.cap_intake import cap_event, check_thread_sender, is_xml  # CAP 1.2 XML beside JSON (issue 5)
+from streams.door import refuse_what_cannot_compose
 from streams.metrics import record_intake
 from streams.triage import Output
 from streams.writer import KafkaWriter
@@ -125,6 +126,7 @@ def register_intake(app: faust.App, cfg, writer: KafkaWriter) -> None:
                                                      source=f"/childsafe/intake/http{route.path}")
                         if route.topic is EMERGENCY_ALERTS:
                             check_thread_sender(event, cfg.alerting)
+                        refuse_what_cannot_compose(event)  # refused here, or every alert it causes composes
                     except ContractError as exc:
                         status = 400 if exc.errors and exc.errors[0].field == "(body)" else 422
                         return _errors(status, exc.errors)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.alert_request import AlertKind, AlertRequested, RecallHolders
+from contracts.alert_slots import alert_params
 from contracts.common import Priority
 from contracts.events import RecallPublishedEvent
 from contracts.recall import RecallAction, RiskLevel
@@ -33,13 +34,16 @@ def _revision(event_id: str) -> str:
     return hashlib.sha256(event_id.encode()).hexdigest()[:8]
 
 
-def _params(event: RecallPublishedEvent) -> dict[str, str]:
+RECALL_FIELDS = {"product": "data.product_name", "hazard": "data.hazard_type", "recall_number": "data.recall_number",
+                 "remedy": "data.remedy", "model": "data.model"}
+
+
+def recall_params(event: RecallPublishedEvent) -> dict[str, str]:
+    """The recall alert's parameters, normalised; a ContractError names the notice's field that cannot compose."""
     r = event.data
-    params = {"product": r.product_name[:40], "hazard": r.hazard_type[:40], "recall_number": r.recall_number,
-              "remedy": r.remedy[:60], "action": r.action.value}
-    if r.model:
-        params["model"] = r.model[:30]
-    return params
+    return alert_params(AlertKind.RECALL, {"product": r.product_name, "hazard": r.hazard_type,
+                                           "recall_number": r.recall_number, "remedy": r.remedy,
+                                           "action": r.action.value, "model": r.model}, sources=RECALL_FIELDS)
 
 
 def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch], issued: list[str],
@@ -63,7 +67,7 @@ def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch]
                 alert = AlertRequested(
                     alert_id=f"recall:{r.recall_number}:{rev}:p{partition}:{kind[0]}{n}", kind=AlertKind.RECALL,
                     priority=priority, audience=RecallHolders(recall_number=r.recall_number, **{field_name: chunk}),
-                    params=_params(event), source_event_id=event.id,
+                    params=recall_params(event), source_event_id=event.id,
                     reason=f"recall {r.recall_number} ({r.action.value}) matched {len(chunk)} {kind} holders")
                 out.alert_ids.append(alert.alert_id)
                 out.outputs.append(alert_output(alert, SOURCE, now, correlationid=event.id))
