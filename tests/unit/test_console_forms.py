@@ -76,7 +76,8 @@ def test_beijing_time_is_attached_to_a_datetime_local_value():
 
 @pytest.mark.parametrize("changes, mandatory, agencies", [
     ({}, False, ""),
-    ({"category": "abuse_harm", "child-0-injured": "on", "severity": "serious"}, True, "公安机关、民政部门、教育部门"),
+    # abuse: the women's federation too (contracts/agency_rules.py, the table triage and case routing share)
+    ({"category": "abuse_harm", "child-0-injured": "on", "severity": "serious"}, True, "公安机关、民政部门、教育部门、妇联"),
     ({"category": "sexual_assault", "child-0-sex": "female"}, True, "公安机关、民政部门、教育部门、妇联"),
     ({"situation": ["6"]}, True, "公安机关、民政部门、教育部门"),
 ])
