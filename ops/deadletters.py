@@ -125,6 +125,8 @@ class DeadLetterReplayer:
         spec = source_spec(r.source_topic, self.namespace)
         if spec is None:
             return {**out, "result": "unknown_source_topic"}
+        if r.value_truncated:  # only the first bytes were kept: the original cannot be rebuilt
+            return {**out, "result": "truncated_not_replayable", "value_bytes": r.value_bytes}
         key, value = letter.original
         try:
             event = decode(value, spec)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topics import INTAKE_BODY_LIMIT
+
 
 class Settings(BaseSettings):
     """Secrets are SecretStr, so printing the settings never shows them."""
@@ -23,7 +25,8 @@ class Settings(BaseSettings):
     worker_id: str = "childsafe-streams"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=INTAKE_BODY_LIMIT, ge=1024, le=INTAKE_BODY_LIMIT,
+                                description="largest intake body; intake topics take at most INTAKE_MAX_MESSAGE_BYTES")
     dedup_retention_days: int = Field(default=14, ge=1)
     triage_batch: int = Field(default=500, ge=1, le=10_000)
     triage_batch_within_s: float = Field(default=0.05, gt=0)

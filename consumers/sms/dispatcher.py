@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
 from alerts.policy import Action, QuietHours, after_refusal, decide
-from consumers.metrics import record_dispatch
+from consumers.metrics import SMS_CLAIMS_LOST, record_dispatch
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
@@ -31,6 +32,8 @@ from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RE
 from contracts.clock import Clock
 from contracts.common import Priority
 from contracts.sms import SmsJob
+
+log = logging.getLogger("childsafe.sms.dispatch")
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,14 @@ class SmsDispatcher:
                                         last_error=decision.reason))
             else:
                 to_send.append(claim)
-        outcomes.extend(self._pool.map(self._attempt, to_send))
+        attempted = list(self._pool.map(self._attempt, to_send))
+        lost = attempted.count(None)
+        if lost:  # another dispatcher took these rows over while they waited here: theirs to finish
+            log.warning("%d claim(s) lost before sending; left to the dispatcher that holds them", lost)
+            SMS_CLAIMS_LOST.inc(lost)
+        outcomes.extend(o for o in attempted if o is not None)
         outcomes.extend(self._pool.map(self._settle_cancelled, to_settle))
-        self.ledger.settle(outcomes)
+        self.ledger.settle(outcomes, owner=self.owner)
         record_dispatch(outcomes, {c.row_id: c.job for c in to_send}, now=self.clock.now())
         return outcomes
 
@@ -133,7 +141,8 @@ class SmsDispatcher:
         return self._reconcile(claim) or Outcome(claim.row_id, CANCELLED,
                                                  last_error="alert cancelled; reconciled: the provider never had it")
 
-    def _attempt(self, claim: Claim) -> Outcome:
+    def _attempt(self, claim: Claim) -> Outcome | None:
+        """Send one claimed job; None when the claim was lost while it waited (nothing was sent)."""
         job, rid = claim.job, claim.row_id
         if claim.reconcile:
             known = self._reconcile(claim)
@@ -143,6 +152,8 @@ class SmsDispatcher:
             wait = self.throttle()
             if wait > 0:
                 self.sleep(wait)
+        if not self.ledger.renew(rid, self.owner, self.settings.lease_s):
+            return None
         try:
             sent = self.gateway.send(to=job.to, body=job.body, status_callback=self.callback_url(claim.marker),
                                      validity_seconds=self._validity(job))

@@ -49,7 +49,8 @@ class KafkaJobSink:
         with self._lock:
             errors, self._errors = self._errors, []
         if errors:
-            raise ProduceFailed(f"{len(errors)} job(s) not acknowledged by Kafka on {self.topic}: {errors[0]!r}")
+            raise ProduceFailed(f"{len(errors)} job(s) not acknowledged by Kafka on {self.topic}: {errors[0]!r}") \
+                from errors[0]
 
 
 class DeadLetters:

@@ -99,16 +99,28 @@ class SmsLedger:
                                         row.created_at, reconcile=row.state in (RECONCILE, SENDING)))
         return claims
 
-    def settle(self, outcomes: list[Outcome]) -> None:
-        """Record what happened to claimed rows, and the opt-outs the provider reported, in one transaction."""
+    def renew(self, row_id: int, owner: str, lease_s: float) -> bool:
+        """Right before a send: keep the claim only if it is still ours and its lease has not run out (then
+        extend it). False means another dispatcher may have taken the row over: do not send."""
+        now = self._now()
+        with self.engine.begin() as conn:
+            kept = conn.execute(update(T).where(T.c.id == row_id, T.c.owner == owner, T.c.state == SENDING,
+                                                T.c.lease_until >= now)
+                                .values(lease_until=now + lease_s, updated_at=now))
+        return kept.rowcount == 1
+
+    def settle(self, outcomes: list[Outcome], owner: str | None = None) -> None:
+        """Record what happened to claimed rows, and the opt-outs the provider reported, in one transaction.
+        With ``owner``, a row another dispatcher has taken over since is left to it."""
         if not outcomes:
             return
         now = self._now()
-        params = [dict(rid=o.row_id, state=o.state, sid=o.sid, pstatus=o.provider_status, due=o.due_at,
+        params = [dict(rid=o.row_id, owner=owner, state=o.state, sid=o.sid, pstatus=o.provider_status, due=o.due_at,
                        code=o.error_code, err=(o.last_error or None) and o.last_error[:300], fb=o.fallback,
                        inc=1 if o.attempted else 0, now=now) for o in outcomes]
         keep = func.coalesce  # a status callback may have landed first: never erase what it recorded
-        stmt = (update(T).where(T.c.id == bindparam("rid"))
+        mine = T.c.owner == bindparam("owner") if owner is not None else T.c.id.is_not(None)
+        stmt = (update(T).where(T.c.id == bindparam("rid"), mine)
                 .values(state=bindparam("state"), sid=keep(bindparam("sid"), T.c.sid),
                         provider_status=keep(T.c.provider_status, bindparam("pstatus")), due_at=bindparam("due"),
                         error_code=keep(bindparam("code"), T.c.error_code), last_error=keep(bindparam("err"), T.c.last_error),
