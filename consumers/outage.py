@@ -42,8 +42,12 @@ class OutageGuard:
                  sleep: Callable[[float], None] | None = None, rng: random.Random | None = None):
         self.worker, self.base_s, self.cap_s = worker, base_s, cap_s
         self.stop = stop or threading.Event()
-        self.sleep = sleep or self.stop.wait
+        self._sleep = sleep
         self.rng = rng or random.Random()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (injected ``sleep``, else until ``stop`` is set or the time is up)."""
+        (self._sleep or self.stop.wait)(seconds)
 
     def run(self, work: Callable[[], R], what: str) -> R:
         """``work()``'s result, after as many waits as the outage takes. Raises ``Stopped`` if the worker is told to
@@ -77,3 +81,26 @@ class OutageGuard:
 
 class Stopped(Exception):
     """The worker was asked to stop during an outage; the interrupted work was not committed."""
+
+
+def outage_middleware(worker: str, retry_after_s: int = 5):
+    """For the HTTP workers (webhooks): a request that met a database or broker outage is answered 503 with
+    ``Retry-After``, logged and counted, so the caller (the provider) sends it again; nothing half-recorded is
+    acknowledged, and the server keeps running."""
+    from aiohttp import web
+
+    @web.middleware
+    async def middleware(request, handler):
+        try:
+            return await handler(request)
+        except Exception as exc:
+            dependency = dependency_of(exc)
+            if dependency is None:
+                raise
+            log.warning("%s %s: %s unavailable (%s); answered 503, the caller retries", request.method, request.path,
+                        dependency, type(exc).__name__, extra={"worker": worker, "dependency": dependency})
+            OUTAGE_RETRIES.labels(worker, dependency).inc()
+            return web.json_response({"error": f"{dependency} unavailable; retry later"}, status=503,
+                                     headers={"Retry-After": str(retry_after_s)})
+
+    return middleware

@@ -17,6 +17,7 @@ from consumers.cases.consumer import CaseCommandConsumer, DeadLetterLimit
 from consumers.cases.opening import CaseOpener, CaseTopics
 from consumers.cases.outbox import OutboxRelay
 from consumers.metrics import CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
+from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
@@ -75,7 +76,8 @@ class CaseRuntime:
                    case_topics(settings))
 
 
-def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: KafkaPublisher) -> CaseCommandConsumer:
+def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: KafkaPublisher,
+                        stop: threading.Event | None = None) -> CaseCommandConsumer:
     kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
                           group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
                           auto_offset_reset="earliest", max_poll_records=settings.case_batch,
@@ -86,7 +88,7 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Kaf
     return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
                                runtime.clock, DeadLetterLimit(settings.deadletter_limit_ratio,
                                                               settings.deadletter_limit_window),
-                               max_records=settings.case_batch)
+                               max_records=settings.case_batch, guard=OutageGuard("case-consumer", stop=stop))
 
 
 def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | None = None) -> None:
@@ -94,7 +96,7 @@ def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | 
     runtime = CaseRuntime.build(settings, clock)
     publisher = KafkaPublisher(settings.bootstrap_servers)
     try:
-        build_case_consumer(settings, runtime, publisher).run(stop)
+        build_case_consumer(settings, runtime, publisher, stop).run(stop)
     finally:
         publisher.close()
         runtime.engine.dispose()
@@ -108,19 +110,24 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
     publisher = KafkaPublisher(settings.bootstrap_servers)
     runner = EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts)
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
+    guard = OutageGuard("escalation", stop=stop)
     try:
         while True:
-            fired = runner.tick()
+            fired = guard.run(runner.tick, "escalation tick")  # one transaction: retried whole after an outage
             if fired:
                 log.info("escalated %d missed duties", len(fired))
             for escalation in fired:
                 CASE_ESCALATIONS.labels(escalation.duty, str(escalation.level)).inc()
             try:
                 CASE_OUTBOX_PUBLISHED.inc(relay.publish_pending())
-            except KafkaError as exc:  # the outbox keeps them; the next tick retries
-                log.warning("outbox publish failed (%r); will retry; are the topics applied?", exc)
+            except Exception as exc:  # the outbox keeps them; the next tick retries
+                if dependency_of(exc) is None and not isinstance(exc, KafkaError):
+                    raise
+                log.warning("outbox publish failed (%s); will retry; are the topics applied?", type(exc).__name__)
             if once or stop.wait(settings.case_tick_seconds):
                 return
+    except Stopped:
+        log.info("escalation stopped while waiting out an outage")
     finally:
         publisher.close()
         runtime.engine.dispose()

@@ -37,6 +37,11 @@ DEAD_LETTERS = Counter(
     "childsafe_deadletters_total", "Messages sent to the dead-letter topic, by source topic suffix, reason "
     "class (malformed, contract, too_large, internal) and the component that rejected them.",
     ["topic", "reason", "rejected_by"])
+WRITE_RETRIES = Counter(
+    "childsafe_streams_write_retries_total", "Times a streams agent waited and wrote the same outputs again because "
+    "Kafka did not acknowledge them (an outage, a leader moving).")
+WRITE_RETRY_SECONDS = Counter(
+    "childsafe_streams_write_retry_seconds_total", "Seconds streams agents waited for Kafka to take their outputs.")
 INTAKE_REQUESTS = Counter(
     "childsafe_intake_requests_total", "HTTP intake requests by route and status code.", ["route", "status"])
 INTAKE_SECONDS = Histogram(

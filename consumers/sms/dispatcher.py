@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
 from alerts.policy import Action, QuietHours, after_refusal, decide
 from consumers.metrics import SMS_CLAIMS_LOST, record_dispatch
+from consumers.outage import OutageGuard, dependency_of
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
@@ -57,6 +59,8 @@ class SmsDispatcher:
         self.rng = rng or random.Random()
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
+        self.guard = OutageGuard("sms-dispatch")
+        self._rounds = itertools.count(1)
         self._pool = ThreadPoolExecutor(max(1, settings.concurrency), thread_name_prefix="sms-send")
 
     def close(self) -> None:
@@ -67,11 +71,16 @@ class SmsDispatcher:
         recorded as ``cancelled``."""
         jobs = list(jobs)
         stopped = self.cancellations.cancelled({j.alert_id for j in jobs})
-        return self._work(self.ledger.claim_new(jobs, self.owner, self.settings.lease_s, stopped))
+        return self._work(self.ledger.claim_new(jobs, self._token(), self.settings.lease_s, stopped))
 
     def sweep(self, limit: int = 500) -> list[Outcome]:
         """Work the ledger rows whose wait is over (retries, reconciliations, held messages, dead owners)."""
-        return self._work(self.ledger.claim_due(self.owner, self.settings.lease_s, limit))
+        return self._work(self.ledger.claim_due(self._token(), self.settings.lease_s, limit))
+
+    def _token(self) -> str:
+        """A claim token per round: a row this dispatcher claims again (its lease ran out while queued here) gets a
+        new token, so the earlier, still-queued attempt finds its claim gone and does not send."""
+        return f"{self.owner}/{next(self._rounds)}"
 
     def callback_url(self, marker: str) -> str:
         return f"{self.settings.callback_base_url.rstrip('/')}/sms/status?job={marker}"
@@ -112,7 +121,9 @@ class SmsDispatcher:
             SMS_CLAIMS_LOST.inc(lost)
         outcomes.extend(o for o in attempted if o is not None)
         outcomes.extend(self._pool.map(self._settle_cancelled, to_settle))
-        self.ledger.settle(outcomes, owner=self.owner)
+        # the provider has answered: keep these answers through a database outage rather than reconcile them later
+        owners = {c.row_id: c.owner for c in claims}
+        self.guard.run(lambda: self.ledger.settle(outcomes, owners), "settling sent jobs")
         record_dispatch(outcomes, {c.row_id: c.job for c in to_send}, now=self.clock.now())
         return outcomes
 
@@ -148,11 +159,17 @@ class SmsDispatcher:
             known = self._reconcile(claim)
             if known is not None:
                 return known
+        if not self._still_mine(claim):  # before taking a slot of the shared rate: a lost claim wastes none
+            return None
         if self.throttle is not None:
             wait = self.throttle()
-            if wait > 0:
-                self.sleep(wait)
-        if not self.ledger.renew(rid, self.owner, self.settings.lease_s):
+            while wait > 0:  # queued behind the rate limit: keep the claim alive while waiting for the slot
+                step = min(wait, self.settings.lease_s / 2)
+                self.sleep(step)
+                wait -= step
+                if wait > 0 and not self._still_mine(claim):
+                    return None
+        if not self._still_mine(claim):  # right before the send: the conditional update on owner and lease
             return None
         try:
             sent = self.gateway.send(to=job.to, body=job.body, status_callback=self.callback_url(claim.marker),
@@ -173,6 +190,16 @@ class SmsDispatcher:
             return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
                            last_error=f"ambiguous: {exc}", attempted=True)
         return Outcome(rid, ACCEPTED, sid=sent.sid, provider_status=sent.status, attempted=True)
+
+    def _still_mine(self, claim: Claim) -> bool:
+        """Renew the claim if it is still ours and its lease has not run out; False: do not send (another
+        dispatcher holds it, or the database cannot say, and then the row is reconciled after its lease)."""
+        try:
+            return self.ledger.renew(claim.row_id, claim.owner, self.settings.lease_s)
+        except Exception as exc:
+            if dependency_of(exc) is None:
+                raise
+            return False
 
     def _later(self, seconds: float) -> float:
         return self.clock.now().timestamp() + seconds

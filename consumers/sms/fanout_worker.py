@@ -8,7 +8,8 @@ import threading
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
 from consumers.sms.fanout import AudienceFanout, FanoutResult
-from consumers.sms.kafka_io import DeadLetters, commit_after
+from consumers.outage import OutageGuard, Stopped
+from consumers.sms.kafka_io import DeadLetters, commit_tolerantly
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_REQUESTED
@@ -17,21 +18,27 @@ log = logging.getLogger("childsafe.sms.fanout")
 
 
 class FanoutWorker:
-    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters):
+    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard | None = None):
         self.consumer, self.fanout, self.dead_letters = consumer, fanout, dead_letters
+        self.guard = guard or OutageGuard("sms-fanout")
         self.results: list[FanoutResult] = []
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.poll_once()
+        self.guard.stop = stop
+        try:
+            while not stop.is_set():
+                self.poll_once()
+        except Stopped:
+            log.info("stopped while waiting out an outage; the alert in hand was not committed")
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=1)
         handled = 0
         for records in batch.values():
             for record in records:
-                self.handle(record)
-                commit_after(self.consumer, record)
+                # an outage: the same alert again after a wait (it resumes from its saved page); then commit
+                self.guard.run(lambda r=record: self.handle(r), "fanning out an alert")
+                commit_tolerantly(self.guard, self.consumer, record)
                 handled += 1
         return handled
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from consumers.sms.errors import ProduceFailed
@@ -13,6 +15,8 @@ from contracts.deadletter import DeadLettered
 from contracts.errors import FieldError
 from contracts.events import DeadLetteredEvent
 from contracts.topics import DEADLETTER
+
+log = logging.getLogger("childsafe.sms.kafka")
 
 
 def make_producer(bootstrap: str, **extra) -> KafkaProducer:
@@ -72,3 +76,14 @@ class DeadLetters:
 def commit_after(consumer: KafkaConsumer, record) -> None:
     """Commit the offset after ``record``: called only once its effect is durable."""
     consumer.commit({TopicPartition(record.topic, record.partition): OffsetAndMetadata(record.offset + 1, "", -1)})
+
+
+def commit_tolerantly(guard, consumer: KafkaConsumer, record=None) -> None:
+    """Commit after ``record`` (or everything polled), waiting out a broker outage. A commit refused because the
+    partitions moved to another consumer is harmless: the new owner redoes that work, which is idempotent."""
+    work = (lambda: commit_after(consumer, record)) if record is not None else consumer.commit
+    try:
+        guard.run(work, "committing offsets")
+    except KafkaError as exc:
+        log.warning("offset commit refused (%s); the partitions' new owner redoes this work harmlessly",
+                    type(exc).__name__)
