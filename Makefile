@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit integration venv system-deps kafka-up kafka-down bench schemas clean
+.PHONY: demo test unit integration venv system-deps kafka-up kafka-down bench faults schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,13 @@ kafka-down: venv
 
 schemas: venv
 	$(VENV)/bin/childsafe contracts export
+
+# The fault suite (docs/benchmarks.md): FAULTS_PROFILE=full (5 min of load) by default, short (in `make test`)
+# or long (30 min). Starts its own 3-broker cluster and PostgreSQL on free ports.
+FAULTS_PROFILE ?= full
+faults: venv system-deps
+	$(VENV)/bin/childsafe kafka fetch
+	$(PY) -m ops.bench.faults --profile $(FAULTS_PROFILE) --json .run/faults-$(FAULTS_PROFILE).json
 
 bench: venv system-deps
 	$(PY) ops/bench/triage_throughput.py

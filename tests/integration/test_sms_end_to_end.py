@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from consumers.directory.bulk_load import load_generated
-from consumers.sms.kafka_io import make_producer
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
 from contracts.codec import decode
@@ -18,6 +17,7 @@ from ops.settings import Settings
 from ops.sms_workers import build_dispatch, build_fanout, build_webhooks
 from ops.topics_admin import apply_topics
 from tests.sms_servers import BackgroundApp, alert_event
+from tests.integration.helpers import producer as checked_producer
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="htt
 
 
 def publish(kafka_bootstrap, namespace, *events) -> None:
-    producer = make_producer(kafka_bootstrap)
+    producer = checked_producer(kafka_bootstrap)
     for event in events:
         producer.send(ALERTS_REQUESTED.name(namespace), key=event.data.alert_id.encode(), value=event.to_bytes())
     producer.flush()
@@ -99,7 +99,7 @@ def test_unsupported_and_invalid_alerts_are_dead_lettered_with_a_reason(kafka_bo
                             audience={"kind": "product_holders", "recall_number": "SAMR-2026-001"},
                             params={"product": "p", "hazard": "h", "recall_number": "SAMR-2026-001"})
     publish(kafka_bootstrap, namespace, AlertRequestedEvent.new(recall, source="/tests"))
-    producer = make_producer(kafka_bootstrap)
+    producer = checked_producer(kafka_bootstrap)
     producer.send(ALERTS_REQUESTED.name(namespace), value=b'{"type": "cn.childsafe.alert.requested.v1"}').get(10)
     fanout = build_fanout(settings)
     handled = 0
