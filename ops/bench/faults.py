@@ -329,8 +329,7 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
     t0 = time.monotonic()
     say = lambda text: print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)  # noqa: E731
     cluster = LocalKafkaCluster.on_free_ports(work / "kafka", 3, heap="384m")
-    pg = LocalPostgres(port=free_port(), base=work / "pg")
-    (work / "pg").mkdir(parents=True, exist_ok=True)
+    pg = LocalPostgres(port=free_port())  # its own temp folder: the server may run as the postgres user
     sandbox = SmsSandbox(faults=FaultPlan([FaultRule("server_error", rate=0.10), FaultRule("rate_limited", rate=0.111),
                                            FaultRule("response_lost", rate=0.05 / 0.8)], seed=11),
                          step_seconds=0.05, callback_retries=2)

@@ -45,7 +45,7 @@ def wait_until(predicate, timeout: float, what: str, every: float = 0.2) -> None
 
 def sms_job(i: int) -> SmsJob:
     return SmsJob(dedup_key=dedup_key("A-OUTAGE", f"g:O{i:04d}"), alert_id="A-OUTAGE", recipient_id=f"g:O{i:04d}",
-                  to=f"+861990001{i:03d}", body=f"【儿童安全】停机演练 {i}", priority=Priority.URGENT, segments=1)
+                  to=f"+861990000{100 + i:04d}", body=f"【儿童安全】停机演练 {i}", priority=Priority.URGENT, segments=1)
 
 
 def retries(worker: str) -> float:
@@ -55,8 +55,7 @@ def retries(worker: str) -> float:
 @pytest.mark.timeout(300)
 def test_postgres_stopped_and_restarted_under_the_case_consumer_and_the_dispatcher(kafka_bootstrap, namespace,
                                                                                    sms_sandbox, tmp_path):
-    pg = LocalPostgres(port=free_port(), base=tmp_path / "pg")
-    (tmp_path / "pg").mkdir()
+    pg = LocalPostgres(port=free_port())
     db_url = pg.start()
     stop = threading.Event()
     threads: list[threading.Thread] = []
