@@ -52,8 +52,8 @@ class Profile:
 
 
 PROFILES = {
-    "short": Profile(seconds=45, rate=2.0, pg_outage_s=6, schools=4, guardians=160, drain_s=150),
-    "full": Profile(seconds=300, rate=5.0, pg_outage_s=20, schools=8, guardians=800, drain_s=300),
+    "short": Profile(seconds=45, rate=2.0, pg_outage_s=6, schools=4, guardians=160, drain_s=360),
+    "full": Profile(seconds=300, rate=5.0, pg_outage_s=20, schools=8, guardians=800, drain_s=600),
     "long": Profile(seconds=1800, rate=5.0, pg_outage_s=20, schools=12, guardians=3000, drain_s=600),
 }
 KINDS = ("streams", "cases", "escalation", "fanout", "dispatch", "webhooks")
@@ -191,6 +191,22 @@ def routed_ids(bootstrap: str, namespace: str) -> set[str]:
     from contracts.topics import AUDIT
 
     return {r.key.decode() for r in read_all(bootstrap, AUDIT.name(namespace)) if r.key and b"triage-audit" in r.value}
+
+
+def job_keys(settings: Settings) -> set[str]:
+    """The (alert, recipient) dedup keys of every SMS job on the topic (each must end in one SMS)."""
+    from contracts.codec import decode
+    from contracts.errors import ContractError
+    from contracts.events import SmsJobEvent
+    from contracts.topics import SMS_JOBS
+
+    keys = set()
+    for r in read_all(settings.bootstrap_servers, SMS_JOBS.name(settings.topic_namespace)):
+        try:
+            keys.add(decode(r.value, SmsJobEvent).data.dedup_key)
+        except ContractError:
+            continue
+    return keys
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -482,11 +498,14 @@ def _drain(settings: Settings, run: Run, sandbox, supervisor: Supervisor, limit_
             with engine.connect() as conn:
                 busy = conn.scalar(select(func.count()).select_from(SmsLedgerEntry)
                                    .where(SmsLedgerEntry.state.in_(("sending", "retry", "reconcile"))))
+                claimed = conn.scalar(select(func.count()).select_from(SmsLedgerEntry))
+            jobs = len(job_keys(settings))
+            busy += max(0, jobs - claimed)  # jobs on the topic the dispatchers have not claimed yet
             total = len(sandbox.messages())
             unrouted = len(reports - routed_ids(settings.bootstrap_servers, settings.topic_namespace))
             if busy == 0 and total == last and not unrouted:
                 quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= 15:
+                if time.monotonic() - quiet_since >= 10:
                     return
             else:
                 quiet_since = None
