@@ -301,11 +301,15 @@ class LocalKafkaCluster:
     def bootstrap(self) -> str:
         return ",".join(f"127.0.0.1:{p}" for p, _ in self.ports)
 
-    def up(self, timeout: float = 90.0) -> float:
-        """Start every node that does not answer yet, then wait for all (the quorum needs a majority to form)."""
+    def up(self, timeout: float = 300.0) -> float:
+        """Start every node that does not answer yet (formatting and starting them in parallel), then wait for
+        all: the quorum needs a majority to form."""
+        from concurrent.futures import ThreadPoolExecutor
+
         started = time.monotonic()
         nodes = self.nodes
-        procs = [None if n.answers() else n.start() for n in nodes]
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            procs = list(pool.map(lambda n: None if n.answers() else n.start(), nodes))
         for node, proc in zip(nodes, procs):
             if proc is not None:
                 node.wait(proc, timeout, started)

@@ -354,7 +354,7 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
     try:
         say(f"profile {profile_name}: {profile.rate:g} reports/s for {profile.seconds:g}s; starting 3 KRaft nodes "
             f"and PostgreSQL in {work}")
-        cluster.up(timeout=180)
+        cluster.up(timeout=420)  # three JVMs formatting and starting on a busy machine
         db_url = pg.start()
         upgrade(db_url)
         ns = f"faults{uuid.uuid4().hex[:6]}"
@@ -411,7 +411,8 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
         say(f"load done: {len(run.accepted)} accepted; draining (at most {profile.drain_s:g}s)")
         _drain(settings, run, sandbox, supervisor, profile.drain_s, say)
         result = count(settings, run, sandbox)
-        result.update(profile=profile_name, profile_settings=asdict(profile),
+        result.update(profile=profile_name, profile_settings=asdict(profile), brokers=len(cluster.ports),
+                      topic_replication=topics.replication, incidents_topic_config=_topic_config(cluster, ns),
                       restarts={c.name: c.restarts for c in supervisor.children})
     finally:
         if supervisor is not None:
@@ -428,6 +429,22 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
         print(f"JSON: {json_path}")
     print("FAILED: " + "; ".join(problems) if problems else "all counts as promised", flush=True)
     return 1 if problems else 0
+
+
+def _topic_config(cluster: LocalKafkaCluster, namespace: str) -> dict[str, str]:
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    from contracts.topics import INCIDENTS
+
+    admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    try:
+        name = INCIDENTS.name(namespace)
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)]).get("topic", {})
+        return {k: v["value"] for k, v in described.get(name, {}).items()
+                if k in ("min.insync.replicas", "unclean.leader.election.enable", "max.message.bytes")}
+    finally:
+        admin.close()
 
 
 def _wait_http(url: str, timeout: float, supervisor: Supervisor) -> None:

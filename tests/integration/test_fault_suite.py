@@ -33,4 +33,7 @@ def test_short_fault_profile_loses_nothing_and_sends_nothing_twice(tmp_path):
     assert kinds == {"streams", "cases", "escalation", "fanout", "dispatch", "webhooks"}
     assert any("SIGKILL broker" in f for f in result["faults"]) and any("PostgreSQL stopped" in f
                                                                        for f in result["faults"])
+    assert result["brokers"] == 3 and result["topic_replication"] == 3
+    assert result["incidents_topic_config"]["min.insync.replicas"] == "2"
+    assert result["incidents_topic_config"]["unclean.leader.election.enable"] == "false"
     assert all(n >= 1 for name, n in result["restarts"].items() if name.endswith("-1")), result["restarts"]

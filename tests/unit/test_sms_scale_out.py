@@ -146,14 +146,15 @@ def measured_rate(gateway: TimedGateway) -> float:
 
 @pytest.mark.timeout(120)
 def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_url):
-    """Each dispatcher has its own 40 jobs and its own process-local view; together they send 20 msg/s, not 40."""
-    rate = 20.0
+    """Each dispatcher has its own 30 jobs and its own process-local view; together they send 8 msg/s, not 16
+    (a rate low enough that a busy machine still reaches it: the limit is what is measured)."""
+    rate = 8.0
     clock = SystemClock()
     gateway = TimedGateway()
     workers = [dispatcher(SmsLedger(make_engine(db_url), clock), gateway, clock, lease_s=30.0,
                           throttle=SharedRateLimit(make_engine(db_url), SENDER, rate, clock).reserve, owner=name)
                for name in ("A", "B")]
-    batches = [jobs(40, alert="A-RATE-1"), jobs(40, alert="A-RATE-2")]
+    batches = [jobs(30, alert="A-RATE-1"), jobs(30, alert="A-RATE-2")]
     threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches)]
     for t in threads:
         t.start()
@@ -161,8 +162,9 @@ def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_
         t.join(60)
     for w in workers:
         w.close()
-    assert sum(gateway.per_recipient().values()) == 80
+    assert sum(gateway.per_recipient().values()) == 60
     measured = measured_rate(gateway)
+    print(f"\nSHARED RATE two dispatchers, one sending number: {measured:.2f} msg/s (limit {rate:g})")
     assert abs(measured - rate) <= 0.1 * rate, f"measured {measured:.1f} msg/s against a limit of {rate}"
 
 
