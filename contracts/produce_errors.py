@@ -15,6 +15,13 @@ NON_RETRYABLE = frozenset({
     "InvalidRequiredAcksError", "CorruptRecordError", "CorruptRecordException", "InvalidRecordError",
     "InvalidTimestampError", "UnsupportedCodecError", "SerializationError",
 })
+# The idempotent producer's own state is broken (a broker lost its sequence numbers after a crash, the producer
+# id expired): the same producer would fail forever, a new one (new producer id) may send the same records again.
+NEEDS_NEW_PRODUCER = frozenset({
+    "OutOfOrderSequenceNumber", "OutOfOrderSequenceNumberError", "UnknownProducerId", "UnknownProducerIdError",
+    "InvalidProducerEpoch", "InvalidProducerIdMapping", "InvalidProducerIdMappingError", "ProducerFenced",
+    "ProducerFencedError",
+})
 # Not an outage either: a consumer lost its partitions to a rebalance; the new owner redoes the work.
 NOT_AN_OUTAGE = frozenset({"CommitFailedError", "IllegalStateError", "RebalanceInProgressError"})
 
@@ -38,6 +45,11 @@ def _from_kafka_client(exc: BaseException) -> bool:
 def is_non_retryable_produce_error(exc: BaseException) -> bool:
     """True when the broker refused the record for what it is (too large, bad topic, not allowed)."""
     return bool(_names(exc) & NON_RETRYABLE)
+
+
+def needs_new_producer(exc: BaseException) -> bool:
+    """True when only a new producer can send again (``NEEDS_NEW_PRODUCER``); retry with one."""
+    return bool(_names(exc) & NEEDS_NEW_PRODUCER)
 
 
 def is_retryable_kafka_error(exc: BaseException) -> bool:

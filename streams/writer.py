@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
 from contracts.errors import ChildSafeError
-from contracts.produce_errors import is_non_retryable_produce_error
+from contracts.produce_errors import is_non_retryable_produce_error, needs_new_producer
 from streams.metrics import WRITE_RETRIES, WRITE_RETRY_SECONDS
 from streams.triage import Output
 
@@ -53,6 +53,15 @@ class KafkaWriter:
             await self._producer.stop()
             self._producer = None
 
+    async def reset(self) -> None:
+        """Drop the producer (its idempotence state is broken); the next write starts a new one."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as exc:  # it is being thrown away: only say so
+                log.warning("closing the broken producer failed (%s)", type(exc).__name__)
+
 
 class OutputRefused(ChildSafeError):
     """The broker refused an output for what it is (too large, unknown topic, not allowed): sending it again
@@ -74,8 +83,11 @@ async def write_durably(writer, outputs: list[Output], max_delay_s: float = 10.0
                 raise OutputRefused(f"Kafka refused {len(outputs)} outputs ({type(exc).__name__}; largest values "
                                     f"{sizes} bytes): not retryable") from exc
             attempt += 1
-            log.warning("writing %d outputs failed (%s); retrying in %.1fs (attempt %d)", len(outputs),
-                        type(exc).__name__, delay, attempt)
+            fresh = needs_new_producer(exc) and hasattr(writer, "reset")
+            if fresh:  # e.g. OutOfOrderSequenceNumber after a broker crash: this producer can never send again
+                await writer.reset()
+            log.warning("writing %d outputs failed (%s); retrying in %.1fs (attempt %d)%s", len(outputs),
+                        type(exc).__name__, delay, attempt, " with a new producer" if fresh else "")
             WRITE_RETRIES.inc()
             WRITE_RETRY_SECONDS.inc(delay)
             await asyncio.sleep(delay)

@@ -7,11 +7,13 @@ import threading
 
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
+from consumers.sms.errors import ProduceFailed
 from consumers.sms.fanout import AudienceFanout, FanoutResult
 from consumers.outage import OutageGuard, Stopped
 from consumers.sms.kafka_io import DeadLetters, commit_tolerantly
 from contracts.codec import decode
 from contracts.errors import ContractError
+from contracts.produce_errors import is_non_retryable_produce_error
 from contracts.topics import ALERTS_REQUESTED
 
 log = logging.getLogger("childsafe.sms.fanout")
@@ -55,6 +57,12 @@ class FanoutWorker:
             return
         except AlertsError as exc:  # a template parameter or a body rule refused the message
             self.dead_letters.reject(record, f"alert {event.data.alert_id} refused before sending: {exc}")
+            return
+        except ProduceFailed as exc:
+            if not is_non_retryable_produce_error(exc):
+                raise  # Kafka unavailable: the outage guard waits and fans this alert out again
+            self.dead_letters.reject(record, f"alert {event.data.alert_id}: Kafka refused its jobs for what they are "
+                                             f"({type(exc.__cause__).__name__}); not retryable")
             return
         log.info("fanned out alert %s: %d jobs", result.alert_id, result.emitted)
         self.results.append(result)

@@ -49,12 +49,15 @@ class Profile:
     schools: int
     guardians: int
     drain_s: float  # how long the system may take to finish after the load stops
+    emergency_share: float = 0.1  # school intrusions: each tells every guardian of the school
 
 
 PROFILES = {
     "short": Profile(seconds=45, rate=2.0, pg_outage_s=6, schools=4, guardians=160, drain_s=360),
-    "full": Profile(seconds=300, rate=5.0, pg_outage_s=20, schools=8, guardians=800, drain_s=600),
-    "long": Profile(seconds=1800, rate=5.0, pg_outage_s=20, schools=12, guardians=3000, drain_s=600),
+    "full": Profile(seconds=300, rate=2.0, pg_outage_s=20, schools=8, guardians=160, drain_s=900,
+                    emergency_share=0.05),
+    "long": Profile(seconds=1800, rate=2.0, pg_outage_s=20, schools=12, guardians=600, drain_s=900,
+                    emergency_share=0.05),
 }
 KINDS = ("streams", "cases", "escalation", "fanout", "dispatch", "webhooks")
 
@@ -136,7 +139,8 @@ class Load:
             raw = _cap_exercise(self.schools[n % len(self.schools)]).replace(
                 b"310101000000001_20261129100000_1", f"310101000000001_20261129100000_{n}".encode())
         else:
-            kind = "mandatory" if roll < 0.4 else "emergency" if roll < 0.5 else "fall"
+            kind = ("mandatory" if roll < 0.4 else "emergency" if roll < 0.4 + self.profile.emergency_share
+                    else "fall")
             path, ctype = "/v1/incidents", "application/json"
             raw = json.dumps(_incident(kind, self.schools[n % len(self.schools)], n), ensure_ascii=False).encode()
         try:

@@ -130,3 +130,37 @@ def test_replication_and_min_insync_follow_the_cluster_size(brokers, expected):
     config = CATALOGUE[0].config_for(brokers)
     assert config["min.insync.replicas"] == str(expected[1])
     assert config["unclean.leader.election.enable"] == "false"
+
+
+class FlakyWriter:
+    """The writer port: fails with the given errors first, then takes the outputs; counts resets."""
+
+    def __init__(self, *failures):
+        self.failures, self.resets, self.written = list(failures), 0, []
+
+    async def write(self, outputs):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.written.extend(outputs)
+
+    async def reset(self):
+        self.resets += 1
+
+
+async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sent_again():
+    from streams.triage import Output
+    from streams.writer import write_durably
+
+    writer = FlakyWriter(aio.OutOfOrderSequenceNumber(), aio.KafkaConnectionError())
+    outputs = [Output("t", b"k", b"v")]
+    await write_durably(writer, outputs, max_delay_s=0.01)
+    assert writer.written == outputs and writer.resets == 1, "a new producer only for the broken one"
+
+
+async def test_a_record_the_broker_refuses_for_its_size_is_not_retried_forever():
+    from streams.triage import Output
+    from streams.writer import OutputRefused, write_durably
+
+    writer = FlakyWriter(aio.MessageSizeTooLargeError())
+    with pytest.raises(OutputRefused, match="MessageSizeTooLarge"):
+        await write_durably(writer, [Output("t", b"k", b"v" * 10)], max_delay_s=0.01)
