@@ -22,8 +22,9 @@ test: venv system-deps
 	$(VENV)/bin/childsafe kafka fetch
 	$(PY) -m pytest
 
+# The fast tests: no Kafka, no PostgreSQL (their PostgreSQL variants run in `make test`).
 unit: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit -m "not postgres and not integration"
 
 demo: venv system-deps
 	$(VENV)/bin/childsafe demo
@@ -44,8 +45,9 @@ faults: venv system-deps
 	$(VENV)/bin/childsafe kafka fetch
 	$(PY) -m ops.bench.faults --profile $(FAULTS_PROFILE) --json .run/faults-$(FAULTS_PROFILE).json
 
+# The full benchmark runs (figures in docs/benchmarks.md); `make test` runs each in a smoke profile.
 bench: venv system-deps
-	$(PY) ops/bench/triage_throughput.py
+	@set -e; for script in ops/bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
 	-$(VENV)/bin/childsafe kafka down

@@ -7,20 +7,23 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.cases.clocks import ClockPolicy
-from consumers.cases.consumer import CaseCommandConsumer, DeadLetterLimit
+from consumers.cases.consumer import CaseCommandConsumer
 from consumers.cases.opening import CaseOpener, CaseTopics
 from consumers.cases.outbox import OutboxRelay
+from consumers.kafka_io import AcknowledgedProducer, ProduceFailed
 from consumers.metrics import CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
 from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
+from contracts.dlq import DeadLetterWindow
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
+from ops.bootstrap import deadletter_limit
 from ops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,27 +43,6 @@ def case_topics(settings: Settings) -> CaseTopics:
     return CaseTopics(alerts=ALERTS_REQUESTED.name(ns), deadletter=DEADLETTER.name(ns))
 
 
-class KafkaPublisher:
-    """The outbox's port onto Kafka: idempotent producer, acks=all; `flush` raises if any send failed."""
-
-    def __init__(self, bootstrap: str):
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                      linger_ms=5, client_id="childsafe-cases")
-        self.pending: list = []
-
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        self.pending.append(self.producer.send(topic, key=key, value=value))
-
-    def flush(self) -> None:
-        self.producer.flush()
-        pending, self.pending = self.pending, []
-        for future in pending:
-            future.get(timeout=30)
-
-    def close(self) -> None:
-        self.producer.close()
-
-
 @dataclass
 class CaseRuntime:
     engine: Engine
@@ -76,7 +58,7 @@ class CaseRuntime:
                    case_topics(settings))
 
 
-def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: KafkaPublisher,
+def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer,
                         stop: threading.Event | None = None) -> CaseCommandConsumer:
     kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
                           group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
@@ -86,15 +68,19 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Kaf
                           client_id="childsafe-cases")
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
     return CaseCommandConsumer(kafka, CaseOpener(runtime.policy, runtime.topics), relay, runtime.factory,
-                               runtime.clock, DeadLetterLimit(settings.deadletter_limit_ratio,
-                                                              settings.deadletter_limit_window),
+                               runtime.clock, DeadLetterWindow(deadletter_limit(settings), "case-consumer"),
                                max_records=settings.case_batch, guard=OutageGuard("case-consumer", stop=stop))
+
+
+def case_publisher(settings: Settings) -> AcknowledgedProducer:
+    """The outbox's port onto Kafka."""
+    return AcknowledgedProducer(settings.bootstrap_servers, "childsafe-cases", linger_ms=5)
 
 
 def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | None = None) -> None:
     """Run the case consumer until `stop` is set (the lead's in-process entry point and `childsafe cases consume`)."""
     runtime = CaseRuntime.build(settings, clock)
-    publisher = KafkaPublisher(settings.bootstrap_servers)
+    publisher = case_publisher(settings)
     try:
         build_case_consumer(settings, runtime, publisher, stop).run(stop)
     finally:
@@ -107,7 +93,7 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
     from consumers.cases.escalation import EscalationRunner
 
     runtime = CaseRuntime.build(settings, clock)
-    publisher = KafkaPublisher(settings.bootstrap_servers)
+    publisher = case_publisher(settings)
     runner = EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts)
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
     guard = OutageGuard("escalation", stop=stop)
@@ -121,7 +107,7 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
             try:
                 CASE_OUTBOX_PUBLISHED.inc(relay.publish_pending())
             except Exception as exc:  # the outbox keeps them; the next tick retries
-                if dependency_of(exc) is None and not isinstance(exc, KafkaError):
+                if dependency_of(exc) is None and not isinstance(exc, (KafkaError, ProduceFailed)):
                     raise
                 log.warning("outbox publish failed (%s); will retry; are the topics applied?", type(exc).__name__)
             if once or stop.wait(settings.case_tick_seconds):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.topics import INTAKE_BODY_LIMIT
+from contracts.alert_request import EMERGENCY_VALIDITY_S
+from contracts.incident import IncidentCategory
 
 
 class Settings(BaseSettings):
@@ -22,7 +26,6 @@ class Settings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
 
-    worker_id: str = "childsafe-streams"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
     max_body_bytes: int = Field(default=INTAKE_BODY_LIMIT, ge=1024, le=INTAKE_BODY_LIMIT,
@@ -83,7 +86,7 @@ class Settings(BaseSettings):
     sms_retry_max_attempts: int = Field(default=10, ge=1)
     sms_consumer_session_timeout_ms: int = Field(default=10_000, ge=6000, description="how fast a dead worker's "
                                                  "partitions move to a live one")
-    sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
+    sms_emergency_validity_s: int = Field(default=EMERGENCY_VALIDITY_S, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
     # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
     metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
@@ -111,5 +114,69 @@ class Settings(BaseSettings):
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
 
+    @field_validator("spike_kinds")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        unknown = [k for k in _items(value) if k not in IncidentCategory._value2member_map_]
+        if unknown:
+            raise ValueError(f"CHILDSAFE_SPIKE_KINDS: {', '.join(unknown)} not an incident category "
+                             f"(one of {', '.join(c.value for c in IncidentCategory)})")
+        return value
+
+    @field_validator("missing_child_widening")
+    @classmethod
+    def _widening_steps(cls, value: str) -> str:
+        _widening(value)
+        return value
+
+    @field_validator("exporter_extra_groups")
+    @classmethod
+    def _group_ids(cls, value: str) -> str:
+        bad = [g for g in _items(value) if not _GROUP_ID.fullmatch(g)]
+        if bad:
+            raise ValueError(f"CHILDSAFE_EXPORTER_EXTRA_GROUPS: {bad[0]!r} is not a Kafka consumer group id")
+        return value
+
+    @property
+    def spike_kind_list(self) -> tuple[str, ...]:
+        return tuple(_items(self.spike_kinds))
+
+    @property
+    def widening_steps(self) -> tuple[tuple[float, float], ...]:
+        """(seconds after the alert, radius km), parsed and checked when the settings were loaded."""
+        return _widening(self.missing_child_widening)
+
+    @property
+    def extra_groups(self) -> list[str]:
+        return _items(self.exporter_extra_groups)
+
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
+
+
+_GROUP_ID = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _widening(value: str) -> tuple[tuple[float, float], ...]:
+    """`0:100,60:200` → ((0 s, 100 km), (3600 s, 200 km)); a bad step fails naming the variable and the step."""
+    steps = []
+    for step in _items(value):
+        minutes, sep, km = step.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            at, radius = float(minutes) * 60, float(km)
+        except ValueError:
+            raise ValueError(f"CHILDSAFE_MISSING_CHILD_WIDENING: step {step!r} is not minutes:km") from None
+        if not (math.isfinite(at) and math.isfinite(radius)) or at < 0 or radius <= 0:
+            raise ValueError(f"CHILDSAFE_MISSING_CHILD_WIDENING: step {step!r} needs minutes >= 0 and km > 0")
+        steps.append((at, radius))
+    if not steps:
+        raise ValueError("CHILDSAFE_MISSING_CHILD_WIDENING: at least one minutes:km step")
+    if [s[0] for s in steps] != sorted({s[0] for s in steps}):
+        raise ValueError("CHILDSAFE_MISSING_CHILD_WIDENING: steps must be in increasing minutes, each once")
+    return tuple(steps)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -14,13 +13,14 @@ from datetime import datetime
 import faust
 
 from contracts.clock import Clock, SystemClock
+from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, reason_class
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import IncidentReportedEvent
 from contracts.topics import DEADLETTER, INCIDENTS
 from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
-from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter, refuse_oversized
-from streams.metrics import BatchTally, add_metrics_page, reason_class
+from streams.deadletter import dead_letter, refuse_oversized, stop_worker
+from streams.metrics import BatchTally, add_metrics_page
 from streams.triage import Output, route
 from streams.writer import KafkaWriter, write_durably
 
@@ -41,8 +41,7 @@ class StreamsConfig:
     batch: int = 500
     batch_within_s: float = 0.05
     max_in_flight_batches: int = 3
-    deadletter_limit_ratio: float = 0.9
-    deadletter_limit_window: int = 1000
+    deadletter_limit: DeadLetterLimit = DeadLetterLimit()  # every agent of this worker keeps its own window
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
     heartbeat_s: float = 1.0
@@ -85,7 +84,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     )
     writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
-    limit = DeadLetterLimit(cfg.deadletter_limit_ratio, cfg.deadletter_limit_window)
+    limit = DeadLetterWindow(cfg.deadletter_limit, "streams.triage")
     # incident_hooks: more work on each new report, done in triage's one pass (e.g. outbreak counting)
     incident_hooks: list = []
     app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock,  # type: ignore[attr-defined]
@@ -162,8 +161,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
             try:
                 outputs, routed, tally = triage_batch(events)
             except DeadLetterLimitExceeded as exc:
-                log.critical("%s", exc)
-                os._exit(70)  # stop before the batch is acked: nothing is committed past it
+                stop_worker(exc)  # before the batch is acked: nothing is committed past it
             in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally)))
             stats.routed += len(routed)
             stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)

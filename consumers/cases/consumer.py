@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kafka.errors import KafkaError
@@ -18,29 +18,17 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumers.cases.errors import DeadLetterLimitExceeded
 from consumers.cases.opening import CaseOpener, Position
 from consumers.cases.outbox import OutboxRelay
+from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
 from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import transaction
 from contracts.clock import Clock
+from contracts.dlq import DeadLetterWindow, count_dead_letters
 
 log = logging.getLogger(__name__)
-
-
-class DeadLetterLimit:
-    """Stops the consumer when `ratio` of the last `window` messages were dead-lettered (a broken producer)."""
-
-    def __init__(self, ratio: float = 0.9, window: int = 1000):
-        self.ratio, self.recent = ratio, deque(maxlen=window)
-
-    def observe(self, outcomes: list[str]) -> None:
-        self.recent.extend(o == "deadlettered" for o in outcomes)
-        if len(self.recent) == self.recent.maxlen and sum(self.recent) >= self.ratio * len(self.recent):
-            raise DeadLetterLimitExceeded(f"{sum(self.recent)} of the last {len(self.recent)} case commands were "
-                                          "invalid; stopped so the topic is not drained into the dead-letter topic")
 
 
 @dataclass
@@ -51,12 +39,12 @@ class BatchReport:
 
 class CaseCommandConsumer:
     def __init__(self, kafka_consumer, opener: CaseOpener, relay: OutboxRelay, factory: sessionmaker[Session],
-                 clock: Clock, limit: DeadLetterLimit | None = None, max_records: int = 200,
-                 guard: OutageGuard | None = None):
+                 clock: Clock, limit: DeadLetterWindow, max_records: int = 200, guard: OutageGuard | None = None):
         self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
-        self.limit, self.max_records = limit or DeadLetterLimit(), max_records
+        self.limit, self.max_records = limit, max_records
         self.guard = guard or OutageGuard("case-consumer")
         self.opened_reported_at: list = []  # reported_at of cases committed in the current batch (metrics)
+        self.dead_lettered: list[tuple[str, str]] = []  # (topic, reason class) committed in the current batch
 
     def poll_once(self, timeout_ms: int = 500) -> BatchReport:
         report = BatchReport()
@@ -64,18 +52,19 @@ class CaseCommandConsumer:
         positions = [Position(r.topic, r.partition, r.offset, r.key, r.value)
                      for records in batch.values() for r in records]
         if positions:
-            self.opened_reported_at = []
+            self.opened_reported_at, self.dead_lettered = [], []
             # a database outage: the same batch again after a wait; the offsets are committed only after it is stored
             outcomes = self.guard.run(lambda: self.store(positions), "storing case commands")
             report.outcomes.update(outcomes)
+            count_dead_letters("case-consumer", self.dead_lettered)  # in the outbox, committed
+            self.limit.record_all(o == "deadlettered" for o in outcomes)  # trips before the offsets are committed
             self._commit(positions)
             record_case_batch(outcomes, self.opened_reported_at, self.clock.now())
-            self.limit.observe(outcomes)
         try:
             report.published = self.relay.publish_pending()
             CASE_OUTBOX_PUBLISHED.inc(report.published)
         except Exception as exc:  # the outbox keeps them; the next round retries (after a wait if it was an outage)
-            if dependency_of(exc) is None and not isinstance(exc, KafkaError):
+            if dependency_of(exc) is None and not isinstance(exc, (KafkaError, ProduceFailed)):
                 raise
             log.warning("outbox publish failed; will retry", extra={"error": type(exc).__name__})
             self.guard.sleep(1.0)
@@ -115,6 +104,7 @@ class CaseCommandConsumer:
                 with transaction(self.factory) as session:
                     result = work(session)
                 self.opened_reported_at.extend(session.info.get("opened_reported_at", ()))  # committed
+                self.dead_lettered.extend(session.info.get("dead_lettered", ()))
                 return result
             except OperationalError:  # SQLite busy / PostgreSQL serialization: try again shortly
                 if attempt == attempts - 1:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from consumers.cases import history
 from consumers.cases.clocks import ClockPolicy, opening_deadlines
-from consumers.cases.duty_alerts import duty_alert, event_id
+from consumers.cases.duty_alerts import duty_alert
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.cases.routing import agency_kinds, district_agencies
 from consumers.cases.states import CaseState
@@ -20,9 +20,8 @@ from consumers.cases.vault import store_reporter
 from contracts.cases import OpenCase
 from contracts.codec import decode
 from contracts.common import AgencyKind
-from contracts.deadletter import DeadLettered
+from contracts.dlq import dead_letter_event, reason_class
 from contracts.errors import ContractError, FieldError
-from contracts.events import DeadLetteredEvent
 from contracts.topics import CASE_COMMANDS
 
 log = logging.getLogger(__name__)
@@ -113,14 +112,11 @@ class CaseOpener:
 
     def _dead_letter(self, session: Session, pos: Position, now: datetime, reason: str, errors: list[FieldError],
                      message_id: str | None = None) -> str:
-        letter = DeadLettered.of(topic=pos.topic, partition=pos.partition, offset=pos.offset, key=pos.key,
-                                 value=pos.value, errors=errors, reason=reason, rejected_by="case-consumer",
-                                 rejected_at=now)
-        letter_id = f"dlq:{pos.topic}:{pos.partition}:{pos.offset}"
-        event = DeadLetteredEvent.new(letter, source="/consumers/cases", subject=pos.topic, time=now,
-                                      id=event_id(letter_id))
-        session.add(OutboxMessage(id=letter_id, topic=self.topics.deadletter, key=pos.topic.encode(),
+        event = dead_letter_event(topic=pos.topic, partition=pos.partition, offset=pos.offset, key=pos.key,
+                                  value=pos.value, errors=errors, reason=reason, rejected_by="case-consumer", now=now)
+        session.add(OutboxMessage(id=event.id, topic=self.topics.deadletter, key=pos.topic.encode(),
                                   value=event.to_bytes(), purpose="deadletter", created_at=now))
+        session.info.setdefault("dead_lettered", []).append((pos.topic, reason_class(errors)))
         self._track(session, pos, message_id, "deadlettered", None, now)
         log.warning("case command dead-lettered", extra={"topic": pos.topic, "partition": pos.partition,
                                                          "offset": pos.offset,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 
 from consumers.sms.cancellation_book import CancellationBook
+from consumers.kafka_io import DeadLetters, commit_tolerantly
 from consumers.outage import OutageGuard
-from consumers.sms.kafka_io import DeadLetters, commit_tolerantly
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_CANCELLED
@@ -38,6 +38,7 @@ class CancellationConsumer:
                     self.guard.run(lambda r=record, e=exc: self.dead_letters.reject(
                         r, f"not a valid alert cancellation: {e}", e.errors), "dead-lettering a cancellation")
                 last = record
+            self.dead_letters.passed(len(good))
             stopped = self.guard.run(lambda g=good: self.book.record(g), "recording cancellations")
             if good:
                 log.info("recorded %d cancellation(s) (%s); %d waiting message(s) stopped",

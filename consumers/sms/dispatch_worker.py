@@ -8,8 +8,8 @@ import threading
 from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
+from consumers.kafka_io import DeadLetters, commit_tolerantly
 from consumers.outage import OutageGuard, Stopped
-from consumers.sms.kafka_io import DeadLetters, commit_tolerantly
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import SMS_JOBS
@@ -56,6 +56,7 @@ class DispatchWorker:
                     self.guard.run(lambda r=record, e=exc: self.dead_letters.reject(r, f"not a valid SMS job: {e}",
                                                                                    e.errors), "dead-lettering a job")
         if batch:
+            self.dead_letters.passed(len(jobs))
             # an outage: the same jobs again after a wait (claims are idempotent); committed only once claimed
             self.guard.run(lambda: self.dispatcher.dispatch(jobs), "dispatching jobs")
             commit_tolerantly(self.guard, self.consumer)  # every record of the poll is now in the ledger

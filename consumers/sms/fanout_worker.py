@@ -7,10 +7,9 @@ import threading
 
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
-from consumers.sms.errors import ProduceFailed
 from consumers.sms.fanout import AudienceFanout, FanoutResult
+from consumers.kafka_io import DeadLetters, ProduceFailed, commit_tolerantly
 from consumers.outage import OutageGuard, Stopped
-from consumers.sms.kafka_io import DeadLetters, commit_tolerantly
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.produce_errors import is_non_retryable_produce_error
@@ -64,5 +63,6 @@ class FanoutWorker:
             self.dead_letters.reject(record, f"alert {event.data.alert_id}: Kafka refused its jobs for what they are "
                                              f"({type(exc.__cause__).__name__}); not retryable")
             return
+        self.dead_letters.passed()
         log.info("fanned out alert %s: %d jobs", result.alert_id, result.emitted)
         self.results.append(result)

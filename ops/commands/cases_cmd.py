@@ -28,7 +28,8 @@ def _stop_on_signals(settings: Settings | None = None) -> threading.Event:
     """Long-running commands log JSON lines to stderr (ops/logs.py) and stop cleanly on SIGTERM/SIGINT."""
     from ops.logs import configure
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

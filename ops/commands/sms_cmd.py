@@ -15,7 +15,8 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
     from ops.logs import configure
     from ops.metrics import serve
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     if role:
         serve(role, port, settings.metrics_host)
     stop = threading.Event()
@@ -56,10 +57,11 @@ def _resend(args, settings: Settings) -> int:
     from consumers.sms.reminders import resend_unacknowledged
     from consumers.store.db import make_engine
     from contracts.clock import SystemClock
+    from ops.sms_provider import make_body_rules
     from ops.sms_workers import job_sink
 
     result = resend_unacknowledged(make_engine(settings.db_url()), job_sink(settings), SystemClock(), args.alert_id,
-                                   args.round)
+                                   args.round, make_body_rules(settings))
     print_json(result.__dict__)
     return 0
 

@@ -49,7 +49,8 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
             alert = decode(msg.value or b"", EMERGENCY_ALERTS)
             return [Output(threads_name, thread_root(alert.data).encode(), msg.value)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency",
+                           limit=cfg.deadletter_limit)
 
     @app.agent(threads_topic, name="emergency-threads")
     async def run_threads(stream):
@@ -65,7 +66,8 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
             return outputs + [table_put(threads, msg.partition, root, state)]
 
         # the lock spans a batch and its write: the widening timer never sees a thread half-written
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency", lock=lock)
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency",
+                           limit=cfg.deadletter_limit, lock=lock)
 
     async def widen_all() -> int:
         """Issue the rings that have come due; returns how many alert requests were written. A thread that

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from contracts.alert_request import AlertKind, AlertRequested, SchoolList
+from contracts.alert_request import EMERGENCY_VALIDITY_S, AlertKind, AlertRequested, SchoolList
 from contracts.common import Priority
 from contracts.emergency import CapMsgType, CapSeverity, CapUrgency, EmergencyAlertIssued
 from contracts.errors import ChildSafeError
@@ -59,7 +59,7 @@ def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str
     for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
         alert = AlertRequested(alert_id=f"cap:{_h(root)}:{_h(a.identifier)}:{n}", kind=AlertKind.CAP_EMERGENCY,
                                priority=_priority(a), audience=SchoolList(school_ids=chunk), params=params,
-                               exercise=a.is_exercise, guaranteed_reach=True, validity_seconds=3600,
+                               exercise=a.is_exercise, guaranteed_reach=True, validity_seconds=EMERGENCY_VALIDITY_S,
                                source_event_id=event.id, reason=f"CAP {a.msg_type.value} {a.event[:80]}")
         ids.append(alert.alert_id)
         outputs.append(alert_output(alert, SOURCE, now, correlationid=event.id))
@@ -110,7 +110,7 @@ def widen(state: dict, atlas: SchoolAtlas, conf: AlertingConfig, now: datetime) 
         for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
             alert = AlertRequested(alert_id=f"mc:{_h(m['root'])}:r{k}:{n}", kind=AlertKind.MISSING_CHILD,
                                    priority=Priority.EMERGENCY, audience=SchoolList(school_ids=chunk),
-                                   exercise=state["exercise"], guaranteed_reach=True, validity_seconds=3600,
+                                   exercise=state["exercise"], guaranteed_reach=True, validity_seconds=EMERGENCY_VALIDITY_S,
                                    source_event_id=m["event_id"],
                                    reason=f"missing child: ring {k} ({conf.widening[k][1]:.0f} km)")
             alerts.append(alert.alert_id)

@@ -48,7 +48,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     # holdings arrive after the recall is matched then (see ``late_matches``), and nobody is told twice
     active = app.Table("recall-active", default=None, partitions=parts)
     told = app.Table("recall-told", default=None, partitions=parts)
-    disclosures = register_disclosure(app, ns, writer, clock)
+        disclosures = register_disclosure(app, ns, writer, clock, cfg.deadletter_limit)
     index = HoldingsIndex()
 
     @holdings.on_recover
@@ -75,7 +75,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             return outputs
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-holdings",
-                           batch=cfg.batch, within=cfg.batch_within_s)
+                           limit=cfg.deadletter_limit, batch=cfg.batch, within=cfg.batch_within_s)
 
     def late_matches(partition: int, holding: Holding) -> list[Output]:
         """The recalls already in force on this partition, matched against one holder that just arrived."""
@@ -109,7 +109,8 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             outputs.append(disclosure_record(disclosures, recall, clock.now()))
             return outputs
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recalls")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recalls",
+                           limit=cfg.deadletter_limit)
 
     @app.agent(probes, name="recall-match")
     async def match_recall(stream):
@@ -132,7 +133,8 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
                                  None if withdrawn else (event.message.value or b"").decode())
             return outcome.outputs + alerted + [table_put(issued, partition, state_key, after), in_force]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match",
+                           limit=cfg.deadletter_limit)
 
     return index
 

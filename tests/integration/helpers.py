@@ -8,8 +8,11 @@ from pathlib import Path
 import httpx
 from kafka import KafkaProducer
 
+from consumers.kafka_io import AcknowledgedProducer
+from contracts.topics import ALERTS_REQUESTED
 from ops.kafka_local import free_port
 from ops.processes import ChildProcess
+from ops.settings import Settings
 from ops.topic_reader import read_topic  # noqa: F401  (tests import it from here)
 
 
@@ -75,3 +78,16 @@ class CheckedProducer:
 
 def producer(bootstrap: str, **extra) -> CheckedProducer:
     return CheckedProducer(bootstrap, **extra)
+def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="http://127.0.0.1:9", **extra) -> Settings:
+    return Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
+                    twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,
+                    twilio_auth_token=sandbox.auth_token, sms_callback_base_url=callback_base,
+                    sms_consumer_session_timeout_ms=6000, sms_rate_per_s=100_000, **extra)
+
+
+def publish(kafka_bootstrap, namespace, *events) -> None:
+    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
+    for event in events:
+        producer.send(ALERTS_REQUESTED.name(namespace), event.data.alert_id.encode(), event.to_bytes())
+    producer.flush()
+    producer.close()

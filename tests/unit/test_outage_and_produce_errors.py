@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from consumers.metrics import OUTAGE_RETRIES
 from consumers.outage import OutageGuard, Stopped, dependency_of
-from consumers.sms.errors import ProduceFailed
+from consumers.kafka_io import ProduceFailed
 from contracts.deadletter import DEAD_LETTER_VALUE_LIMIT, DeadLettered
 from contracts.errors import FieldError
 from contracts.produce_errors import is_non_retryable_produce_error, is_retryable_kafka_error

@@ -3,17 +3,13 @@ whether its holdings arrive before, after, or again after the recall; a withdraw
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent
 from contracts.recall import RecallAction
-from streams.app import StreamsConfig, create_app
+from tests.agents import handle_all, streams_app
 from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
-from tests.unit.test_triage_agent import FakeWriter
 
 SCOOTER = {"product_name": "儿童滑板车", "brand": "示例牌", "model": "HB-200", "batch": "20260601",
            "barcode": SCOOTER_GTIN}
@@ -22,18 +18,12 @@ OTHER = {"product_name": "儿童水杯", "brand": "另一牌", "model": "CUP-1",
 
 @pytest.fixture()
 def harness():
-    writer = FakeWriter()
-    app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01), clock=FakeClock(),
-                     writer=writer)
-    app.finalize()
+    app, writer, _ = streams_app()
     return app, writer
 
 
 async def feed(app, agent_name: str, messages):
-    async with app.agents[agent_name].test_context() as agent:
-        for key, value in messages:
-            await agent.put(value, key=key, partition=0)
-        await asyncio.sleep(0.15)
+    await handle_all(app, agent_name, messages, partition=0)
 
 
 def told(writer) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.clock import FakeClock, SystemClock
 from contracts.common import Priority
 from contracts.sms import SmsJob
-from tests.sms_fakes import FakeSmsGateway
+from tests.fakes import FakeSmsGateway
 
 DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 SENDER = "+447700900999"
