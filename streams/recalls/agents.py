@@ -48,7 +48,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     # holdings arrive after the recall is matched then (see ``late_matches``), and nobody is told twice
     active = app.Table("recall-active", default=None, partitions=parts)
     told = app.Table("recall-told", default=None, partitions=parts)
-        disclosures = register_disclosure(app, ns, writer, clock, cfg.deadletter_limit)
+    disclosures = register_disclosure(app, ns, writer, clock, cfg.deadletter_limit)
     index = HoldingsIndex()
 
     @holdings.on_recover
