@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {n}/{args.repeat}: exit {run.returncode} in {time.monotonic() - started:.0f}s "
                   f"({args.hogs} CPU hogs)", flush=True)
             if run.returncode != 0:
-                print(run.stdout[-5000:], run.stderr[-3000:], sep="\n")
+                why = [line for line in run.stdout.splitlines() if line.startswith(("E ", "FAILED", "ERROR"))]
+                print("\n".join(why[:40]) or run.stdout[-5000:], run.stderr[-2000:], sep="\n")
                 return 1
         print(f"{args.repeat} runs in a row passed under {args.hogs} CPU hogs")
         return 0
