@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ops.identity import field_keyring
 from ops.settings import Settings
 
 
@@ -22,6 +23,7 @@ def streams_config(settings: Settings):
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
         alerting=alerting_config(settings),
         metrics=settings.metrics_enabled,
+        keyring=field_keyring(settings),
     )
 
 

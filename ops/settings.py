@@ -15,6 +15,10 @@ from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.incident import IncidentCategory
 
 
+LOCAL_FIELD_KEY = "local-dev:bG9jYWwtZGV2LWtleS1wdWJsaWMtbm90LXNlY3JldCE="  # public: loopback brokers only
+LOCAL_TWILIO_TOKEN = "sandbox-auth-token-not-a-secret"  # public: only with the local sandbox
+
+
 class Settings(BaseSettings):
     """Secrets are SecretStr, so printing the settings never shows them."""
 
@@ -38,12 +42,15 @@ class Settings(BaseSettings):
     deadletter_limit_window: int = Field(default=1000, ge=10)
 
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
+    field_keys: SecretStr = Field(default=SecretStr(LOCAL_FIELD_KEY), description=(
+        "AES-256-GCM keys sealing identity and free text on Kafka: kid:base64key, comma-separated, newest last "
+        "(it seals; all open). The default is public and only accepted with a loopback broker"))
     intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
 
     # SMS (alerts/). The defaults talk to the local sandbox; real Twilio = real sid/token/sender and an
     # empty twilio_base_url (settings only, no code change).
     twilio_account_sid: str = Field(default="AC" + "0" * 31 + "1", pattern=r"^AC[0-9a-fA-F]{32}$")
-    twilio_auth_token: SecretStr = Field(default=SecretStr("sandbox-auth-token-not-a-secret"))
+    twilio_auth_token: SecretStr = Field(default=SecretStr(LOCAL_TWILIO_TOKEN))
     twilio_from: str = Field(default="+447700900999", description="sender number; or use a messaging service")
     twilio_messaging_service_sid: str = Field(default="", description="MG…; preferred over twilio_from when set")
     twilio_base_url: str = Field(default="http://127.0.0.1:8765", description="empty = https://api.twilio.com")
@@ -70,6 +77,10 @@ class Settings(BaseSettings):
     case_api_host: str = "127.0.0.1"
     case_api_port: int = 6070
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
+    case_token_days: float = Field(default=90, gt=0, le=3650,
+                                   description="lifetime of a desk token from `tokens create` without --days")
+    audit_anchor_seconds: float = Field(default=300, gt=0, description="how often the escalation loop anchors "
+                                        "the audit chain head on the audit topic (and on every `audit verify`)")
 
     # SMS workers (consumers/sms): fan-out, dispatcher, webhooks.
     sms_callback_base_url: str = Field(default="http://127.0.0.1:6071",

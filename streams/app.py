@@ -47,6 +47,7 @@ class StreamsConfig:
     heartbeat_s: float = 1.0
     alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
     metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
+    keyring: object = None  # contracts.sealed.Keyring: the intake seals identity with it (None: unsealed, unit tests)
 
 
 @dataclass

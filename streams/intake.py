@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
+from contracts.identity import seal_report
 from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, RecallPublishedEvent,
                               SafetyReportFiledEvent)
 from contracts.envelope import CloudEvent
@@ -125,6 +126,7 @@ def register_intake(app: faust.App, cfg, writer: KafkaWriter) -> None:
                     except ContractError as exc:
                         status = 400 if exc.errors and exc.errors[0].field == "(body)" else 422
                         return _errors(status, exc.errors)
+                    event = seal_report(event, cfg.keyring)  # identity and free text sealed from here on
                     key = (event.subject or event.id).encode()
                     try:
                         [meta] = await writer.write([Output(route.topic, key, event.to_bytes())])

@@ -22,6 +22,8 @@ from contracts.codec import decode
 from contracts.common import AgencyKind
 from contracts.dlq import dead_letter_event, reason_class
 from contracts.errors import ContractError, FieldError
+from contracts.identity import open_case
+from contracts.sealed import Keyring, SealError
 from contracts.topics import CASE_COMMANDS
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,19 @@ class CaseTopics:
 class CaseOpener:
     """Turns one OpenCase command into its effects inside the caller's transaction; returns the outcome."""
 
-    def __init__(self, policy: ClockPolicy, topics: CaseTopics):
-        self.policy, self.topics = policy, topics
+    def __init__(self, policy: ClockPolicy, topics: CaseTopics, keyring: Keyring | None = None):
+        self.policy, self.topics, self.keyring = policy, topics, keyring
 
     def handle(self, session: Session, pos: Position, now: datetime) -> str:
         try:
             command = decode(pos.value, CASE_COMMANDS)
         except ContractError as exc:
-            return self._dead_letter(session, pos, now, f"invalid case command: {exc}", exc.errors)
-        cmd: OpenCase = command.data
+            return self._dead_letter(session, pos, now, "invalid case command", exc.errors)
+        try:
+            cmd: OpenCase = open_case(command.data, self.keyring)  # the vault is the one place identity is read
+        except SealError as exc:
+            return self._dead_letter(session, pos, now, "sealed field cannot be opened",
+                                     [FieldError("data", type(exc).__name__ + ": " + str(exc))], command.id)
         pending = session.info.setdefault("opened", {})  # report id → case id, opened in this transaction
         existing = pending.get(cmd.report_id) or session.execute(
             select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == cmd.report_id)).scalar_one_or_none()
@@ -65,7 +71,7 @@ class CaseOpener:
             return "duplicate"
         if cmd.case_id in pending.values() or session.get(MandatoryReportCase, cmd.case_id) is not None:
             return self._dead_letter(session, pos, now, "case_id already belongs to another report",
-                                     [FieldError("data.case_id", "unique per report", cmd.case_id)], command.id)
+                                     [FieldError("data.case_id", "unique per report")], command.id)
         pending[cmd.report_id] = cmd.case_id
         self._open(session, cmd, now)
         self._track(session, pos, command.id, "opened", cmd.case_id, now)

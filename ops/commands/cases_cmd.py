@@ -17,7 +17,8 @@ ACTIONS = {  # CLI action → (desk method, positional argument names after the 
     "reopen": ("reopen", ["reason"]),
 }
 
-HELP = {"show": "show a case (audited read)", "reporter": "show a case's confidential reporter (police only)",
+HELP = {"show": "show a case (audited read)",
+        "reporter": "reveal a case's confidential reporter (the lead agency's police; audited)",
         "ack": "acknowledge a case for your agency", "assign": "assign an investigator",
         "note": "add a note", "services": "start services: rescue, treatment or counselling",
         "refer": "refer a case to another agency", "answer": "answer a referral: accept, reject (reason) or complete",

@@ -13,7 +13,11 @@ import threading
 
 import pytest
 
+from pydantic import SecretStr
+
+from contracts.sealed import new_key
 from ops import bootstrap, cases_runtime, sms_provider, sms_workers
+from ops.identity import field_keyring
 from ops.settings import Settings
 from tests.fakes import FakeProducer
 
@@ -67,7 +71,14 @@ class Probes:
                 return (self, topic)
 
         self.mp.setattr(sms_workers, "AcknowledgedProducer", Producer)
-        self.mp.setattr(sms_workers, "make_consumer", lambda *args, **kwargs: (args, kwargs))
+        class Consumer(tuple):  # (args, kwargs) of the call, and enough of a consumer to be polled and closed
+            def poll(self, *args, **kwargs):
+                return {}
+
+            def close(self):
+                pass
+
+        self.mp.setattr(sms_workers, "make_consumer", lambda *args, **kwargs: Consumer((args, kwargs)))
 
     def fanout(self, s: Settings):
         self.sms_clients()
@@ -108,6 +119,33 @@ class Probes:
         c = called(lambda: sms_cmd._stop_on_signals(s))
         return c.args_
 
+    def anchor_interval(self, s: Settings) -> float:
+        """Seconds between two audit-chain anchors of the escalation loop, on a fake clock."""
+        from datetime import datetime, timezone
+
+        from consumers.store.migrate import upgrade
+        from contracts.clock import FakeClock
+
+        url = f"sqlite:///{self.tmp_path / 'anchor.db'}"
+        upgrade(url)
+        clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=timezone.utc)), []
+
+        class Anchor:
+            def publish(self):
+                published.append(clock.monotonic())
+                return 0
+
+        class Stop(threading.Event):
+            def wait(self, timeout=None):
+                clock.advance(timeout)
+                return len(published) >= 2
+
+        self.mp.setattr(cases_runtime, "case_publisher", lambda settings: FakeProducer())
+        self.mp.setattr(cases_runtime, "audit_anchor", lambda settings, runtime, publisher: (Anchor(), None))
+        cases_runtime.run_escalation(s.model_copy(update={"database_url": url, "case_tick_seconds": 1}), Stop(),
+                                     clock=clock)
+        return published[1] - published[0]
+
     def escalation_tick(self, s: Settings) -> float:
         from consumers.store.migrate import upgrade
 
@@ -141,6 +179,22 @@ class Probes:
         self.mp.setattr(ops.metrics, "serve", _raise)
         return called(lambda: ops.metrics.serve_exporter(s, threading.Event())).args_
 
+    def webhooks_served(self, s: Settings) -> dict:
+        from ops.commands import sms_cmd
+
+        self.sms_clients()  # the webhooks record callbacks on sms.status.v1 through the acknowledged producer
+        return self.command(sms_cmd, "_webhooks", s, *_run_app()).kwargs
+
+    def token_expiry_days(self, s: Settings) -> float:
+        from consumers.store.migrate import upgrade
+        from ops.commands import tokens_cmd
+
+        url = f"sqlite:///{self.tmp_path / 'tokens.db'}"
+        upgrade(url)
+        self.mp.setattr(tokens_cmd, "issue_token", _raise)
+        args = argparse.Namespace(action="create", role="police_duty_officer", unit="ps-310115", label=None, days=None)
+        return called(lambda: tokens_cmd._run(args, s.model_copy(update={"database_url": url}))).kwargs["lifetime"].days
+
     def case_token(self, s: Settings) -> str:
         from consumers.cases.actions import CaseDesk
         from consumers.store.migrate import upgrade
@@ -163,7 +217,10 @@ SANDBOX_ARGS = dict(host=None, port=None, faults_file=None, fault=[], seed=None,
                     duplicate_callback_rate=0.0)
 EFFECTS = {  # field: (another value, what shows it)
     "run_dir": ("/tmp/childsafe-elsewhere", lambda p, s: p.streams(s, "data_dir")),
-    "bootstrap_servers": ("kafka-1:9092,kafka-2:9092", lambda p, s: p.streams(s, "bootstrap")),
+    "bootstrap_servers": ("kafka-1:9092,kafka-2:9092",  # a real broker needs a real field key (ops/identity.py)
+                          lambda p, s: p.streams(s.model_copy(update={"field_keys": SecretStr(f"k1:{new_key()}")}),
+                                                 "bootstrap")),
+    "field_keys": (f"prod-7:{new_key()}", lambda p, s: field_keyring(s).current),
     "topic_namespace": ("elsewhere", lambda p, s: p.streams(s, "namespace")),
     "kafka_port": ("19990", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"]).local_kafka(s).port),
     "kafka_controller_port": ("19991", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"])
@@ -210,11 +267,11 @@ EFFECTS = {  # field: (another value, what shows it)
     "case_api_port": ("6999", lambda p, s: p.command(__import__("ops.commands.cases_cmd", fromlist=["x"]),
                       "_serve", s, *_run_app(), port=None).kwargs["port"]),
     "case_token": ("a-desk-token", lambda p, s: p.case_token(s)),
+    "case_token_days": ("7", lambda p, s: p.token_expiry_days(s)),
+    "audit_anchor_seconds": ("42", lambda p, s: p.anchor_interval(s)),
     "sms_callback_base_url": ("https://sms.example.invalid", lambda p, s: p.dispatch(s, "callback_base_url")),
-    "sms_webhook_host": ("0.0.0.0", lambda p, s: p.command(__import__("ops.commands.sms_cmd", fromlist=["x"]),
-                         "_webhooks", s, *_run_app()).kwargs["host"]),
-    "sms_webhook_port": ("6999", lambda p, s: p.command(__import__("ops.commands.sms_cmd", fromlist=["x"]),
-                         "_webhooks", s, *_run_app()).kwargs["port"]),
+    "sms_webhook_host": ("0.0.0.0", lambda p, s: p.webhooks_served(s)["host"]),
+    "sms_webhook_port": ("6999", lambda p, s: p.webhooks_served(s)["port"]),
     "sms_fanout_page": ("500", lambda p, s: p.fanout(s).fanout.page_size),
     "sms_dispatch_batch": ("50", lambda p, s: p.dispatch_worker(s).batch),
     "sms_dispatch_concurrency": ("3", lambda p, s: p.dispatch(s, "concurrency")),
