@@ -28,7 +28,6 @@ def seal_originals_with(keyring: Keyring | None) -> None:
 # size and a SHA-256 of the whole, and stays far below a broker's default 1 MiB record limit.
 DEAD_LETTER_VALUE_LIMIT = 256 * 1024
 DEAD_LETTER_KEY_LIMIT = 1024
-GOT_LIMIT = 200
 
 
 class FieldProblem(Contract):
