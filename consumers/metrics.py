@@ -56,6 +56,16 @@ FANOUT_JOBS = Counter(
     "childsafe_fanout_jobs_total", "SMS jobs the fan-out wrote (one per recipient), by alert priority.",
     ["priority"])
 
+SMS_CLAIMS_LOST = Counter(
+    "childsafe_sms_claims_lost_total", "SMS claims a dispatcher found taken over (its lease ran out while the job "
+    "waited) right before sending, so it did not send.")
+OUTAGE_RETRIES = Counter(
+    "childsafe_outage_retries_total", "Rounds a worker waited and retried because a dependency was unavailable, "
+    "by worker and dependency (database, kafka).", ["worker", "dependency"])
+OUTAGE_WAIT_SECONDS = Counter(
+    "childsafe_outage_wait_seconds_total", "Seconds a worker spent waiting out unavailable dependencies, by worker "
+    "and dependency.", ["worker", "dependency"])
+
 
 def record_case_batch(outcomes: Iterable[str], opened_reported_at: Iterable[datetime], committed: datetime) -> None:
     """One call per committed batch of case commands."""

@@ -46,10 +46,15 @@ def recall_params(event: RecallPublishedEvent) -> dict[str, str]:
                                            "action": r.action.value, "model": r.model}, sources=RECALL_FIELDS)
 
 
+def late_tag(holder_key: str) -> str:
+    """The alert-id tag of a holder matched after the recall (its holdings arrived later): one per holder."""
+    return f"late-{hashlib.sha256(holder_key.encode()).hexdigest()[:10]}:"
+
+
 def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch], issued: list[str],
-         now: datetime, holders_per_alert: int = 1000) -> RecallOutcome:
+         now: datetime, holders_per_alert: int = 1000, tag: str = "") -> RecallOutcome:
     """``issued``: alert ids this partition sent for earlier notices of the same recall (cancelled when the
-    recall is withdrawn or superseded by an update)."""
+    recall is withdrawn or superseded by an update). ``tag`` (``late_tag``) marks a late holder's own alert."""
     r = event.data
     out = RecallOutcome()
     own = f"recall:{r.recall_number}:{_revision(event.id)}:p{partition}:"
@@ -65,7 +70,7 @@ def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch]
             ids = sorted({m.holder_id for m in alerted if m.holder_kind == kind})
             for n, chunk in enumerate(chunks(ids, holders_per_alert)):
                 alert = AlertRequested(
-                    alert_id=f"recall:{r.recall_number}:{rev}:p{partition}:{kind[0]}{n}", kind=AlertKind.RECALL,
+                    alert_id=f"recall:{r.recall_number}:{rev}:p{partition}:{tag}{kind[0]}{n}", kind=AlertKind.RECALL,
                     priority=priority, audience=RecallHolders(recall_number=r.recall_number, **{field_name: chunk}),
                     params=recall_params(event), source_event_id=event.id,
                     reason=f"recall {r.recall_number} ({r.action.value}) matched {len(chunk)} {kind} holders")
@@ -81,5 +86,5 @@ def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch]
                                     "alerted" if out.alert_ids else ("review" if weak else "no_match"),
                                     f"{r.action.value}: exact {counts['exact']}, strong {counts['strong']}, "
                                     f"weak {counts['weak']} (weak ones listed for review, not alerted)",
-                                    now, details, event_id=f"{event.id}:match:p{partition}"))
+                                    now, details, event_id=f"{event.id}:match:p{partition}{':' + tag if tag else ''}"))
     return out
