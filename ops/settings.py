@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     deadletter_limit_window: int = Field(default=1000, ge=10)
 
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
-    intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
+    intake_tokens_file: Path | None = Field(default=None, description="hashed intake tokens, written by "
+                                            "`childsafe intake token`; default: intake-tokens.json in the run folder")
+    intake_insecure_local: bool = Field(default=False, description="let the intake run without tokens; refused "
+                                        "unless web_host is a loopback address (the demo and some tests set it)")
+    streams_metrics_port: int = Field(default=6080, ge=0, description="/metrics of `childsafe worker`; 0 = off")
 
     # SMS (alerts/). The defaults talk to the local sandbox; real Twilio = real sid/token/sender and an
     # empty twilio_base_url (settings only, no code change).
@@ -107,6 +111,9 @@ class Settings(BaseSettings):
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
+
+    def intake_tokens_path(self) -> Path:
+        return self.intake_tokens_file or self.run_dir / "intake-tokens.json"
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"

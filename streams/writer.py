@@ -42,8 +42,18 @@ class KafkaWriter:
         """Send all outputs and wait until the broker acknowledged every one (raises if any failed)."""
         producer = await self.producer()
         futures = [await producer.send(o.topic if isinstance(o.topic, str) else o.topic.name(self.namespace),
-                                       o.value, key=o.key, partition=o.partition) for o in outputs]
+                                       o.value, key=o.key, partition=o.partition,
+                                       timestamp_ms=o.timestamp_ms) for o in outputs]
         return list(await asyncio.gather(*futures))
+
+    async def reachable(self, timeout_s: float = 3.0) -> bool:
+        """True only if a broker answered a metadata request just now (not merely once, at start)."""
+        try:
+            producer = await asyncio.wait_for(self.producer(), timeout_s)
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+            return True
+        except Exception:
+            return False
 
     async def close(self) -> None:
         if self._producer is not None:
