@@ -229,6 +229,17 @@ def register_intake(app: faust.App, door: IntakeDoor) -> None:
     """Mount the door's routes, /health and /openapi.json as Faust views (the only views the app serves)."""
     from streams.openapi import intake_openapi
 
+    @aioweb.middleware
+    async def not_ready_is_503(request, handler):
+        """A table view asked before the worker's producer/assignment is up: retry later, not a 500."""
+        try:
+            return await handler(request)
+        except faust.exceptions.NotReady:
+            return Refused(503, "the worker is starting; retry shortly",
+                           [FieldError("(worker)", "not ready yet")]).response()
+
+    app.web.web_app.middlewares.append(not_ready_is_503)
+
     for route in ROUTES:
         def make_view(route: IntakeRoute):
             class IntakeView(faust.web.View):
