@@ -61,9 +61,9 @@ async def test_racing_claims_for_one_key_have_one_winner(kafka_bootstrap, namesp
 
 async def test_health_is_false_once_the_broker_is_gone(tmp_path):
     broker = LocalKafka(run_dir=tmp_path / "kafka", port=free_port(), controller_port=free_port())
-    broker.up(timeout=120)
     writer = KafkaWriter(broker.bootstrap, "health", client_id="health-probe")
     try:
+        broker.up(timeout=180)  # inside the try: a broker that came up late is stopped too
         assert await writer.reachable()
         broker.down()
         deadline = time.monotonic() + 60
