@@ -34,7 +34,11 @@ class KafkaWriter:
                         enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024,
                         request_timeout_ms=15_000,
                     )
-                    await producer.start()
+                    try:
+                        await producer.start()
+                    except BaseException:
+                        await producer.stop()  # a failed or cancelled start must not leak its connections
+                        raise
                     self._producer = producer
         return self._producer
 
@@ -46,10 +50,10 @@ class KafkaWriter:
                                        timestamp_ms=o.timestamp_ms) for o in outputs]
         return list(await asyncio.gather(*futures))
 
-    async def reachable(self, timeout_s: float = 3.0) -> bool:
+    async def reachable(self, timeout_s: float = 10.0) -> bool:
         """True only if a broker answered a metadata request just now (not merely once, at start)."""
         try:
-            producer = await asyncio.wait_for(self.producer(), timeout_s)
+            producer = await self.producer()  # its own request timeout bounds a start against a dead broker
             await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
             return True
         except Exception:
