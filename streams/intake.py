@@ -256,9 +256,7 @@ def register_intake(app: faust.App, door: IntakeDoor) -> None:
         async def get(self, request):
             return await door.health(request)
 
-    spec = intake_openapi()
-
     @app.page("/openapi.json")
     class OpenApi(faust.web.View):
         async def get(self, request):
-            return aioweb.json_response(spec)
+            return aioweb.json_response(intake_openapi())  # built on first use (cached): not on the startup path

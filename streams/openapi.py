@@ -6,6 +6,8 @@ fuzzes every operation from it (tests/unit/test_intake_openapi.py).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic.json_schema import models_json_schema
 
 REF = "#/components/schemas/{model}"
@@ -29,6 +31,7 @@ def error_responses(codes: dict[str, str]) -> dict:
             for code, why in codes.items()}
 
 
+@lru_cache(maxsize=1)
 def intake_openapi() -> dict:
     from streams.intake import ROUTES
 
