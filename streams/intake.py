@@ -105,8 +105,8 @@ def parse_submission(route: IntakeRoute, raw: bytes, event_id: str | None, sourc
 async def read_whole(request, limit: int) -> bytes:
     """The body to its end (Content-Length or EOF, chunked or not), however many segments it came in."""
     if request.content_length is not None and request.content_length > limit:
-        raise Refused(413, "body too large", [FieldError("(body)", f"at most {limit} bytes",
-                                                         f"Content-Length {request.content_length}")])
+        raise Refused(413, f"body larger than {limit} bytes", [FieldError("(body)", f"at most {limit} bytes",
+                                                                          f"Content-Length {request.content_length}")])
     chunks, size = [], 0
     while True:
         chunk = await request.content.read(_CHUNK)
@@ -114,7 +114,8 @@ async def read_whole(request, limit: int) -> bytes:
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
-            raise Refused(413, "body too large", [FieldError("(body)", f"at most {limit} bytes", f"over {limit}")])
+            raise Refused(413, f"body larger than {limit} bytes",
+                          [FieldError("(body)", f"at most {limit} bytes", f"over {limit}")])
         chunks.append(chunk)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from contracts.clock import SystemClock
 from contracts.errors import ChildSafeError, ContractError
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
@@ -30,7 +31,8 @@ def _run(args, settings: Settings) -> int:
     route = next(r for r in ROUTES if r.path == KINDS[args.kind])
     raw = Path(args.file).read_bytes()
     try:
-        event = parse_submission(route, raw, args.idempotency_key, source="/childsafe/cli/send")
+        event = parse_submission(route, raw, args.idempotency_key, source="/childsafe/cli/send",
+                                 received=SystemClock().now())
     except ContractError as exc:
         print_json({"error": f"{args.file} is not a valid {args.kind}", "errors": [e.as_dict() for e in exc.errors]})
         return 2
