@@ -22,8 +22,9 @@ test: venv system-deps
 	$(VENV)/bin/childsafe kafka fetch
 	$(PY) -m pytest
 
+# The fast tests: no Kafka, no PostgreSQL (their PostgreSQL variants run in `make test`).
 unit: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit -m "not postgres and not integration"
 
 demo: venv system-deps
 	$(VENV)/bin/childsafe demo
@@ -37,8 +38,9 @@ kafka-down: venv
 schemas: venv
 	$(VENV)/bin/childsafe contracts export
 
+# The full benchmark runs (figures in docs/benchmarks.md); `make test` runs each in a smoke profile.
 bench: venv system-deps
-	$(PY) ops/bench/triage_throughput.py
+	@set -e; for script in ops/bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
 	-$(VENV)/bin/childsafe kafka down

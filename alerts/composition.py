@@ -37,6 +37,13 @@ def alert_ref(alert_id: str) -> str:
     return hashlib.sha256(alert_id.encode()).hexdigest()[:8].upper()
 
 
+def localised(params: dict[str, str], lang: Language) -> dict[str, str]:
+    """``slot@<language>`` parameters (another CAP info block's wording) replace ``slot`` for that language."""
+    suffix = f"@{lang.value}"
+    plain = {k: v for k, v in params.items() if "@" not in k}
+    return {**plain, **{k.removesuffix(suffix): v for k, v in params.items() if k.endswith(suffix)}}
+
+
 def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = BodyRules()) -> ComposedSms:
     """The body for ``recipient``, or a TemplateParamError / BodyRuleViolation naming what is wrong.
 
@@ -45,7 +52,7 @@ def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = Bo
     """
     template = template_for(request.kind)
     lang = recipient.language if recipient.language in template.text else Language.ZH_CN
-    values = {**request.params, **recipient.context}
+    values = {**localised(request.params, lang), **recipient.context}
     withheld: list[str] = []
     if request.sensitive:
         withheld = [v for k, v in values.items() if k not in template.slot_names]

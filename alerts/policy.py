@@ -18,6 +18,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.common import Priority
 
 UNSUBSCRIBED = 21610
@@ -98,7 +99,7 @@ def after_refusal(priority: Priority, code: int | None, *, guaranteed_reach: boo
     return RefusalOutcome(False, False, next_contact, f"refused ({code})")
 
 
-DEFAULT_VALIDITY = {Priority.EMERGENCY: 1800, Priority.URGENT: 3600, Priority.NORMAL: None}
+DEFAULT_VALIDITY = {Priority.EMERGENCY: EMERGENCY_VALIDITY_S, Priority.URGENT: 3600, Priority.NORMAL: None}
 """Seconds the provider may keep a message queued (Twilio ValidityPeriod, 1-36000; None = Twilio's 10 h).
 Time-critical messages expire rather than arrive hours late (30036)."""
 

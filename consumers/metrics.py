@@ -30,6 +30,8 @@ CASE_ESCALATIONS = Counter(
 CASE_OUTBOX_PUBLISHED = Counter(
     "childsafe_case_outbox_published_total", "Outbox messages (duty alerts, escalations, dead letters) "
     "published to Kafka.")
+AUDIT_ANCHORED = Counter(
+    "childsafe_audit_anchored_records_total", "Case audit records whose hashes were anchored on the audit topic.")
 
 SMS_MESSAGES = Counter(
     "childsafe_sms_messages_total", "SMS attempts and provider status updates, by status (accepted, refused, queued, "

@@ -11,6 +11,11 @@ from contracts.common import AgencyKind, Contract, DistrictCode, Priority, Schoo
 from contracts.emergency import Area
 
 
+EMERGENCY_VALIDITY_S = 30 * 60
+"""How long the provider may hold an emergency SMS (Twilio ValidityPeriod) unless the alert or
+CHILDSAFE_SMS_EMERGENCY_VALIDITY_S says otherwise: a stale emergency must not arrive hours late."""
+
+
 class AlertKind(StrEnum):
     """Selects the message template; sensitive kinds never carry names or case detail."""
 
@@ -109,7 +114,8 @@ class AlertRequested(Contract):
     exercise: bool = Field(default=False, description="drill/test: every SMS is marked so")
     requires_ack: bool = False
     guaranteed_reach: bool = Field(default=False, description="try the next guardian when one cannot be reached")
-    validity_seconds: int | None = Field(default=None, ge=1, le=36000)
+    validity_seconds: int | None = Field(default=None, ge=1, le=36000,
+                                         description="None: the dispatcher's default for the priority")
     source_event_id: str = Field(min_length=1, max_length=128)
     reason: ShortText
 

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from contracts.common import AgencyKind, AwareDatetime, Contract, DistrictCode, LongText, SchoolId, ShortText
 from contracts.incident import ChildInvolved, IncidentCategory, MandatorySituation, Reporter, Severity
+from contracts.sealed import sealable
 
 
 class CaseRisk(StrEnum):
@@ -33,5 +34,6 @@ class OpenCase(Contract):
     occurred_at: AwareDatetime
     reported_at: AwareDatetime
     children: list[ChildInvolved] = Field(default_factory=list)
-    summary: LongText = Field(description="the report's description: case detail, stored in the case store only")
+    summary: sealable(LongText) = Field(description="the report's description (sealed): case detail, opened in the "
+                                                   "case store only")
     reporter: Reporter

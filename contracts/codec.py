@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from contracts.envelope import CloudEvent
 from contracts.errors import ContractError, FieldError
+from contracts.sealed import PLAIN_TAG, SEALED_TAG
 from contracts.events import ALL_EVENTS
 from contracts.topics import TopicSpec
 
@@ -58,6 +59,7 @@ def field_errors(exc: ValidationError, events: tuple[type[CloudEvent], ...] = ()
             continue
         if loc and loc[0] in _BY_TYPE:
             loc = loc[1:]
+        loc = [p for p in loc if p not in (PLAIN_TAG, SEALED_TAG)]  # a sealable field's branch is not a field
         if err["type"] == "union_tag_invalid":
             ctx = err.get("ctx", {})
             errors.append(FieldError(".".join(loc), f"unknown {ctx.get('discriminator', 'kind')}; expected one of "

@@ -9,22 +9,37 @@ from pydantic import Field
 
 from contracts.common import AwareDatetime, Contract
 from contracts.errors import FieldError
+from contracts.sealed import Keyring, Sealed
+
+ORIGINAL = "deadletter.original"  # the purpose a dead letter's original bytes are sealed for
+_keyring: Keyring | None = None
+
+
+def seal_originals_with(keyring: Keyring | None) -> None:
+    """Set once by each process's composition root: dead letters built from then on keep their original
+    bytes sealed with this keyring (None: in the clear, as unit tests without keys do)."""
+    global _keyring
+    _keyring = keyring
 
 
 class FieldProblem(Contract):
+    """Which field and which rule; never the value (``got`` is kept in the schema for old records only)."""
+
     field: str
     reason: str
     got: str | None = None
 
 
 class DeadLettered(Contract):
-    """`cn.childsafe.deadletter.v1`: ``value_b64`` is the original message, byte for byte."""
+    """`cn.childsafe.deadletter.v1`: the original message, byte for byte — sealed in ``value_sealed``
+    (AES-GCM, opened by `childsafe deadletter replay|show`), or in ``value_b64`` when no key is configured."""
 
     source_topic: str
     source_partition: int = Field(ge=-1)
     source_offset: int = Field(ge=-1)
     key_b64: str | None = None
-    value_b64: str
+    value_b64: str = ""
+    value_sealed: Sealed | None = None
     reason: str = Field(min_length=1, max_length=4000)
     errors: list[FieldProblem] = Field(default_factory=list)
     rejected_by: str
@@ -34,11 +49,27 @@ class DeadLettered(Contract):
     def of(cls, *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
            errors: list[FieldError], rejected_by: str, rejected_at: datetime,
            reason: str | None = None) -> "DeadLettered":
-        """The record of one rejected message: its bytes kept exactly, each field's problem listed."""
+        """The record of one rejected message: its bytes kept exactly (sealed), each field and rule listed.
+
+        Neither the reason nor the errors carry the offending value: it may be a name or a phone number.
+        """
+        sealed = _keyring.seal_bytes(value or b"", ORIGINAL) if _keyring is not None else None
+        for e in errors:  # callers often pass f"...: {exc}"; keep the field and the rule, drop the value
+            if reason and e.got is not None:
+                reason = reason.replace(f" (got {e.got})", "")
+        rules = "; ".join(f"{e.field}: {e.reason}" for e in errors)
         return cls(
             source_topic=topic, source_partition=partition, source_offset=offset,
             key_b64=base64.b64encode(key).decode() if key is not None else None,
-            value_b64=base64.b64encode(value or b"").decode(),
-            reason=(reason or "; ".join(str(e) for e in errors) or "rejected")[:4000],
-            errors=[FieldProblem(**e.as_dict()) for e in errors[:50]],
+            value_b64="" if sealed else base64.b64encode(value or b"").decode(), value_sealed=sealed,
+            reason=(reason or rules or "rejected")[:4000],
+            errors=[FieldProblem(field=e.field, reason=e.reason) for e in errors[:50]],
             rejected_by=rejected_by, rejected_at=rejected_at)
+
+    def original(self, keyring: Keyring | None) -> bytes:
+        """The rejected message's bytes; a sealed one needs the keyring."""
+        if self.value_sealed is None:
+            return base64.b64decode(self.value_b64)
+        if keyring is None:
+            raise ValueError("this dead letter's original is sealed: configure CHILDSAFE_FIELD_KEYS")
+        return keyring.open_bytes(self.value_sealed, ORIGINAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from contracts.common import AwareDatetime, Contract, LongText, ShortText
 
@@ -97,11 +97,27 @@ class Circle(Contract):
     radius_km: float = Field(ge=0, le=20_000)
 
 
+class NamedValue(Contract):
+    """A CAP ``valueName``/``value`` pair (geocode, eventCode): a name may repeat, so these are kept as a list."""
+
+    name: ShortText
+    value: ShortText
+
+
+def _pairs(value):
+    """A ``{name: value}`` mapping (the v1 shape, still accepted) becomes a list of pairs."""
+    if isinstance(value, dict):
+        return [{"name": k, "value": v} for k, v in value.items()]
+    return value
+
+
 class Area(Contract):
     area_desc: ShortText
     polygons: list[Annotated[list[Point], Field(min_length=4)]] = Field(default_factory=list)
     circles: list[Circle] = Field(default_factory=list)
-    geocodes: dict[str, str] = Field(default_factory=dict)
+    geocodes: list[NamedValue] = Field(default_factory=list, description="every <geocode> of the area, in order")
+
+    _geocodes_as_pairs = field_validator("geocodes", mode="before")(_pairs)
 
 
 class CapReference(Contract):
@@ -120,8 +136,18 @@ class MissingChild(Contract):
     found: bool = False
 
 
+class InfoText(Contract):
+    """The wording of another ``info`` block of the same alert, in another language."""
+
+    language: str = Field(min_length=2, max_length=35)
+    event: ShortText
+    headline: ShortText | None = None
+    instruction: LongText | None = None
+
+
 class EmergencyAlertIssued(Contract):
-    """`cn.childsafe.emergency.alert.issued.v1`: one CAP alert with one info block (zh-CN or en)."""
+    """`cn.childsafe.emergency.alert.issued.v1`: one CAP alert; its main info block (zh-CN, else the first)
+    and the wording of the others in ``translations``."""
 
     identifier: ShortText
     sender: ShortText
@@ -141,7 +167,11 @@ class EmergencyAlertIssued(Contract):
     headline: ShortText | None = None
     description: LongText | None = None
     instruction: LongText | None = None
+    event_codes: list[NamedValue] = Field(default_factory=list)
+    effective: AwareDatetime | None = None
+    onset: AwareDatetime | None = None
     expires: AwareDatetime | None = None
+    translations: list[InfoText] = Field(default_factory=list)
     areas: list[Area] = Field(default_factory=list)
     missing_child: MissingChild | None = None
 
@@ -152,6 +182,8 @@ class EmergencyAlertIssued(Contract):
         if self.msg_type in (CapMsgType.UPDATE, CapMsgType.CANCEL) and not self.references:
             raise ValueError(f"msgType {self.msg_type} requires references to the earlier alert")
         return self
+
+    _event_codes_as_pairs = field_validator("event_codes", mode="before")(_pairs)
 
     @property
     def is_exercise(self) -> bool:

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from contracts.common import (AwareDatetime, Contract, DistrictCode, E164, LongText, SchoolId, ShortText,
                               UnitId)
+from contracts.sealed import sealable
 
 
 class IncidentCategory(StrEnum):
@@ -87,13 +88,17 @@ class ReporterRole(StrEnum):
 
 
 class Reporter(Contract):
-    """Who reports. Identity is confidential: it goes to the case store's reporter vault only."""
+    """Who reports. Identity is confidential: it goes to the case store's reporter vault only.
+
+    ``name`` and ``phone`` are sealed (AES-GCM, :mod:`contracts.sealed`) by the HTTP intake before the
+    report reaches Kafka; a client sends them plain, only the case store opens them.
+    """
 
     role: ReporterRole
     unit_id: UnitId
     unit_name: ShortText | None = None
-    name: ShortText | None = None
-    phone: E164 | None = None
+    name: sealable(ShortText) | None = None
+    phone: sealable(E164) | None = None
     confidential: bool = True
 
 
@@ -107,7 +112,8 @@ class IncidentReported(Contract):
     location: ShortText
     category: IncidentCategory
     severity: Severity
-    description: LongText = Field(description="what happened, free text (usually Chinese); never leaves the case store")
+    description: sealable(LongText) = Field(description="what happened, free text (usually Chinese); sealed from the "
+                                               "intake on, opened only in the case store")
     children: list[ChildInvolved] = Field(default_factory=list, max_length=200)
     child_in_danger_now: bool = False
     mandatory_situations: list[MandatorySituation] = Field(default_factory=list, max_length=9)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
 from contracts.common import AwareDatetime, Contract, E164, Language, Priority
+from contracts.sealed import sealable
 
 
 class SmsJob(Contract):
@@ -43,6 +45,7 @@ class SmsStatusReported(Contract):
     status: SmsDeliveryStatus
     error_code: int | None = None
     idempotency_token: str | None = Field(default=None, max_length=200)
-    inbound_body: str | None = Field(default=None, max_length=1600)
-    from_number: E164 | None = None
+    inbound_body: sealable(Annotated[str, Field(max_length=1600)]) | None = Field(
+        default=None, description="the reply's text, sealed on the topic (contracts.sealed)")
+    from_number: sealable(E164) | None = Field(default=None, description="who replied, sealed on the topic")
     received_at: AwareDatetime

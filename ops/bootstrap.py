@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ops.identity import field_keyring
 from ops.settings import Settings
 
 
@@ -16,14 +17,14 @@ def streams_config(settings: Settings):
         web_port=settings.web_port,
         max_body_bytes=settings.max_body_bytes,
         intake_tokens_file=str(settings.intake_tokens_path()),
-        intake_insecure_local=intake_may_run_open(settings),
+        intake_insecure_local=settings.intake_insecure_local,  # `childsafe worker` checks intake_may_run_open first
         batch=settings.triage_batch,
         batch_within_s=settings.triage_batch_within_s,
-        deadletter_limit_ratio=settings.deadletter_limit_ratio,
-        deadletter_limit_window=settings.deadletter_limit_window,
+        deadletter_limit=deadletter_limit(settings),
         dedup_retention_s=settings.dedup_retention_days * 24 * 3600.0,
         alerting=alerting_config(settings),
         metrics=settings.metrics_enabled,
+        keyring=field_keyring(settings),
     )
 
 
@@ -50,18 +51,24 @@ def intake_may_run_open(settings: Settings) -> bool:
     return False
 
 
+def deadletter_limit(settings: Settings):
+    """The one dead-letter limit of every agent and consumer (contracts/dlq.py)."""
+    from contracts.dlq import DeadLetterLimit
+
+    return DeadLetterLimit(settings.deadletter_limit_ratio, settings.deadletter_limit_window)
+
+
 def alerting_config(settings: Settings):
     from streams.alerting_config import AlertingConfig
 
-    steps = tuple((float(m) * 60, float(km)) for m, km in
-                  (step.split(":") for step in settings.missing_child_widening.split(",") if step.strip()))
     return AlertingConfig(
         drill_period_days=settings.drill_period_days, drill_check_interval_s=settings.drill_check_interval_s,
         hazard_fix_days_default=settings.hazard_fix_days_default,
-        spike_kinds=tuple(k.strip() for k in settings.spike_kinds.split(",") if k.strip()),
+        spike_kinds=settings.spike_kind_list,
         spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
-        spike_district_threshold=settings.spike_district_threshold, widening=steps,
-        widening_tick_s=settings.missing_child_tick_s)
+        spike_district_threshold=settings.spike_district_threshold, widening=settings.widening_steps,
+        widening_tick_s=settings.missing_child_tick_s, cap_test_schools=settings.cap_test_school_list,
+        cap_delegates=settings.cap_delegate_map)
 
 
 def streams_app(settings: Settings):

@@ -7,6 +7,9 @@ import json
 import sys
 from collections.abc import Callable
 
+from pydantic import ValidationError
+
+from contracts.dlq import DeadLetterLimitExceeded
 from contracts.errors import ChildSafeError
 from ops.settings import Settings
 
@@ -32,9 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     for register in _REGISTRY:
         register(subs)
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a bad CHILDSAFE_* value fails here, naming its variable
+        print(f"childsafe: invalid settings: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.handler(args, settings) or 0)
+    except DeadLetterLimitExceeded as exc:  # every worker stops the same way (exit 70, see the runbooks)
+        print(f"childsafe: {exc}", file=sys.stderr)
+        return 70
     except ChildSafeError as exc:
         print(f"childsafe: {exc}", file=sys.stderr)
         return 2

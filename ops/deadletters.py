@@ -1,5 +1,9 @@
 """Dead letters for operators: list, show, and replay what now passes its source topic's contract.
 
+Originals are sealed (AES-GCM, contracts/sealed.py) on the topic and opened here with the field keyring.
+``show`` prints them masked (names and free text redacted, numbers and IDs masked) unless the operator
+proves an operator role with a desk token and asks to reveal; every show is audited either way.
+
 Replay is idempotent twice over: each replayed dead letter is recorded by its original position
 (source topic, partition, offset), so a second replay skips it; and the original event keeps its id,
 so the triage dedup table routes it once even if a crash made replay send it again. Every re-send
@@ -24,9 +28,11 @@ from contracts.clock import Clock
 from contracts.codec import decode
 from contracts.deadletter import DeadLettered
 from contracts.errors import ContractError
+from contracts.sealed import Keyring, SealError
 from contracts.events import AuditRecordedEvent, DeadLetteredEvent
 from contracts.topics import AUDIT, CATALOGUE, DEADLETTER, TopicSpec
 from ops.errors import ChildSafeOpsError
+from ops.logs import masked
 
 log = logging.getLogger(__name__)
 ACTOR = "ops.deadletter-replay"
@@ -44,10 +50,9 @@ class Letter:
     def position(self) -> str:
         return f"{self.partition}:{self.offset}"
 
-    @property
-    def original(self) -> tuple[bytes | None, bytes]:
+    def original(self, keyring: Keyring | None) -> tuple[bytes | None, bytes]:
         key = base64.b64decode(self.record.key_b64) if self.record.key_b64 is not None else None
-        return key, base64.b64decode(self.record.value_b64)
+        return key, self.record.original(keyring)
 
     def summary(self) -> dict:
         r = self.record
@@ -85,21 +90,39 @@ def source_spec(source_topic: str, namespace: str) -> TopicSpec | None:
     return next((spec for spec in CATALOGUE if spec.name(namespace) == source_topic), None)
 
 
-def show(letter: Letter) -> dict:
-    key, value = letter.original
+def show(letter: Letter, keyring: Keyring | None, reveal: bool = False) -> dict:
+    """One dead letter with its original message: masked, unless ``reveal`` (the caller checked the role)."""
+    key, value = letter.original(keyring)
     try:
         original = json.loads(value)
     except ValueError:
         original = value.decode("utf-8", "replace")
-    return {**letter.record.model_dump(mode="json", exclude={"value_b64", "key_b64"}), "position": letter.position,
-            "key": key.decode("utf-8", "replace") if key is not None else None, "original": original}
+    return {**letter.record.model_dump(mode="json", exclude={"value_b64", "key_b64", "value_sealed"}),
+            "position": letter.position, "key": key.decode("utf-8", "replace") if key is not None else None,
+            "original": original if reveal else masked(original), "revealed": reveal}
+
+
+def audit_show(bootstrap: str, namespace: str, clock: Clock, operator: str, letter: Letter, outcome: str) -> None:
+    """Who looked at which dead letter, and whether its original was revealed (audit topic, acks=all)."""
+    now = clock.now()
+    record = AuditRecorded(actor=operator[:100] or "operator", action="deadletter_shown", subject=letter.position,
+                           outcome=outcome, reason="childsafe deadletter show", at=now,
+                           details={"source": letter.summary()["source"], "rejected_by": letter.record.rejected_by})
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                             client_id="childsafe-deadletter")
+    try:
+        producer.send(AUDIT.name(namespace), key=letter.position.encode(),
+                      value=AuditRecordedEvent.new(record, source="/childsafe/ops/deadletter", subject=letter.position,
+                                                   time=now).to_bytes()).get(timeout=30)
+    finally:
+        producer.close()
 
 
 class DeadLetterReplayer:
     def __init__(self, bootstrap: str, namespace: str, factory: sessionmaker[Session], clock: Clock,
-                 operator: str = "operator"):
+                 operator: str = "operator", keyring: Keyring | None = None):
         self.bootstrap, self.namespace, self.factory, self.clock = bootstrap, namespace, factory, clock
-        self.operator = operator
+        self.operator, self.keyring = operator, keyring
 
     def replay(self, letters: list[Letter], dry_run: bool = False) -> list[dict]:
         """Re-validate each letter's original bytes; re-send the ones that pass and were never replayed."""
@@ -125,7 +148,10 @@ class DeadLetterReplayer:
         spec = source_spec(r.source_topic, self.namespace)
         if spec is None:
             return {**out, "result": "unknown_source_topic"}
-        key, value = letter.original
+        try:
+            key, value = letter.original(self.keyring)
+        except SealError as exc:
+            return {**out, "result": "cannot_open", "error": str(exc)}
         try:
             event = decode(value, spec)
         except ContractError as exc:

@@ -83,10 +83,11 @@ class ConsumerLagCollector:
 def catalogue() -> dict[str, object]:
     """Every metric family ChildSafe declares (name → prometheus_client metric), for the lint and dashboard tests."""
     import consumers.metrics  # noqa: F401
+    import contracts.dlq  # noqa: F401  (the dead-letter counter every layer records)
     import streams.metrics  # noqa: F401
 
     found = {}
-    for module in (consumers.metrics, streams.metrics, __import__(__name__, fromlist=["x"])):
+    for module in (consumers.metrics, streams.metrics, contracts.dlq, __import__(__name__, fromlist=["x"])):
         for value in vars(module).values():
             if hasattr(value, "_name") and hasattr(value, "_documentation") and hasattr(value, "_type"):
                 found[value._name] = value
@@ -107,7 +108,7 @@ def serve_exporter(settings, stop) -> None:
     from contracts.clock import SystemClock
 
     ns = settings.topic_namespace
-    groups = [f"{ns}-streams", f"{ns}.cases", *[g.strip() for g in settings.exporter_extra_groups.split(",") if g.strip()]]
+    groups = [f"{ns}-streams", f"{ns}.cases", *settings.extra_groups]
     REGISTRY.register(ConsumerLagCollector(settings.bootstrap_servers, groups, ns))
     engine = make_engine(settings.db_url())
     REGISTRY.register(CaseStoreCollector(session_factory(engine), SystemClock()))

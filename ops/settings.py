@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.alert_request import EMERGENCY_VALIDITY_S
+from contracts.incident import IncidentCategory
+
+
+LOCAL_FIELD_KEY = "local-dev:bG9jYWwtZGV2LWtleS1wdWJsaWMtbm90LXNlY3JldCE="  # public: loopback brokers only
+LOCAL_TWILIO_TOKEN = "sandbox-auth-token-not-a-secret"  # public: only with the local sandbox
 
 
 class Settings(BaseSettings):
@@ -20,7 +29,6 @@ class Settings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
 
-    worker_id: str = "childsafe-streams"
     web_port: int = 6066
     web_host: str = "127.0.0.1"
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
@@ -32,6 +40,9 @@ class Settings(BaseSettings):
     deadletter_limit_window: int = Field(default=1000, ge=10)
 
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in the run folder")
+    field_keys: SecretStr = Field(default=SecretStr(LOCAL_FIELD_KEY), description=(
+        "AES-256-GCM keys sealing identity and free text on Kafka: kid:base64key, comma-separated, newest last "
+        "(it seals; all open). The default is public and only accepted with a loopback broker"))
     intake_tokens_file: Path | None = Field(default=None, description="hashed intake tokens, written by "
                                             "`childsafe intake token`; default: intake-tokens.json in the run folder")
     intake_insecure_local: bool = Field(default=False, description="let the intake run without tokens; refused "
@@ -41,7 +52,7 @@ class Settings(BaseSettings):
     # SMS (alerts/). The defaults talk to the local sandbox; real Twilio = real sid/token/sender and an
     # empty twilio_base_url (settings only, no code change).
     twilio_account_sid: str = Field(default="AC" + "0" * 31 + "1", pattern=r"^AC[0-9a-fA-F]{32}$")
-    twilio_auth_token: SecretStr = Field(default=SecretStr("sandbox-auth-token-not-a-secret"))
+    twilio_auth_token: SecretStr = Field(default=SecretStr(LOCAL_TWILIO_TOKEN))
     twilio_from: str = Field(default="+447700900999", description="sender number; or use a messaging service")
     twilio_messaging_service_sid: str = Field(default="", description="MG…; preferred over twilio_from when set")
     twilio_base_url: str = Field(default="http://127.0.0.1:8765", description="empty = https://api.twilio.com")
@@ -68,6 +79,10 @@ class Settings(BaseSettings):
     case_api_host: str = "127.0.0.1"
     case_api_port: int = 6070
     case_token: SecretStr = Field(default=SecretStr(""), description="access token the `childsafe cases` CLI uses")
+    case_token_days: float = Field(default=90, gt=0, le=3650,
+                                   description="lifetime of a desk token from `tokens create` without --days")
+    audit_anchor_seconds: float = Field(default=300, gt=0, description="how often the escalation loop anchors "
+                                        "the audit chain head on the audit topic (and on every `audit verify`)")
 
     # SMS workers (consumers/sms): fan-out, dispatcher, webhooks.
     sms_callback_base_url: str = Field(default="http://127.0.0.1:6071",
@@ -84,7 +99,7 @@ class Settings(BaseSettings):
     sms_retry_max_attempts: int = Field(default=10, ge=1)
     sms_consumer_session_timeout_ms: int = Field(default=10_000, ge=6000, description="how fast a dead worker's "
                                                  "partitions move to a live one")
-    sms_emergency_validity_s: int = Field(default=1800, ge=1, le=36000,
+    sms_emergency_validity_s: int = Field(default=EMERGENCY_VALIDITY_S, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
     # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
     metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
@@ -111,9 +126,106 @@ class Settings(BaseSettings):
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")
+    cap_test_schools: str = Field(default="", description="comma-separated school ids whose contacts alone "
+                                  "receive CAP status Test messages (none: Test reaches nobody)")
+    cap_delegates: str = Field(default="", description="who may update/cancel another CAP sender's threads: "
+                               "'sender=other|another;sender2=…' (the original sender always may)")
+
+    @field_validator("spike_kinds")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        unknown = [k for k in _items(value) if k not in IncidentCategory._value2member_map_]
+        if unknown:
+            raise ValueError(f"CHILDSAFE_SPIKE_KINDS: {', '.join(unknown)} not an incident category "
+                             f"(one of {', '.join(c.value for c in IncidentCategory)})")
+        return value
+
+    @field_validator("missing_child_widening")
+    @classmethod
+    def _widening_steps(cls, value: str) -> str:
+        _widening(value)
+        return value
+
+    @field_validator("exporter_extra_groups")
+    @classmethod
+    def _group_ids(cls, value: str) -> str:
+        bad = [g for g in _items(value) if not _GROUP_ID.fullmatch(g)]
+        if bad:
+            raise ValueError(f"CHILDSAFE_EXPORTER_EXTRA_GROUPS: {bad[0]!r} is not a Kafka consumer group id")
+        return value
+
+    @field_validator("cap_delegates")
+    @classmethod
+    def _delegates(cls, value: str) -> str:
+        _cap_delegates(value)
+        return value
+
+    @property
+    def cap_test_school_list(self) -> tuple[str, ...]:
+        return tuple(_items(self.cap_test_schools))
+
+    @property
+    def cap_delegate_map(self) -> dict[str, tuple[str, ...]]:
+        """sender → the senders allowed to update or cancel its CAP threads, checked when the settings were loaded."""
+        return _cap_delegates(self.cap_delegates)
+
+    @property
+    def spike_kind_list(self) -> tuple[str, ...]:
+        return tuple(_items(self.spike_kinds))
+
+    @property
+    def widening_steps(self) -> tuple[tuple[float, float], ...]:
+        """(seconds after the alert, radius km), parsed and checked when the settings were loaded."""
+        return _widening(self.missing_child_widening)
+
+    @property
+    def extra_groups(self) -> list[str]:
+        return _items(self.exporter_extra_groups)
 
     def intake_tokens_path(self) -> Path:
         return self.intake_tokens_file or self.run_dir / "intake-tokens.json"
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"
+
+
+_GROUP_ID = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _cap_delegates(text: str) -> dict[str, tuple[str, ...]]:
+    """``a@x=b@y|c@z;d@w=e@v`` → {"a@x": ("b@y", "c@z"), "d@w": ("e@v",)}; a malformed entry is an error."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        sender, sep, others = entry.partition("=")
+        names = tuple(o.strip() for o in others.split("|") if o.strip())
+        if not sep or not sender.strip() or not names:
+            raise ValueError(f"CHILDSAFE_CAP_DELEGATES: {entry!r} is not 'sender=other|another'")
+        out[sender.strip()] = out.get(sender.strip(), ()) + names
+    return out
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _widening(value: str) -> tuple[tuple[float, float], ...]:
+    """`0:100,60:200` → ((0 s, 100 km), (3600 s, 200 km)); a bad step fails naming the variable and the step."""
+    steps = []
+    for step in _items(value):
+        minutes, sep, km = step.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            at, radius = float(minutes) * 60, float(km)
+        except ValueError:
+            raise ValueError(f"CHILDSAFE_MISSING_CHILD_WIDENING: step {step!r} is not minutes:km") from None
+        if not (math.isfinite(at) and math.isfinite(radius)) or at < 0 or radius <= 0:
+            raise ValueError(f"CHILDSAFE_MISSING_CHILD_WIDENING: step {step!r} needs minutes >= 0 and km > 0")
+        steps.append((at, radius))
+    if not steps:
+        raise ValueError("CHILDSAFE_MISSING_CHILD_WIDENING: at least one minutes:km step")
+    if [s[0] for s in steps] != sorted({s[0] for s in steps}):
+        raise ValueError("CHILDSAFE_MISSING_CHILD_WIDENING: steps must be in increasing minutes, each once")
+    return tuple(steps)

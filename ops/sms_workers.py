@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alerts.webhook_auth import WebhookVerifier
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.cancellations import CancellationConsumer
@@ -11,30 +10,34 @@ from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
 from consumers.sms.fanout import AudienceFanout
 from consumers.sms.fanout_worker import FanoutWorker
-from consumers.sms.kafka_io import DeadLetters, KafkaJobSink, make_consumer, make_producer
+from consumers.kafka_io import AcknowledgedProducer, DeadLetters, TopicSink, make_consumer
 from consumers.sms.ledger import SmsLedger
-from consumers.sms.webhooks import SmsWebhooks
+from consumers.sms.webhooks import SmsWebhooks, StatusConsumer
 from consumers.store.db import make_engine
 from contracts.clock import Clock, SystemClock
-from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS
+from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS
+from ops.bootstrap import deadletter_limit
+from ops.identity import field_keyring
 from ops.settings import Settings
-from ops.sms_provider import make_gateway, make_quiet_hours, make_rate_limiter
+from ops.sms_provider import make_body_rules, make_gateway, make_quiet_hours, make_rate_limiter, make_webhook_verifier
 
 FANOUT_GROUP = "childsafe-sms-fanout"
 DISPATCH_GROUP = "childsafe-sms-dispatch"
 CANCELLATIONS_GROUP = "childsafe-sms-cancellations"
+STATUS_GROUP = "childsafe-sms-status"
 
 
 def build_fanout(settings: Settings, clock: Clock | None = None) -> FanoutWorker:
     clock = clock or SystemClock()
+    field_keyring(settings)  # dead letters seal their originals
     engine = make_engine(settings.db_url())
-    producer = make_producer(settings.bootstrap_servers)
+    producer = AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms-fanout")
     consumer = make_consumer(settings.bootstrap_servers, ALERTS_REQUESTED.name(settings.topic_namespace), FANOUT_GROUP,
                              max_poll_interval_ms=30 * 60 * 1000,
                              session_timeout_ms=settings.sms_consumer_session_timeout_ms)
-    sink = KafkaJobSink(producer, SMS_JOBS.name(settings.topic_namespace))
-    fanout = AudienceFanout(engine, sink, clock, page_size=settings.sms_fanout_page)
-    return FanoutWorker(consumer, fanout, DeadLetters(producer, settings.topic_namespace, "sms-fanout", clock))
+    fanout = AudienceFanout(engine, producer.to(SMS_JOBS.name(settings.topic_namespace)), clock,
+                            page_size=settings.sms_fanout_page, rules=make_body_rules(settings))
+    return FanoutWorker(consumer, fanout, dead_letters(settings, producer, "sms-fanout", clock))
 
 
 def dispatch_settings(settings: Settings) -> DispatchSettings:
@@ -47,29 +50,60 @@ def dispatch_settings(settings: Settings) -> DispatchSettings:
 
 def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWorker:
     clock = clock or SystemClock()
+    field_keyring(settings)  # dead letters seal their originals
     engine = make_engine(settings.db_url())
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
     dispatcher = SmsDispatcher(ledger, make_gateway(settings), clock, dispatch_settings(settings),
                                throttle=make_rate_limiter(settings).reserve, cancellations=book)
-    producer = make_producer(settings.bootstrap_servers)
+    producer = AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms-dispatch")
     cancellations = CancellationConsumer(
         make_consumer(settings.bootstrap_servers, ALERTS_CANCELLED.name(settings.topic_namespace), CANCELLATIONS_GROUP,
                       session_timeout_ms=settings.sms_consumer_session_timeout_ms),
-        book, DeadLetters(producer, settings.topic_namespace, "sms-cancellations", clock))
-    fallback = GuardianFallback(engine, ledger, KafkaJobSink(producer, SMS_JOBS.name(settings.topic_namespace)), clock)
+        book, dead_letters(settings, producer, "sms-cancellations", clock))
+    fallback = GuardianFallback(engine, ledger, producer.to(SMS_JOBS.name(settings.topic_namespace)), clock,
+                                make_body_rules(settings))
     consumer = make_consumer(settings.bootstrap_servers, SMS_JOBS.name(settings.topic_namespace), DISPATCH_GROUP,
                              max_poll_records=settings.sms_dispatch_batch, max_poll_interval_ms=10 * 60 * 1000,
                              session_timeout_ms=settings.sms_consumer_session_timeout_ms)
     return DispatchWorker(consumer, dispatcher, fallback,
-                          DeadLetters(producer, settings.topic_namespace, "sms-dispatch", clock),
+                          dead_letters(settings, producer, "sms-dispatch", clock),
                           batch=settings.sms_dispatch_batch, cancellations=cancellations)
 
 
+class KafkaStatusJournal:
+    """A callback is on ``sms.status.v1`` (acks=all, idempotent producer) when ``record`` returns."""
+
+    def __init__(self, sink: TopicSink):
+        self.sink = sink
+
+    def record(self, event) -> None:
+        self.sink.send(event.data.message_sid.encode(), event.to_bytes())
+        self.sink.flush()
+
+
 def build_webhooks(settings: Settings, clock: Clock | None = None) -> SmsWebhooks:
-    return SmsWebhooks(make_engine(settings.db_url()), WebhookVerifier(settings.twilio_auth_token.get_secret_value()),
-                       settings.sms_callback_base_url, clock or SystemClock())
+    """Refuses to start with the sandbox's public auth token unless the provider is the local sandbox."""
+    verifier = make_webhook_verifier(settings)  # first: a refused token must not leave a producer behind
+    journal = KafkaStatusJournal(AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms-webhooks", linger_ms=0)
+                                 .to(SMS_STATUS.name(settings.topic_namespace)))
+    return SmsWebhooks(make_engine(settings.db_url()), verifier, settings.sms_callback_base_url,
+                       clock or SystemClock(), journal=journal, keyring=field_keyring(settings))
 
 
-def job_sink(settings: Settings) -> KafkaJobSink:
-    return KafkaJobSink(make_producer(settings.bootstrap_servers), SMS_JOBS.name(settings.topic_namespace))
+def build_status_consumer(settings: Settings, clock: Clock | None = None) -> StatusConsumer:
+    """Applies what the webhooks recorded on ``sms.status.v1`` (runs beside the webhook server)."""
+    clock = clock or SystemClock()
+    consumer = make_consumer(settings.bootstrap_servers, SMS_STATUS.name(settings.topic_namespace), STATUS_GROUP,
+                             session_timeout_ms=settings.sms_consumer_session_timeout_ms)
+    return StatusConsumer(consumer, make_engine(settings.db_url()), clock, field_keyring(settings),
+                          dead_letters(settings, AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms-status"),
+                                       "sms-status", clock))
+
+
+def job_sink(settings: Settings) -> TopicSink:
+    return AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms").to(SMS_JOBS.name(settings.topic_namespace))
+
+
+def dead_letters(settings: Settings, producer: AcknowledgedProducer, worker: str, clock: Clock) -> DeadLetters:
+    return DeadLetters(producer, settings.topic_namespace, worker, clock, deadletter_limit(settings))

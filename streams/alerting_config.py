@@ -23,3 +23,7 @@ class AlertingConfig:
     widening: tuple[tuple[float, float], ...] = DEFAULT_WIDENING
     widening_tick_s: float = 30.0
     cap_max_bytes: int = 1024 * 1024
+    cap_test_schools: tuple[str, ...] = ()
+    """Schools whose contacts (only) receive CAP status Test messages; none: Test messages reach nobody."""
+    cap_delegates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """CAP sender → the other senders allowed to update or cancel its threads."""

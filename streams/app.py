@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -14,13 +13,14 @@ from datetime import datetime, timezone
 import faust
 
 from contracts.clock import Clock, SystemClock
+from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, reason_class
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import IncidentReportedEvent
 from contracts.topics import DEADLETTER, INCIDENTS
 from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
-from streams.deadletter import DeadLetterLimit, DeadLetterLimitExceeded, dead_letter, refuse_oversized
-from streams.metrics import BatchTally, reason_class
+from streams.deadletter import dead_letter, refuse_oversized, stop_worker
+from streams.metrics import BatchTally
 from streams.triage import Output, route
 from streams.writer import KafkaWriter, write_durably
 
@@ -42,13 +42,13 @@ class StreamsConfig:
     batch: int = 500
     batch_within_s: float = 0.05
     max_in_flight_batches: int = 3
-    deadletter_limit_ratio: float = 0.9
-    deadletter_limit_window: int = 1000
+    deadletter_limit: DeadLetterLimit = DeadLetterLimit()  # every agent of this worker keeps its own window
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
     heartbeat_s: float = 1.0
     alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
     metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
+    keyring: object = None  # contracts.sealed.Keyring: the intake seals identity with it (None: unsealed, unit tests)
 
 
 @dataclass
@@ -95,7 +95,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                                       if "production_index" not in str(bp)]
     writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
-    limit = DeadLetterLimit(cfg.deadletter_limit_ratio, cfg.deadletter_limit_window)
+    limit = DeadLetterWindow(cfg.deadletter_limit, "streams.triage")
     # incident_hooks: more work on each new report, done in triage's one pass (e.g. outbreak counting)
     incident_hooks: list = []
     app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock,  # type: ignore[attr-defined]
@@ -172,8 +172,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
             try:
                 outputs, routed, tally = triage_batch(events)
             except DeadLetterLimitExceeded as exc:
-                log.critical("%s", exc)
-                os._exit(70)  # stop before the batch is acked: nothing is committed past it
+                stop_worker(exc)  # before the batch is acked: nothing is committed past it
             in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally)))
             stats.routed += len(routed)
             stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)
@@ -196,7 +195,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                                               retention_s=cfg.dedup_retention_s)
     tokens = IntakeTokenBook(cfg.intake_tokens_file) if cfg.intake_tokens_file else None
     door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, insecure_local=cfg.intake_insecure_local,
-                      clock=clock)
+                      clock=clock, alerting=cfg.alerting, keyring=cfg.keyring)
     app.childsafe["door"] = door  # type: ignore[attr-defined]
     register_intake(app, door)
 

@@ -10,6 +10,7 @@ import hashlib
 
 from contracts.cap import from_cap
 from contracts.events import EmergencyAlertIssuedEvent
+from streams.emergency.semantics import check_sender
 
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 
@@ -25,3 +26,10 @@ def cap_event(raw: bytes, source: str, max_bytes: int) -> EmergencyAlertIssuedEv
     triple = f"{alert.sender},{alert.identifier},{alert.sent.isoformat()}"
     event_id = "cap-" + hashlib.sha256(triple.encode()).hexdigest()[:32]
     return EmergencyAlertIssuedEvent.new(alert, source=source, subject=alert.identifier[:200], id=event_id)
+
+
+def check_thread_sender(event: EmergencyAlertIssuedEvent, alerting) -> None:
+    """At the door (JSON or XML): an Update or Cancel must come from the sender of the alert it references
+    (or one configured to act for it); raises a ContractError naming ``data.references`` → 422. The streams
+    agent checks the same against the thread it keeps, for messages that arrive by Kafka."""
+    check_sender(event.data, getattr(alerting, "cap_delegates", None) or {})

@@ -24,12 +24,13 @@ from pydantic import BaseModel, ValidationError
 from contracts.clock import Clock, SystemClock
 from contracts.codec import decode, field_errors
 from contracts.errors import ContractError, FieldError
+from contracts.identity import seal_report
 from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, RecallPublishedEvent,
                               SafetyReportFiledEvent)
 from contracts.envelope import CloudEvent
 from contracts.json_input import check_json_type, parse_json
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
-from streams.cap_intake import cap_event, is_xml  # CAP 1.2 XML beside JSON (issue 5)
+from streams.cap_intake import cap_event, check_thread_sender, is_xml  # CAP 1.2 XML beside JSON (issue 5)
 from streams.idempotency import body_hash
 from streams.intake_tokens import LOCAL, SENDER_FIELD, IntakeToken, IntakeTokenBook
 from streams.metrics import record_intake
@@ -123,8 +124,9 @@ class IntakeDoor:
     """The intake's checks and write, independent of the web framework that calls it."""
 
     def __init__(self, writer, ledger, tokens: IntakeTokenBook | None, max_body_bytes: int,
-                 insecure_local: bool = False, clock: Clock | None = None):
+                 insecure_local: bool = False, clock: Clock | None = None, alerting=None, keyring=None):
         self.writer, self.ledger, self.tokens = writer, ledger, tokens
+        self.alerting, self.keyring = alerting, keyring  # CAP delegates (thread senders); identity sealing
         self.max_body_bytes, self.insecure_local = max_body_bytes, insecure_local
         self.clock = clock or SystemClock()
 
@@ -175,6 +177,12 @@ class IntakeDoor:
         except ContractError as exc:
             raise _contract_refusal(exc) from None
         self.check_sender(token, event)
+        if route.topic is EMERGENCY_ALERTS:
+            try:
+                check_thread_sender(event, self.alerting)  # Update/Cancel only from the thread's sender (cap_intake)
+            except ContractError as exc:
+                raise _contract_refusal(exc) from None
+        event = seal_report(event, self.keyring)  # identity and free text sealed from here on
         claim = None
         if key is not None:
             claim = await self._idempotent(token, key, raw)

@@ -1,6 +1,6 @@
 """The streams worker's Prometheus metrics, declared once each, and the helpers that record them per batch.
 
-Labels are bounded: a topic *suffix* from the catalogue, an outcome, a reason class, a route, a status
+`childsafe_deadletters_total` is declared in contracts/dlq.py (every layer counts it). Labels are bounded: a topic *suffix* from the catalogue, an outcome, a reason class, a route, a status
 code. Never an event id, school id, phone number or free text. Recording is per batch (one
 ``inc(n)`` per label set), so the agent pays a few microseconds per batch, not per report.
 """
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from prometheus_client import Counter, Histogram
 
-from contracts.errors import FieldError
+from contracts.dlq import count_dead_letters, topic_suffix
 
 log = logging.getLogger("childsafe.streams")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -33,10 +33,6 @@ TRIAGE_BATCH_SECONDS = Histogram(
 ROUTING_DELAY_SECONDS = Histogram(
     "childsafe_report_routing_delay_seconds", "Report accepted (its CloudEvent time) until its outputs were "
     "acknowledged; observed once per batch for the batch's oldest report.", buckets=LATENCY_BUCKETS)
-DEAD_LETTERS = Counter(
-    "childsafe_deadletters_total", "Messages sent to the dead-letter topic, by source topic suffix, reason "
-    "class (malformed, contract, too_large, internal) and the component that rejected them.",
-    ["topic", "reason", "rejected_by"])
 INTAKE_REQUESTS = Counter(
     "childsafe_intake_requests_total", "HTTP intake requests by route and status code.", ["route", "status"])
 INTAKE_SECONDS = Histogram(
@@ -46,19 +42,7 @@ INTAKE_SECONDS = Histogram(
 
 def suffix(topic: str) -> str:
     """`<namespace>.incidents.reported.v1` → `incidents.reported.v1`: bounded, whatever the namespace."""
-    return topic.split(".", 1)[1] if "." in topic else topic
-
-
-def reason_class(errors: list[FieldError]) -> str:
-    """A small fixed set of classes for the label; the full reason stays in the dead letter itself."""
-    first = errors[0] if errors else None
-    if first is None:
-        return "contract"
-    if first.field == "(processing)":
-        return "internal"
-    if first.field == "(body)":
-        return "too_large" if first.reason.startswith("at most") else "malformed"
-    return "contract"
+    return topic_suffix(topic)
 
 
 @dataclass
@@ -93,13 +77,22 @@ class BatchTally:
             EVENTS_CONSUMED.labels(t, "duplicate").inc(self.duplicates)
         if self.rejected:
             EVENTS_CONSUMED.labels(t, "deadlettered").inc(len(self.rejected))
-            for reason, n in Tally(self.rejected).items():
-                DEAD_LETTERS.labels(t, reason, "streams.triage").inc(n)
+            count_dead_letters("streams.triage", ((topic, reason) for reason in self.rejected))
         for out_topic, n in Tally("changelog" if isinstance(o.topic, str) else o.topic.suffix for o in outputs).items():
             EVENTS_PRODUCED.labels(out_topic).inc(n)  # str topics are Faust's internal changelogs
         TRIAGE_BATCH_SECONDS.observe(max(0.0, time.perf_counter() - self.started))
         if self.oldest is not None:
             ROUTING_DELAY_SECONDS.observe(max(0.0, (acknowledged - self.oldest).total_seconds()))
+
+
+def record_agent_batch(topic: str, handled: int, rejected_by: str, letters: list[tuple[str, str]]) -> None:
+    """One call per acknowledged batch of an item 18/22 agent: what it consumed and what it dead-lettered."""
+    t = suffix(topic)
+    if handled:
+        EVENTS_CONSUMED.labels(t, "routed").inc(handled)
+    if letters:
+        EVENTS_CONSUMED.labels(t, "deadlettered").inc(len(letters))
+        count_dead_letters(rejected_by, letters)
 
 
 def record_intake(route: str, status: int, seconds: float) -> None:

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.alert_request import (AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts,
-                                     SchoolGuardians)
+from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested,
+                                     SchoolContacts, SchoolGuardians)
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
@@ -20,7 +20,6 @@ from streams.classify import Notice, Triage, classify
 
 SOURCE = "/childsafe/streams/triage"
 _CASE_NS = uuid.UUID("6f1d3c2a-0b7e-4d55-9a43-1c2b3d4e5f60")
-EMERGENCY_VALIDITY_S = 3600
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from consumers.store.core import Agency, School
 from contracts.cases import CaseRisk, OpenCase
 from contracts.events import OpenCaseCommand
+from tests.fakes import FakeProducer
 
 DISTRICT = "310115"
 OTHER_DISTRICT = "310104"
@@ -60,22 +61,6 @@ def command_bytes(cmd: OpenCase, event_id: str | None = None) -> bytes:
     return OpenCaseCommand.new(cmd, source="/tests/triage", subject=cmd.case_id, id=event_id).to_bytes()
 
 
-class FakePublisher:
-    """The outbox's port without Kafka: keeps what was sent, can be told to fail."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, bytes | None, bytes]] = []
-        self.failing = False
-
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        if self.failing:
-            raise RuntimeError("fake broker down")
-        self.sent.append((topic, key, value))
-
-    def flush(self) -> None:
-        pass
-
-
 class CaseWorld:
     """A migrated database with organisations, a fake clock, and the case services wired to them."""
 
@@ -95,7 +80,7 @@ class CaseWorld:
         self.policy = ClockPolicy()
         self.topics = CaseTopics(alerts="t.alerts.requested.v1", deadletter="t.deadletter.v1")
         self.opener = CaseOpener(self.policy, self.topics)
-        self.publisher = FakePublisher()
+        self.publisher = FakeProducer()
         self.relay = OutboxRelay(self.factory, self.publisher, self.clock, self.policy)
         self.runner = EscalationRunner(self.factory, self.clock, self.policy, self.topics.alerts)
         self.desk = CaseDesk(self.factory, self.clock)

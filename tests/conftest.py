@@ -76,3 +76,19 @@ def sms_sandbox():
         yield sandbox
     finally:
         sandbox.stop()
+
+
+@pytest.fixture()
+def captured_logs():
+    """This process's logging through the real configuration (ops/logs.py), into a buffer to search."""
+    import io
+    import logging.config
+
+    from ops.logs import dict_config
+
+    stream = io.StringIO()
+    config = dict_config("INFO", "json")
+    config["handlers"]["default"]["stream"] = stream
+    logging.config.dictConfig(config)
+    yield stream
+    logging.config.dictConfig(dict_config("INFO", "json"))

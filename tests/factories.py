@@ -6,6 +6,9 @@ import copy
 import json
 from datetime import datetime, timezone
 
+from contracts.events import SafetyReportFiledEvent
+from contracts.safety import SafetyReportFiled
+
 INCIDENT = {
     "school_id": "SCH-310115-0001",
     "district_code": "310115",
@@ -36,3 +39,10 @@ def envelope(data: dict, *, id: str = "r-0001", type: str = "cn.childsafe.incide
 
 def incident_bytes(id: str = "r-0001", **changes) -> bytes:
     return json.dumps(envelope(incident(**changes), id=id), ensure_ascii=False).encode()
+
+
+def safety_report_bytes(clock, body: dict, school: str = "SCH-310115-0001", id: str = "sr-1") -> bytes:
+    """A campus safety report filed now (by ``clock``), as the bytes an inspector's client sends."""
+    data = SafetyReportFiled.model_validate({"school_id": school, "district_code": "310115", "filed_at": clock.now(),
+                                            "inspector_unit": "EDU-310115", "body": body})
+    return SafetyReportFiledEvent.new(data, source="/test", id=id).to_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from consumers.cases.clocks import Duty, meet, stop_clocks
-from consumers.cases.desk import CaseDeskBase, text
+from consumers.cases.desk import CaseDeskBase, Credential, text
 from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
 from consumers.cases.history import transition
 from consumers.cases.models import CaseAgency, Referral
@@ -18,11 +18,12 @@ ANSWERS = {"accept": ReferralState.ACCEPTED, "reject": ReferralState.REJECTED, "
 
 
 class CaseDesk(CaseDeskBase):
-    def acknowledge(self, token: str | None, case_id: str, why: str = "") -> dict:
+    def acknowledge(self, credential: Credential, case_id: str, why: str = "") -> dict:
         """The caller's agency confirms it has the case; the first acknowledgement moves the case on."""
-        with self.acting(token, "acknowledge", case_id) as act:
+        with self.acting(credential, "acknowledge", case_id) as act:
             link = act.session.execute(select(CaseAgency).where(CaseAgency.case_id == case_id,
-                                                                CaseAgency.agency_id == act.principal.unit_id)).scalar_one()
+                                                                CaseAgency.agency_id == act.principal.unit_id,
+                                                                CaseAgency.via == "routing")).scalar_one()
             if link.acknowledged_at is not None:
                 raise IllegalTransition(f"case {case_id}: already acknowledged by {link.agency_id} "
                                         f"at {link.acknowledged_at.isoformat()}")
@@ -38,9 +39,9 @@ class CaseDesk(CaseDeskBase):
             meet(act.session, case_id, Duty.ACKNOWLEDGE, act.now, agency_id=link.agency_id)
             return {"case_id": case_id, "state": act.case.state}
 
-    def assign(self, token: str | None, case_id: str, assignee: str, why: str = "") -> dict:
+    def assign(self, credential: Credential, case_id: str, assignee: str, why: str = "") -> dict:
         assignee = text("assignee", assignee, max_len=100)
-        with self.acting(token, "assign", case_id) as act:
+        with self.acting(credential, "assign", case_id) as act:
             if act.case.state in (CaseState.INVESTIGATING.value, CaseState.SERVICES.value):
                 act.record("assign", f"reassigned to {assignee}", why, details={"from": act.case.assignee})
             else:
@@ -48,27 +49,27 @@ class CaseDesk(CaseDeskBase):
                 transition(act.session, act.case, CaseState.INVESTIGATING, at=act.now, actor=act.principal.actor,
                            what=f"assigned to {assignee}", why=why)
             act.case.assignee = assignee
-            meet(act.session, case_id, Duty.ASSIGN, act.now)
+            meet(act.session, case_id, Duty.ASSIGN, act.now, agency_id=act.principal.unit_id)  # the lead's own duty
             return {"case_id": case_id, "state": act.case.state, "assignee": assignee}
 
-    def note(self, token: str | None, case_id: str, note: str) -> dict:
+    def note(self, credential: Credential, case_id: str, note: str) -> dict:
         note = text("text", note)
-        with self.acting(token, "note", case_id) as act:
+        with self.acting(credential, "note", case_id) as act:
             act.record("note", "note added", note)
             return {"case_id": case_id, "state": act.case.state}
 
-    def start_services(self, token: str | None, case_id: str, service: str, why: str = "") -> dict:
+    def start_services(self, credential: Credential, case_id: str, service: str, why: str = "") -> dict:
         if service not in SERVICES:
             raise InvalidCaseInput([FieldError("service", f"one of {', '.join(SERVICES)}", repr(service))])
-        with self.acting(token, "services", case_id) as act:
+        with self.acting(credential, "services", case_id) as act:
             check_transition(case_id, act.case.state, CaseState.SERVICES)
             transition(act.session, act.case, CaseState.SERVICES, at=act.now, actor=act.principal.actor,
                        what=f"services under way: {service}", why=why)
             return {"case_id": case_id, "state": act.case.state}
 
-    def refer(self, token: str | None, case_id: str, to_agency_id: str, reason: str) -> dict:
+    def refer(self, credential: Credential, case_id: str, to_agency_id: str, reason: str) -> dict:
         reason = text("reason", reason)
-        with self.acting(token, "refer", case_id) as act:
+        with self.acting(credential, "refer", case_id) as act:
             if act.case.state == CaseState.CLOSED.value:
                 raise IllegalTransition(f"case {case_id} is closed; reopen it before referring")
             agency = act.session.get(Agency, to_agency_id)
@@ -77,22 +78,19 @@ class CaseDesk(CaseDeskBase):
                                                    repr(to_agency_id))])
             referral = Referral(case_id=case_id, to_agency_id=agency.id, requested_by=act.principal.actor,
                                 reason=reason, state=ReferralState.REQUESTED.value, requested_at=act.now)
-            act.session.add(referral)
-            if act.session.execute(select(CaseAgency).where(CaseAgency.case_id == case_id,
-                                                            CaseAgency.agency_id == agency.id)).first() is None:
-                act.session.add(CaseAgency(case_id=case_id, agency_id=agency.id, kind=agency.kind, via="referral"))
+            act.session.add(referral)  # the referred agency sees the case once it accepts (access.py)
             act.session.flush()
             act.record("referral", f"referred to {agency.id}", reason, details={"referral_id": referral.id})
             return {"case_id": case_id, "referral_id": referral.id, "state": referral.state}
 
-    def answer_referral(self, token: str | None, case_id: str, referral_id: int, decision: str,
+    def answer_referral(self, credential: Credential, case_id: str, referral_id: int, decision: str,
                         reason: str = "") -> dict:
         """The agency a referral was sent to accepts, rejects (with a reason) or completes it."""
         if decision not in ANSWERS:
             raise InvalidCaseInput([FieldError("decision", f"one of {', '.join(ANSWERS)}", repr(decision))])
         target = ANSWERS[decision]
         reason = text("reason", reason, required=target == ReferralState.REJECTED)
-        with self.acting(token, "answer_referral", case_id) as act:
+        with self.acting(credential, "answer_referral", case_id) as act:
             referral = act.session.get(Referral, referral_id)
             if referral is None or referral.case_id != case_id:
                 raise ReferralError(f"referral {referral_id} does not belong to case {case_id}")
@@ -108,9 +106,9 @@ class CaseDesk(CaseDeskBase):
                        details={"referral_id": referral_id, "state": target.value})
             return {"case_id": case_id, "referral_id": referral_id, "state": referral.state}
 
-    def close(self, token: str | None, case_id: str, outcome: str, why: str = "") -> dict:
+    def close(self, credential: Credential, case_id: str, outcome: str, why: str = "") -> dict:
         outcome = text("outcome", outcome, max_len=200)
-        with self.acting(token, "close", case_id) as act:
+        with self.acting(credential, "close", case_id) as act:
             check_transition(case_id, act.case.state, CaseState.CLOSED)
             transition(act.session, act.case, CaseState.CLOSED, at=act.now, actor=act.principal.actor,
                        what=f"closed: {outcome}", why=why)
@@ -119,9 +117,9 @@ class CaseDesk(CaseDeskBase):
             stop_clocks(act.session, case_id)
             return {"case_id": case_id, "state": act.case.state, "outcome": outcome}
 
-    def reopen(self, token: str | None, case_id: str, why: str) -> dict:
+    def reopen(self, credential: Credential, case_id: str, why: str) -> dict:
         why = text("reason", why)
-        with self.acting(token, "reopen", case_id) as act:
+        with self.acting(credential, "reopen", case_id) as act:
             check_transition(case_id, act.case.state, CaseState.INVESTIGATING)
             transition(act.session, act.case, CaseState.INVESTIGATING, at=act.now, actor=act.principal.actor,
                        what="reopened", why=why)

@@ -81,6 +81,7 @@ class AuditVerdict:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
     head_hash: str = GENESIS
+    anchored: int = 0  # records checked against anchors on the audit topic (consumers/cases/anchor.py)
 
     @property
     def ok(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kafka.errors import KafkaError
@@ -18,28 +18,16 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumers.cases.errors import DeadLetterLimitExceeded
 from consumers.cases.opening import CaseOpener, Position
 from consumers.cases.outbox import OutboxRelay
+from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
 from consumers.store.db import transaction
 from contracts.clock import Clock
+from contracts.dlq import DeadLetterWindow, count_dead_letters
 
 log = logging.getLogger(__name__)
-
-
-class DeadLetterLimit:
-    """Stops the consumer when `ratio` of the last `window` messages were dead-lettered (a broken producer)."""
-
-    def __init__(self, ratio: float = 0.9, window: int = 1000):
-        self.ratio, self.recent = ratio, deque(maxlen=window)
-
-    def observe(self, outcomes: list[str]) -> None:
-        self.recent.extend(o == "deadlettered" for o in outcomes)
-        if len(self.recent) == self.recent.maxlen and sum(self.recent) >= self.ratio * len(self.recent):
-            raise DeadLetterLimitExceeded(f"{sum(self.recent)} of the last {len(self.recent)} case commands were "
-                                          "invalid; stopped so the topic is not drained into the dead-letter topic")
 
 
 @dataclass
@@ -50,10 +38,11 @@ class BatchReport:
 
 class CaseCommandConsumer:
     def __init__(self, kafka_consumer, opener: CaseOpener, relay: OutboxRelay, factory: sessionmaker[Session],
-                 clock: Clock, limit: DeadLetterLimit | None = None, max_records: int = 200):
+                 clock: Clock, limit: DeadLetterWindow, max_records: int = 200):
         self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
-        self.limit, self.max_records = limit or DeadLetterLimit(), max_records
+        self.limit, self.max_records = limit, max_records
         self.opened_reported_at: list = []  # reported_at of cases committed in the current batch (metrics)
+        self.dead_lettered: list[tuple[str, str]] = []  # (topic, reason class) committed in the current batch
 
     def poll_once(self, timeout_ms: int = 500) -> BatchReport:
         report = BatchReport()
@@ -61,16 +50,17 @@ class CaseCommandConsumer:
         positions = [Position(r.topic, r.partition, r.offset, r.key, r.value)
                      for records in batch.values() for r in records]
         if positions:
-            self.opened_reported_at = []
+            self.opened_reported_at, self.dead_lettered = [], []
             outcomes = self.store(positions)
             report.outcomes.update(outcomes)
+            count_dead_letters("case-consumer", self.dead_lettered)  # in the outbox, committed
+            self.limit.record_all(o == "deadlettered" for o in outcomes)  # trips before the offsets are committed
             self.kafka.commit(self._offsets(positions))
             record_case_batch(outcomes, self.opened_reported_at, self.clock.now())
-            self.limit.observe(outcomes)
         try:
             report.published = self.relay.publish_pending()
             CASE_OUTBOX_PUBLISHED.inc(report.published)
-        except KafkaError as exc:  # the outbox keeps them; the next round retries
+        except (KafkaError, ProduceFailed) as exc:  # the outbox keeps them; the next round retries
             log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
         return report
 
@@ -99,6 +89,7 @@ class CaseCommandConsumer:
                 with transaction(self.factory) as session:
                     result = work(session)
                 self.opened_reported_at.extend(session.info.get("opened_reported_at", ()))  # committed
+                self.dead_lettered.extend(session.info.get("dead_lettered", ()))
                 return result
             except OperationalError:  # SQLite busy / PostgreSQL serialization: try again shortly
                 if attempt == attempts - 1:

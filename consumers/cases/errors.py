@@ -35,7 +35,3 @@ class NotAuthenticated(CaseError):
 
 class Forbidden(CaseError):
     """The token's role may not do this: use a token of a role that may (see docs/cases.md)."""
-
-
-class DeadLetterLimitExceeded(CaseError):
-    """Most recent case commands were invalid: stop and fix the producer before draining the topic."""

@@ -48,7 +48,7 @@ class CaseAgency(Base):
     case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # orders inserts: case first
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    via: Mapped[str] = mapped_column(String(16))  # "routing" or "referral"
+    via: Mapped[str] = mapped_column(String(16))  # "routing"; "referral" rows (older releases) give no access
     forwarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

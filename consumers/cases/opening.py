@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from consumers.cases import history
 from consumers.cases.clocks import ClockPolicy, opening_deadlines
-from consumers.cases.duty_alerts import duty_alert, event_id
+from consumers.cases.duty_alerts import duty_alert
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.cases.routing import agency_kinds, district_agencies
 from consumers.cases.states import CaseState
@@ -20,9 +20,10 @@ from consumers.cases.vault import store_reporter
 from contracts.cases import OpenCase
 from contracts.codec import decode
 from contracts.common import AgencyKind
-from contracts.deadletter import DeadLettered
+from contracts.dlq import dead_letter_event, reason_class
 from contracts.errors import ContractError, FieldError
-from contracts.events import DeadLetteredEvent
+from contracts.identity import open_case
+from contracts.sealed import Keyring, SealError
 from contracts.topics import CASE_COMMANDS
 
 log = logging.getLogger(__name__)
@@ -49,15 +50,19 @@ class CaseTopics:
 class CaseOpener:
     """Turns one OpenCase command into its effects inside the caller's transaction; returns the outcome."""
 
-    def __init__(self, policy: ClockPolicy, topics: CaseTopics):
-        self.policy, self.topics = policy, topics
+    def __init__(self, policy: ClockPolicy, topics: CaseTopics, keyring: Keyring | None = None):
+        self.policy, self.topics, self.keyring = policy, topics, keyring
 
     def handle(self, session: Session, pos: Position, now: datetime) -> str:
         try:
             command = decode(pos.value, CASE_COMMANDS)
         except ContractError as exc:
-            return self._dead_letter(session, pos, now, f"invalid case command: {exc}", exc.errors)
-        cmd: OpenCase = command.data
+            return self._dead_letter(session, pos, now, "invalid case command", exc.errors)
+        try:
+            cmd: OpenCase = open_case(command.data, self.keyring)  # the vault is the one place identity is read
+        except SealError as exc:
+            return self._dead_letter(session, pos, now, "sealed field cannot be opened",
+                                     [FieldError("data", type(exc).__name__ + ": " + str(exc))], command.id)
         pending = session.info.setdefault("opened", {})  # report id → case id, opened in this transaction
         existing = pending.get(cmd.report_id) or session.execute(
             select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == cmd.report_id)).scalar_one_or_none()
@@ -66,7 +71,7 @@ class CaseOpener:
             return "duplicate"
         if cmd.case_id in pending.values() or session.get(MandatoryReportCase, cmd.case_id) is not None:
             return self._dead_letter(session, pos, now, "case_id already belongs to another report",
-                                     [FieldError("data.case_id", "unique per report", cmd.case_id)], command.id)
+                                     [FieldError("data.case_id", "unique per report")], command.id)
         pending[cmd.report_id] = cmd.case_id
         self._open(session, cmd, now)
         self._track(session, pos, command.id, "opened", cmd.case_id, now)
@@ -114,14 +119,11 @@ class CaseOpener:
 
     def _dead_letter(self, session: Session, pos: Position, now: datetime, reason: str, errors: list[FieldError],
                      message_id: str | None = None) -> str:
-        letter = DeadLettered.of(topic=pos.topic, partition=pos.partition, offset=pos.offset, key=pos.key,
-                                 value=pos.value, errors=errors, reason=reason, rejected_by="case-consumer",
-                                 rejected_at=now)
-        letter_id = f"dlq:{pos.topic}:{pos.partition}:{pos.offset}"
-        event = DeadLetteredEvent.new(letter, source="/consumers/cases", subject=pos.topic, time=now,
-                                      id=event_id(letter_id))
-        session.add(OutboxMessage(id=letter_id, topic=self.topics.deadletter, key=pos.topic.encode(),
+        event = dead_letter_event(topic=pos.topic, partition=pos.partition, offset=pos.offset, key=pos.key,
+                                  value=pos.value, errors=errors, reason=reason, rejected_by="case-consumer", now=now)
+        session.add(OutboxMessage(id=event.id, topic=self.topics.deadletter, key=pos.topic.encode(),
                                   value=event.to_bytes(), purpose="deadletter", created_at=now))
+        session.info.setdefault("dead_lettered", []).append((pos.topic, reason_class(errors)))
         self._track(session, pos, message_id, "deadlettered", None, now)
         log.warning("case command dead-lettered", extra={"topic": pos.topic, "partition": pos.partition,
                                                          "offset": pos.offset,

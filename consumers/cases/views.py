@@ -1,6 +1,8 @@
-"""What a case looks like to its readers: listings without detail, a full view for its own agencies.
+"""What a case looks like to each reader: agencies get the full view, the reporting school a redacted one
+(no agency notes, reasons, investigators or referrals), an agency asked to take a referral only that referral.
 
-The reporter's identity is never part of either; it has its own, separately permitted read.
+The reporter's identity is never part of any view; it has its own, separately permitted and audited read.
+`case_view` and `case_listing` pick the view from the reader's standing (consumers/cases/access.py).
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consumers.cases.access import Principal, Standing, standing
 from consumers.cases.models import CaseAgency, CaseDeadline, CaseEvent, MandatoryReportCase, Referral
+
+AGENCY_VIEWS = frozenset({Standing.LEAD, Standing.ROUTED, Standing.REFERRED})
 
 
 def _iso(value) -> str | None:
@@ -51,3 +56,53 @@ def case_detail(session: Session, case: MandatoryReportCase) -> dict:
         "events": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "from": e.from_state, "to": e.to_state,
                     "what": e.what, "why": e.why, "details": e.details} for e in events],
     }
+
+
+def _redacted_summary(case: MandatoryReportCase) -> dict:
+    """What anyone in scope may know: what was reported, where, and where the case stands."""
+    return {"case_id": case.case_id, "school_id": case.school_id, "district_code": case.district_code,
+            "category": case.category, "risk": case.risk, "state": case.state,
+            "reported_at": _iso(case.reported_at), "updated_at": _iso(case.updated_at)}
+
+
+def school_view(session: Session, case: MandatoryReportCase, school_id: str) -> dict:
+    """The reporting school's view: its own report, the state timeline, its own notes; nothing agencies wrote."""
+    events = session.execute(select(CaseEvent).where(CaseEvent.case_id == case.case_id)
+                             .order_by(CaseEvent.id)).scalars().all()
+    own_prefix = f"school_officer:{school_id}:"
+    return {**_redacted_summary(case), "view": "school", "summary": case.summary, "children": case.children,
+            "occurred_at": _iso(case.occurred_at), "closed_at": _iso(case.closed_at),
+            "timeline": [{"at": _iso(e.at), "state": e.to_state} for e in events if e.to_state],
+            "notes": [{"at": _iso(e.at), "text": e.why} for e in events
+                      if e.kind == "note" and e.actor.startswith(own_prefix)]}
+
+
+def referral_view(session: Session, case: MandatoryReportCase, agency_id: str) -> dict:
+    """An agency asked to take a referral sees the request (to decide on it), not the case."""
+    referrals = session.execute(select(Referral).where(Referral.case_id == case.case_id,
+                                                       Referral.to_agency_id == agency_id)
+                                .order_by(Referral.id)).scalars()
+    return {**_redacted_summary(case), "view": "referral",
+            "referrals": [{"id": r.id, "state": r.state, "reason": r.reason, "requested_at": _iso(r.requested_at)}
+                          for r in referrals]}
+
+
+def case_view(session: Session, principal: Principal, case: MandatoryReportCase,
+              held: Standing | None = None) -> dict:
+    """The view of this case for this principal (the caller has checked it may view it)."""
+    held = held or standing(session, principal, case)
+    if held in AGENCY_VIEWS:
+        return {**case_detail(session, case), "view": "agency", "standing": held.value}
+    if held == Standing.SCHOOL:
+        return school_view(session, case, principal.unit_id)
+    if held == Standing.REFERRAL_PENDING:
+        return referral_view(session, case, principal.unit_id)
+    raise ValueError(f"no view of case {case.case_id} for standing {held.value}")
+
+
+def case_listing(session: Session, principal: Principal, case: MandatoryReportCase) -> dict:
+    """One line of a listing for this principal: agencies see clocks and assignee, others the redacted summary."""
+    held = standing(session, principal, case)
+    if held in AGENCY_VIEWS:
+        return {**case_summary(session, case), "standing": held.value}
+    return {**_redacted_summary(case), "standing": held.value}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from consumers.sms.cancellation_book import CancellationBook
-from consumers.sms.kafka_io import DeadLetters, commit_after
+from consumers.kafka_io import DeadLetters, commit_after
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_CANCELLED
@@ -35,6 +35,7 @@ class CancellationConsumer:
                 except ContractError as exc:
                     self.dead_letters.reject(record, f"not a valid alert cancellation: {exc}", exc.errors)
                 last = record
+            self.dead_letters.passed(len(good))
             stopped = self.book.record(good)
             if good:
                 log.info("recorded %d cancellation(s) (%s); %d waiting message(s) stopped",

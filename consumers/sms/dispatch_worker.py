@@ -8,7 +8,7 @@ import threading
 from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
-from consumers.sms.kafka_io import DeadLetters
+from consumers.kafka_io import DeadLetters
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import SMS_JOBS
@@ -45,6 +45,7 @@ class DispatchWorker:
                 except ContractError as exc:
                     self.dead_letters.reject(record, f"not a valid SMS job: {exc}", exc.errors)
         if batch:
+            self.dead_letters.passed(len(jobs))
             self.dispatcher.dispatch(jobs)
             self.consumer.commit()  # every record of the poll is now in the ledger (or dead-lettered)
         done = len(jobs) + len(self.dispatcher.sweep())

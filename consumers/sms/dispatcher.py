@@ -29,6 +29,7 @@ from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
                                   Claim, Outcome, SmsLedger)
 from contracts.clock import Clock
+from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.common import Priority
 from contracts.sms import SmsJob
 
@@ -38,7 +39,7 @@ class DispatchSettings:
     callback_base_url: str = "http://127.0.0.1:6070"
     lease_s: float = 60.0
     reconcile_delay_s: float = 2.0
-    emergency_validity_s: int = 1800
+    emergency_validity_s: int = EMERGENCY_VALIDITY_S
     backoff: Backoff = field(default_factory=Backoff)
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     concurrency: int = 8

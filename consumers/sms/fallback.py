@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from alerts.body_rules import BodyRules
 from consumers.directory.audience import GUARDIAN, next_guardians
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.compose import AlertBodies
@@ -23,8 +24,8 @@ from contracts.sms import SmsJob
 
 
 class GuardianFallback:
-    def __init__(self, engine: Engine, ledger: SmsLedger, sink: JobSink, clock: Clock):
-        self.engine, self.ledger, self.sink, self.clock = engine, ledger, sink, clock
+    def __init__(self, engine: Engine, ledger: SmsLedger, sink: JobSink, clock: Clock, rules: BodyRules = BodyRules()):
+        self.engine, self.ledger, self.sink, self.clock, self.rules = engine, ledger, sink, clock, rules
 
     def emit(self, limit: int = 200) -> int:
         rows = self.ledger.fallback_rows(limit)
@@ -52,7 +53,7 @@ class GuardianFallback:
         if job.alert_id not in cache:
             with self.engine.connect() as conn:
                 raw = conn.execute(select(SmsAlert.request_json).where(SmsAlert.alert_id == job.alert_id)).scalar()
-            cache[job.alert_id] = AlertBodies(AlertRequested.model_validate_json(raw)) if raw else None
+            cache[job.alert_id] = AlertBodies(AlertRequested.model_validate_json(raw), self.rules) if raw else None
         if cache[job.alert_id] is None:  # the alert came from elsewhere: reuse the failed job's body
             return job.body, job.segments
         return cache[job.alert_id].body_for(language, to)

@@ -22,6 +22,7 @@ from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
 from consumers.store.sms_ledger import SmsAlert
+from alerts.body_rules import BodyRules
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
 from contracts.common import Language
@@ -33,7 +34,7 @@ class JobSink(Protocol):
     def send(self, key: bytes, value: bytes) -> None: ...
 
     def flush(self) -> None:
-        """Return once every job sent so far is acknowledged; raise ProduceFailed otherwise."""
+        """Return once every job sent so far is acknowledged; raise consumers.kafka_io.ProduceFailed otherwise."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,16 @@ class FanoutResult:
 
 
 class AudienceFanout:
-    def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000):
+    def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000,
+                 rules: BodyRules = BodyRules()):
         self.engine, self.sink, self.clock, self.page_size = engine, sink, clock, page_size
+        self.rules = rules  # CHILDSAFE_SMS_MAX_SEGMENTS (ops.sms_provider.make_body_rules)
         self.cancellations = CancellationBook(engine, clock)
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
         """Raises UnsupportedAudience or the alerts library's composition errors before emitting anything."""
         alert = self._with_school_name(event.data)
-        bodies = AlertBodies(alert)
+        bodies = AlertBodies(alert, self.rules)
         for language in ("zh-CN", "en"):  # every rule is checked before the first job goes out
             for to in ("+8613900000000", "+442079460000"):
                 bodies.body_for(language, to)

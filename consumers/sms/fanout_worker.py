@@ -8,7 +8,7 @@ import threading
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
 from consumers.sms.fanout import AudienceFanout, FanoutResult
-from consumers.sms.kafka_io import DeadLetters, commit_after
+from consumers.kafka_io import DeadLetters, commit_after
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_REQUESTED
@@ -49,5 +49,6 @@ class FanoutWorker:
         except AlertsError as exc:  # a template parameter or a body rule refused the message
             self.dead_letters.reject(record, f"alert {event.data.alert_id} refused before sending: {exc}")
             return
+        self.dead_letters.passed()
         log.info("fanned out alert %s: %d jobs", result.alert_id, result.emitted)
         self.results.append(result)

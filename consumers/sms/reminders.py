@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, func, select
 
+from alerts.body_rules import BodyRules
 from consumers.directory.audience import Recipient
 from consumers.sms.compose import AlertBodies
 from consumers.sms.errors import UnknownAlert
@@ -32,7 +33,7 @@ class ReminderRound:
 
 
 def resend_unacknowledged(engine: Engine, sink: JobSink, clock: Clock, alert_id: str,
-                          round_no: int | None = None) -> ReminderRound:
+                          round_no: int | None = None, rules: BodyRules = BodyRules()) -> ReminderRound:
     with engine.begin() as conn:
         raw = conn.execute(select(SmsAlert.request_json).where(SmsAlert.alert_id == alert_id)).scalar()
         if raw is None:
@@ -53,7 +54,7 @@ def resend_unacknowledged(engine: Engine, sink: JobSink, clock: Clock, alert_id:
                                                                    SmsAcknowledgement.recipient_id == T.c.recipient_id))
             .where(T.c.alert_id == alert_id, T.c.sid.is_not(None), SmsAcknowledgement.alert_id.is_(None))
             .order_by(T.c.id)).scalars().all()
-    bodies, sent = AlertBodies(reminder), 0
+    bodies, sent = AlertBodies(reminder, rules), 0
     for job_json in pending:
         job = SmsJob.model_validate_json(job_json)
         recipient = Recipient(job.recipient_id, job.to, job.language.value, job.contact_order)

@@ -31,10 +31,13 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL is used as configured."""
+    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL is used as configured.
+
+    ``hide_parameters``: a database error never quotes the statement's values (a desk note, a name, a number).
+    """
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
@@ -45,7 +48,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,4 +1,5 @@
-"""EmergencyAlertIssued → CAP 1.2 XML (one info block), valid against the OASIS schema."""
+"""EmergencyAlertIssued → CAP 1.2 XML (the main info block, then one per translation), valid against the
+OASIS schema."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def _area(info: etree._Element, area: Area) -> None:
         _sub(node, "polygon", " ".join(f"{_num(p.lat)},{_num(p.lon)}" for p in polygon))
     for circle in area.circles:
         _sub(node, "circle", f"{_num(circle.center.lat)},{_num(circle.center.lon)} {_num(circle.radius_km)}")
-    for name, value in area.geocodes.items():
-        _pair(node, "geocode", name, value)
+    for code in area.geocodes:
+        _pair(node, "geocode", code.name, code.value)
 
 
 def _missing_child(info: etree._Element, child: MissingChild) -> None:
@@ -55,6 +56,33 @@ def _missing_child(info: etree._Element, child: MissingChild) -> None:
 
 def _address(text: str) -> str:
     return f'"{text}"' if " " in text else text
+
+
+def _info(root: etree._Element, alert: EmergencyAlertIssued, language: str, texts: dict[str, str | None],
+          event: str) -> None:
+    """One info block, elements in the schema's order."""
+    info = _sub(root, "info")
+    _sub(info, "language", language)
+    for category in alert.categories:
+        _sub(info, "category", category.value)
+    _sub(info, "event", event)
+    for response in alert.response_types:
+        _sub(info, "responseType", response.value)
+    _sub(info, "urgency", alert.urgency.value)
+    _sub(info, "severity", alert.severity.value)
+    _sub(info, "certainty", alert.certainty.value)
+    for code in alert.event_codes:
+        _pair(info, "eventCode", code.name, code.value)
+    for tag in ("effective", "onset", "expires"):
+        if getattr(alert, tag) is not None:
+            _sub(info, tag, cap_time(getattr(alert, tag)))
+    for tag, value in texts.items():
+        if value is not None:
+            _sub(info, tag, value)
+    if alert.missing_child is not None:
+        _missing_child(info, alert.missing_child)
+    for area in alert.areas:
+        _area(info, area)
 
 
 def to_cap(alert: EmergencyAlertIssued) -> bytes:
@@ -70,23 +98,9 @@ def to_cap(alert: EmergencyAlertIssued) -> bytes:
         _sub(root, "addresses", " ".join(_address(a) for a in alert.addresses))
     if alert.references:
         _sub(root, "references", " ".join(f"{r.sender},{r.identifier},{cap_time(r.sent)}" for r in alert.references))
-    info = _sub(root, "info")
-    _sub(info, "language", alert.language)
-    for category in alert.categories:
-        _sub(info, "category", category.value)
-    _sub(info, "event", alert.event)
-    for response in alert.response_types:
-        _sub(info, "responseType", response.value)
-    _sub(info, "urgency", alert.urgency.value)
-    _sub(info, "severity", alert.severity.value)
-    _sub(info, "certainty", alert.certainty.value)
-    if alert.expires is not None:
-        _sub(info, "expires", cap_time(alert.expires))
-    for tag in ("headline", "description", "instruction"):
-        if getattr(alert, tag) is not None:
-            _sub(info, tag, getattr(alert, tag))
-    if alert.missing_child is not None:
-        _missing_child(info, alert.missing_child)
-    for area in alert.areas:
-        _area(info, area)
+    _info(root, alert, alert.language, {"headline": alert.headline, "description": alert.description,
+                                        "instruction": alert.instruction}, alert.event)
+    for other in alert.translations:
+        _info(root, alert, other.language, {"headline": other.headline, "instruction": other.instruction},
+              other.event)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -38,18 +38,15 @@ def _directory(folder: Path, guardians: int) -> str:
 def fan_out_once(bootstrap: str, db_url: str, namespace: str) -> dict:
     """One alert to the whole school; returns jobs, seconds and this process's peak RSS."""
     from consumers.sms.fanout import AudienceFanout
-    from consumers.sms.kafka_io import KafkaJobSink, make_producer
+    from consumers.kafka_io import AcknowledgedProducer
     from consumers.store.db import make_engine
-    from contracts.alert_request import AlertRequested
     from contracts.clock import SystemClock
     from contracts.events import AlertRequestedEvent
     from contracts.topics import SMS_JOBS
 
-    producer = make_producer(bootstrap)
-    sink = KafkaJobSink(producer, SMS_JOBS.name(namespace))
-    alert = AlertRequested(alert_id=f"BENCH-{uuid.uuid4().hex[:8]}", kind="incident_emergency", priority="emergency",
-                           audience={"kind": "school_guardians", "school_id": "SCH00000"},
-                           params={"school": "测试学校", "event": "火灾"}, source_event_id="bench", reason="bench")
+    producer = AcknowledgedProducer(bootstrap, "childsafe-bench")
+    sink = producer.to(SMS_JOBS.name(namespace))
+    alert = bench_alert(f"BENCH-{uuid.uuid4().hex[:8]}")
     started = time.perf_counter()
     result = AudienceFanout(make_engine(db_url), sink, SystemClock()).fan_out(
         AlertRequestedEvent.new(alert, source="/bench"))
@@ -117,18 +114,25 @@ def main() -> int:
     return 0
 
 
+def bench_alert(alert_id: str):
+    """A school-wide emergency to every guardian of the bench school (the parameters its template requires)."""
+    from contracts.alert_request import AlertRequested
+
+    return AlertRequested(alert_id=alert_id, kind="incident_emergency", priority="emergency",
+                          audience={"kind": "school_guardians", "school_id": "SCH00000"},
+                          params={"school": "测试学校", "category": "fire"}, source_event_id="bench", reason="bench")
+
+
 def _job_size() -> int:
+    from alerts.body_rules import BodyRules
     from consumers.directory.audience import Recipient
     from consumers.sms.compose import AlertBodies
     from consumers.sms.fanout import build_job
     from consumers.sms.jobs import job_event
-    from contracts.alert_request import AlertRequested
     from contracts.clock import SystemClock
 
-    alert = AlertRequested(alert_id="BENCH-size", kind="incident_emergency", priority="emergency",
-                           audience={"kind": "school_guardians", "school_id": "SCH00000"},
-                           params={"school": "测试学校", "event": "火灾"}, source_event_id="bench", reason="bench")
-    job = build_job(alert, Recipient("g:G0000001", "+8619950000001", "zh-CN"), AlertBodies(alert))
+    alert = bench_alert("BENCH-size")
+    job = build_job(alert, Recipient("g:G0000001", "+8619950000001", "zh-CN"), AlertBodies(alert, BodyRules()))
     return len(job_event(job, correlationid="x" * 32, time=SystemClock().now()).to_bytes())
 
 

@@ -1,27 +1,46 @@
-"""`childsafe audit verify`: walk the case audit trail's hash chain and name every edited or deleted record."""
+"""`childsafe audit verify`: check the case audit trail's hash chain on its own and against the heads anchored
+on the audit topic; name the first divergence; anchor the head when everything holds."""
 
 from __future__ import annotations
 
-from consumers.cases.audit import verify
-from consumers.store.db import make_engine, session_factory
+from kafka.errors import KafkaError
+
+from consumers.kafka_io import ProduceFailed
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
 def _run(args, settings: Settings) -> int:
-    engine = make_engine(settings.db_url())
+    from consumers.cases.audit import verify
+    from ops.cases_runtime import CaseRuntime, audit_anchor
+
+    runtime = CaseRuntime.build(settings)
+    anchor, anchors = None, None
     try:
-        with session_factory(engine)() as session:
-            verdict = verify(session)
+        if args.offline:
+            with runtime.factory() as session:
+                verdict = verify(session)
+        else:
+            anchor, anchors = audit_anchor(settings, runtime)
+            try:
+                verdict = anchor.verify()
+            except (KafkaError, ProduceFailed) as exc:
+                print_json({"ok": False, "problems": [f"anchors unreadable from Kafka ({exc!r}); "
+                                                      "check the broker, or --offline for the database chain only"]})
+                return 1
     finally:
-        engine.dispose()
-    print_json({"ok": verdict.ok, "checked": verdict.checked, "head_hash": verdict.head_hash,
-                "problems": verdict.problems})
+        if anchors is not None:
+            anchors.close()
+        runtime.engine.dispose()
+    print_json({"ok": verdict.ok, "checked": verdict.checked, "anchored": verdict.anchored,
+                "head_hash": verdict.head_hash, "problems": verdict.problems})
     return 0 if verdict.ok else 1
 
 
 @subcommand
 def register(subs) -> None:
-    p = subs.add_parser("audit", help="verify the hash-chained case audit trail")
+    p = subs.add_parser("audit", help="verify the hash-chained case audit trail against its anchors on Kafka")
     p.add_argument("action", choices=["verify"])
+    p.add_argument("--offline", action="store_true",
+                   help="check only the database chain (weaker: a consistent rewrite passes); no Kafka needed")
     p.set_defaults(handler=_run)

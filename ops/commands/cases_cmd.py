@@ -17,7 +17,8 @@ ACTIONS = {  # CLI action → (desk method, positional argument names after the 
     "reopen": ("reopen", ["reason"]),
 }
 
-HELP = {"show": "show a case (audited read)", "reporter": "show a case's confidential reporter (police only)",
+HELP = {"show": "show a case (audited read)",
+        "reporter": "reveal a case's confidential reporter (the lead agency's police; audited)",
         "ack": "acknowledge a case for your agency", "assign": "assign an investigator",
         "note": "add a note", "services": "start services: rescue, treatment or counselling",
         "refer": "refer a case to another agency", "answer": "answer a referral: accept, reject (reason) or complete",
@@ -28,7 +29,8 @@ def _stop_on_signals(settings: Settings | None = None) -> threading.Event:
     """Long-running commands log JSON lines to stderr (ops/logs.py) and stop cleanly on SIGTERM/SIGINT."""
     from ops.logs import configure
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -67,7 +69,11 @@ def _serve(args, settings: Settings) -> int:
     _stop_on_signals(settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     runtime = CaseRuntime.build(settings)
-    web.run_app(build_app(CaseDesk(runtime.factory, runtime.clock)), host=settings.case_api_host,
+    from consumers.cases.missing_child import add_routes
+    from ops.commands.missing_child_cmd import missing_child_desk
+
+    app = add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)), missing_child_desk(runtime, settings))
+    web.run_app(app, host=settings.case_api_host,
                 port=args.port or settings.case_api_port, print=None)
     runtime.engine.dispose()
     return 0
@@ -116,5 +122,8 @@ def register(subs) -> None:
             optional = n == "reason" and name not in ("reopen", "refer")
             a.add_argument(n, nargs="?" if optional else None, default="" if optional else None)
         a.set_defaults(handler=_act)
+    from ops.commands import missing_child_cmd
+
+    missing_child_cmd.register(actions)
     for a in [lister, *[actions.choices[n] for n in ACTIONS]]:
         a.add_argument("--token", default="", help="access token (default: CHILDSAFE_CASE_TOKEN)")

@@ -24,14 +24,45 @@ def _list(args, settings: Settings) -> int:
     return 0
 
 
+def _operator_role(settings: Settings, operator: str) -> str:
+    """The name an operator token stands for; refuses (audited by the caller) any other token or none."""
+    from consumers.cases.access import Role
+    from consumers.cases.tokens import authenticate
+    from consumers.store.db import make_engine, session_factory
+    from contracts.clock import SystemClock
+
+    engine = make_engine(settings.db_url())
+    try:
+        with session_factory(engine)() as session:
+            principal = authenticate(session, settings.case_token.get_secret_value() or None, SystemClock().now())
+    finally:
+        engine.dispose()
+    if principal.role is not Role.OPERATOR:
+        raise ChildSafeOpsError(f"--reveal needs an operator token; {principal.role.value} is not one")
+    return f"{operator} ({principal.actor})"
+
+
 def _show(args, settings: Settings) -> int:
-    from ops.deadletters import show
+    """Masked by default; ``--reveal`` needs an operator token in CHILDSAFE_CASE_TOKEN. Audited either way."""
+    from contracts.clock import SystemClock
+    from ops.deadletters import audit_show, show
+    from ops.identity import field_keyring
 
     found = [x for x in _letters(args, settings) if x.position == args.position]
     if not found:
         raise ChildSafeOpsError(f"no dead letter at {args.position} (expected <partition>:<offset> from "
                                 "`childsafe deadletter list`)")
-    print_json(show(found[0]))
+    operator = args.operator or getpass.getuser()
+    if args.reveal:
+        try:
+            operator = _operator_role(settings, operator)
+        except Exception as exc:
+            audit_show(settings.bootstrap_servers, settings.topic_namespace, SystemClock(), operator, found[0],
+                       "refused")
+            raise ChildSafeOpsError(f"not revealed: {exc}") from None
+    audit_show(settings.bootstrap_servers, settings.topic_namespace, SystemClock(), operator, found[0],
+               "revealed" if args.reveal else "masked")
+    print_json(show(found[0], field_keyring(settings), reveal=args.reveal))
     return 0
 
 
@@ -42,6 +73,7 @@ def _replay(args, settings: Settings) -> int:
     from consumers.store.migrate import upgrade
     from contracts.clock import SystemClock
     from ops.deadletters import DeadLetterReplayer
+    from ops.identity import field_keyring
 
     letters = _letters(args, settings)
     if args.position:
@@ -50,7 +82,8 @@ def _replay(args, settings: Settings) -> int:
     engine = make_engine(settings.db_url())
     try:
         replayer = DeadLetterReplayer(settings.bootstrap_servers, settings.topic_namespace, session_factory(engine),
-                                      SystemClock(), operator=args.operator or getpass.getuser())
+                                      SystemClock(), operator=args.operator or getpass.getuser(),
+                                      keyring=field_keyring(settings))
         results = replayer.replay(letters, dry_run=args.dry_run)
     finally:
         engine.dispose()
@@ -67,6 +100,9 @@ def register(subs) -> None:
     lister.set_defaults(handler=_list)
     shower = actions.add_parser("show", help="one dead letter with its reasons and original message")
     shower.add_argument("position")
+    shower.add_argument("--reveal", action="store_true",
+                        help="show the original unmasked (needs an operator token in CHILDSAFE_CASE_TOKEN)")
+    shower.add_argument("--operator", default="", help="who looks (audit record; default: login name)")
     shower.set_defaults(handler=_show)
     replay = actions.add_parser("replay", help="re-send the dead letters that now pass their topic's contract")
     replay.add_argument("position", nargs="*", help="only these (default: all)")

@@ -19,19 +19,20 @@ def publish_reference_topics(settings: Settings) -> dict:
     from kafka.errors import KafkaError
 
     from consumers.directory.reference_topics import publish_reference
-    from consumers.sms.kafka_io import KafkaJobSink, make_producer
+    from consumers.kafka_io import AcknowledgedProducer
     from contracts.clock import SystemClock
     from contracts.topics import REGISTRATIONS, SCHOOL_LOCATIONS
 
     ns = settings.topic_namespace
     try:
-        producer = make_producer(settings.bootstrap_servers, request_timeout_ms=15_000, bootstrap_timeout_ms=5_000)
+        producer = AcknowledgedProducer(settings.bootstrap_servers, "childsafe-directory", request_timeout_ms=15_000,
+                                        bootstrap_timeout_ms=5_000)
     except KafkaError as exc:
         return {"published": False, "error": f"Kafka at {settings.bootstrap_servers} unreachable ({exc!r}); the "
                 "database is written: run `childsafe directory publish` once Kafka is up"}
     try:
-        report = publish_reference(make_engine(settings.db_url()), KafkaJobSink(producer, REGISTRATIONS.name(ns)),
-                                   KafkaJobSink(producer, SCHOOL_LOCATIONS.name(ns)), SystemClock())
+        report = publish_reference(make_engine(settings.db_url()), producer.to(REGISTRATIONS.name(ns)),
+                                   producer.to(SCHOOL_LOCATIONS.name(ns)), SystemClock())
     finally:
         producer.close()
     return {"published": True, **report.as_dict()}

@@ -15,7 +15,8 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
     from ops.logs import configure
     from ops.metrics import serve
 
-    configure(logging.INFO, settings.log_format if settings else "json")
+    configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
+              settings.log_format if settings else "json")
     if role:
         serve(role, port, settings.metrics_host)
     stop = threading.Event()
@@ -45,10 +46,29 @@ def _dispatch(args, settings: Settings) -> int:
 def _webhooks(args, settings: Settings) -> int:
     from aiohttp import web
 
-    from ops.sms_workers import build_webhooks
+    from ops.sms_workers import build_status_consumer, build_webhooks
 
-    web.run_app(build_webhooks(settings).app(), host=settings.sms_webhook_host, port=settings.sms_webhook_port,
-                access_log=None, print=lambda *_: None)
+    hooks = build_webhooks(settings)  # refuses the public default token unless the sandbox is in use
+    stop = threading.Event()
+    status = build_status_consumer(settings)
+
+    def apply_recorded() -> None:  # what the webhooks recorded but could not apply (a locked database)
+        while not stop.is_set():
+            try:
+                status.poll_once(timeout_ms=500)
+            except Exception as exc:
+                logging.getLogger("childsafe.sms.status").error("status consumer: %s", type(exc).__name__)
+                stop.wait(2)
+
+    thread = threading.Thread(target=apply_recorded, name="sms-status-consumer", daemon=True)
+    thread.start()
+    try:
+        web.run_app(hooks.app(), host=settings.sms_webhook_host, port=settings.sms_webhook_port,
+                    access_log=None, print=lambda *_: None)
+    finally:
+        stop.set()
+        thread.join(10)
+        status.consumer.close()
     return 0
 
 
@@ -56,10 +76,11 @@ def _resend(args, settings: Settings) -> int:
     from consumers.sms.reminders import resend_unacknowledged
     from consumers.store.db import make_engine
     from contracts.clock import SystemClock
+    from ops.sms_provider import make_body_rules
     from ops.sms_workers import job_sink
 
     result = resend_unacknowledged(make_engine(settings.db_url()), job_sink(settings), SystemClock(), args.alert_id,
-                                   args.round)
+                                   args.round, make_body_rules(settings))
     print_json(result.__dict__)
     return 0
 

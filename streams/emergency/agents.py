@@ -14,7 +14,7 @@ from contracts.events import EmergencyAlertIssuedEvent
 from contracts.topics import EMERGENCY_ALERTS, SCHOOL_LOCATIONS
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, keep_following
-from streams.emergency.threads import ExerciseMismatch, thread_root, widen
+from streams.emergency.threads import ExerciseMismatch, release_due, thread_root, widen
 from streams.emergency.threads import handle as handle_thread
 from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
@@ -49,7 +49,8 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
             alert = decode(msg.value or b"", EMERGENCY_ALERTS)
             return [Output(threads_name, thread_root(alert.data).encode(), msg.value)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency",
+                           limit=cfg.deadletter_limit)
 
     @app.agent(threads_topic, name="emergency-threads")
     async def run_threads(stream):
@@ -62,24 +63,30 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
                 outputs, state = handle_thread(alert, msg.partition, threads.get(root), atlas, conf, clock.now())
             except ExerciseMismatch as exc:
                 raise ContractError([FieldError("data.status", str(exc), alert.data.status.value)]) from None
+            if state is None:  # a Draft or System message for a thread that does not exist: nothing to keep
+                return outputs
             return outputs + [table_put(threads, msg.partition, root, state)]
 
         # the lock spans a batch and its write: the widening timer never sees a thread half-written
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency", lock=lock)
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.emergency",
+                           limit=cfg.deadletter_limit, lock=lock)
 
     async def widen_all() -> int:
-        """Issue the rings that have come due; returns how many alert requests were written. A thread that
-        fails is logged and retried on the next tick; the others go on."""
+        """Send the held CAP messages and issue the rings that have come due; returns how many records were
+        written. A thread that fails is logged and retried on the next tick; the others go on."""
         if not ready.is_set():
             return 0
         written = 0
         for root in list(threads.data.keys()):
             async with lock:
                 state = threads.data.get(root)
-                if not state or not state.get("missing") or state["cancelled"]:
+                if not state or not (state.get("missing") or state.get("scheduled")) or state["cancelled"]:
                     continue
                 try:
-                    outputs, new = widen(state, atlas, conf, clock.now())
+                    now = clock.now()
+                    outputs, new = release_due(state, atlas, conf, now)
+                    more, new = widen(new, atlas, conf, now)
+                    outputs += more
                 except Exception:
                     log.exception("widening thread %s failed; retried on the next tick", root)
                     continue

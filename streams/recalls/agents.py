@@ -44,7 +44,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
     holdings = app.Table("recall-holdings", default=None, partitions=parts)
     issued = app.Table("recall-issued", default=None, partitions=parts)
-    disclosures = register_disclosure(app, ns, writer, clock)
+    disclosures = register_disclosure(app, ns, writer, clock, cfg.deadletter_limit)
     index = HoldingsIndex()
 
     @holdings.on_recover
@@ -68,7 +68,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
                               else None)]
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-holdings",
-                           batch=cfg.batch, within=cfg.batch_within_s)
+                           limit=cfg.deadletter_limit, batch=cfg.batch, within=cfg.batch_within_s)
 
     @app.agent(recalls_topic, name="recalls")
     async def broadcast_recalls(stream):
@@ -80,7 +80,8 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             outputs.append(disclosure_record(disclosures, recall, clock.now()))
             return outputs
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recalls")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recalls",
+                           limit=cfg.deadletter_limit)
 
     @app.agent(probes, name="recall-match")
     async def match_recall(stream):
@@ -97,7 +98,8 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
                 set(before) if recall.data.action is RecallAction.PUBLISHED else set()))
             return outcome.outputs + [table_put(issued, partition, state_key, after)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match",
+                           limit=cfg.deadletter_limit)
 
     return index
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import faust
 from aiohttp import web as aioweb
 
+from contracts.dlq import DeadLetterLimit
 from contracts.events import RecallPublishedEvent
 from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
@@ -41,7 +42,7 @@ def page_of(entries: list[dict], page: int, size: int) -> dict:
     return {"page": page, "per_page": size, "total": len(ordered), "items": ordered[start:start + size]}
 
 
-def register_disclosure(app: faust.App, namespace: str, writer, clock) -> str:
+def register_disclosure(app: faust.App, namespace: str, writer, clock, limit: DeadLetterLimit) -> str:
     name = f"{namespace}-streams-recall-disclosures"
     topic = app.topic(name, schema=RawBytesSchema(key_serializer="raw", value_serializer="raw"), partitions=1,
                       internal=True)
@@ -58,7 +59,8 @@ def register_disclosure(app: faust.App, namespace: str, writer, clock) -> str:
                 entry["first_received_at"] = previous.get("first_received_at", previous["received_at"])
             return [table_put(feed, 0, entry["recall_number"], entry)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-disclosure")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-disclosure",
+                           limit=limit)
 
     @app.page("/v1/recalls/published")
     class PublishedRecalls(faust.web.View):

@@ -39,7 +39,8 @@ def register_safety(app: faust.App, cfg, writer, clock, conf: AlertingConfig):
             return outputs + [table_put(drills, msg.partition, school,
                                         record_report(drills.get(school), msg.partition, report))]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.safety")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.safety",
+                           limit=cfg.deadletter_limit)
 
     async def check_drills() -> int:
         """Flag every school of this worker's partitions that is overdue; returns how many were flagged.

@@ -59,7 +59,8 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
             outputs = [outbreak_alert("district", district, district, kind, spike, clock.now())] if spike else []
             return outputs + [table_put(districts, event.message.partition, key, state)]
 
-        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-district")
+        await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-district",
+                           limit=cfg.deadletter_limit)
 
 
 def _forwarded(raw: bytes | None) -> tuple[str, str, str, float]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import httpx
 from kafka import KafkaProducer
 
+from consumers.kafka_io import AcknowledgedProducer
+from contracts.topics import ALERTS_REQUESTED
 from ops.kafka_local import free_port
 from ops.processes import ChildProcess
+from ops.settings import Settings
 from ops.topic_reader import read_topic  # noqa: F401  (tests import it from here)
 
 
@@ -45,3 +50,40 @@ class StreamsWorker(ChildProcess):
 
 def producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+
+
+def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="http://127.0.0.1:9", **extra) -> Settings:
+    return Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
+                    twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,
+                    twilio_auth_token=sandbox.auth_token, sms_callback_base_url=callback_base,
+                    sms_consumer_session_timeout_ms=6000, sms_rate_per_s=100_000, **extra)
+
+
+def publish(kafka_bootstrap, namespace, *events) -> None:
+    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
+    for event in events:
+        producer.send(ALERTS_REQUESTED.name(namespace), event.data.alert_id.encode(), event.to_bytes())
+    producer.flush()
+    producer.close()
+
+
+class SmsWorkers:
+    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
+
+    def __init__(self, settings):
+        from ops.sms_workers import build_dispatch, build_fanout
+
+        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.fanout.poll_once(timeout_ms=50)
+            self.dispatch.poll_once(timeout_ms=50)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(30)
+        self.dispatch.close()
+        self.fanout.consumer.close()

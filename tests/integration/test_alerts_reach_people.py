@@ -4,7 +4,6 @@ streams worker subprocess shared by the three tests; reference topics published 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -21,13 +20,12 @@ from contracts.cap import to_cap
 from contracts.clock import SystemClock
 from contracts.emergency import EmergencyAlertIssued
 from ops.commands.directory_cmd import publish_reference_topics
-from ops.sms_workers import build_dispatch, build_fanout
 from ops.topics_admin import apply_topics
 from tests import sms_directory
-from tests.integration.test_recalls_cap_kafka import _missing_child
-from tests.integration.test_sms_end_to_end import settings_for
-from tests.integration.helpers import StreamsWorker, read_topic
+from tests.cap_samples import missing_child_alert as _missing_child
+from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, settings_for
 from tests.recall_fixtures import OTHER_GTIN, SCOOTER_GTIN, recall
+from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -74,26 +72,6 @@ def directory_files() -> dict[str, str]:
     }
 
 
-class SmsWorkers:
-    """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
-
-    def __init__(self, settings):
-        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            self.fanout.poll_once(timeout_ms=50)
-            self.dispatch.poll_once(timeout_ms=50)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(30)
-        self.dispatch.close()
-        self.fanout.consumer.close()
-
-
 class Worker(StreamsWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,15 +113,6 @@ def stack(kafka_bootstrap, tmp_path_factory):
         engine.dispose()
 
 
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
-
-
 def sent(sandbox, marker: str) -> list[dict]:
     return [m for m in sandbox.messages() if marker in m["body"]]
 
@@ -153,7 +122,7 @@ def test_a_recall_reaches_exactly_the_matched_holders_and_a_withdrawal_stops_pen
     notice = recall(recall_number="SAMR-E2E-1").model_dump(mode="json", exclude_none=True)
     assert worker.post("/v1/recalls", notice).status_code == 202
     expected = {phone("G-EXACT"), phone("G-STRONG"), phone("SCH-FAR-head")}
-    wait_for(lambda: len(sent(sandbox, "SAMR-E2E-1")) >= len(expected))
+    wait_for(lambda: len(sent(sandbox, "SAMR-E2E-1")) >= len(expected), timeout=60, every=0.2)
     time.sleep(2)  # anything extra would have arrived by now
     messages = sent(sandbox, "SAMR-E2E-1")
     assert sorted(m["to"] for m in messages) == sorted(expected), "exact + strong only, each once"
@@ -167,7 +136,7 @@ def test_a_recall_reaches_exactly_the_matched_holders_and_a_withdrawal_stops_pen
         held = [a for a, n in _alert_states(ledger, "recall:SAMR-E2E-2:").items() if n == {"held"}]
         return held if len(held) >= 2 else None
 
-    held = wait_for(both_held) or []
+    held = wait_for(both_held, timeout=60, every=0.2) or []
     assert len(held) == 2, "the school's and the guardian's crib alerts wait for the end of quiet hours"
     assert worker.post("/v1/recalls", {**crib_json, "action": "withdrawn"},
                        headers={"Idempotency-Key": "withdraw-e2e-2"}).status_code == 202
@@ -201,7 +170,7 @@ def test_a_cap_exercise_reaches_the_schools_in_its_area_marked_as_a_drill(stack)
     resp = worker.post("/v1/emergency-alerts", to_cap(drill), headers={"content-type": "application/cap+xml"})
     assert resp.status_code == 202, resp.text
     expected = {phone("SCH-A-head"), phone("SCH-B-head"), phone("G-A1"), phone("G-B1")}  # first guardians only
-    wait_for(lambda: len(sent(sandbox, "暴雨演练")) >= len(expected))
+    wait_for(lambda: len(sent(sandbox, "暴雨演练")) >= len(expected), timeout=60, every=0.2)
     time.sleep(2)
     messages = sent(sandbox, "暴雨演练")
     assert sorted(m["to"] for m in messages) == sorted(expected)

@@ -20,6 +20,7 @@ from ops.cases_runtime import run_case_consumer
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import REPORTER_NAME, REPORTER_PHONE, SUMMARY, command_bytes, open_case, seed_organisations
+from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -58,15 +59,6 @@ def _read_all(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) ->
     return out
 
 
-def _wait(engine, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not reached in time")
-
-
 def test_same_open_case_three_times_opens_one_case_and_one_alert(kafka_bootstrap, namespace, sqlite_url):
     apply_topics(kafka_bootstrap, namespace)
     engine = _seed(sqlite_url)
@@ -80,7 +72,7 @@ def test_same_open_case_three_times_opens_one_case_and_one_alert(kafka_bootstrap
     worker.start()
     try:
         count = lambda sql: session_factory(engine)().execute(sql).scalar_one()  # noqa: E731
-        _wait(engine, lambda: count(select(func.count()).select_from(ProcessedMessage)) == 4
+        wait_for(lambda: count(select(func.count()).select_from(ProcessedMessage)) == 4
               and count(select(func.count()).select_from(OutboxMessage)
                         .where(OutboxMessage.published_at.is_(None))) == 0)
     finally:

@@ -21,10 +21,11 @@ from consumers.store.db import make_engine, session_factory, transaction
 from consumers.store.migrate import upgrade
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS
-from ops.cases_runtime import CaseRuntime, KafkaPublisher, build_case_consumer
+from ops.cases_runtime import CaseRuntime, build_case_consumer, case_publisher
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
+from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
 CHILDSAFE = str(Path(sys.executable).with_name("childsafe"))
@@ -61,15 +62,6 @@ def _spawn(url, bootstrap, namespace) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def _wait_for(predicate, timeout: float, every: float = 0.01) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
-
-
 def test_sigkill_mid_batch_then_restart_opens_every_case_exactly_once(tmp_path, kafka_bootstrap, namespace):
     n = 1500
     url, engine = _prepare(tmp_path, kafka_bootstrap, namespace, n)
@@ -77,7 +69,7 @@ def test_sigkill_mid_batch_then_restart_opens_every_case_exactly_once(tmp_path, 
     for threshold in (150, 600):  # killed twice, at different points
         proc = _spawn(url, kafka_bootstrap, namespace)
         try:
-            _wait_for(lambda: _count(engine, MandatoryReportCase) >= threshold, timeout=90)
+            wait_for(lambda: _count(engine, MandatoryReportCase) >= threshold, timeout=90)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
@@ -85,7 +77,7 @@ def test_sigkill_mid_batch_then_restart_opens_every_case_exactly_once(tmp_path, 
     assert kills[0] < n and kills[1] < n, "killed before the end of the topic"
     proc = _spawn(url, kafka_bootstrap, namespace)
     try:
-        _wait_for(lambda: _count(engine, ProcessedMessage) == n + 3
+        wait_for(lambda: _count(engine, ProcessedMessage) == n + 3
                   and _count(engine, OutboxMessage, OutboxMessage.published_at.is_(None)) == 0, timeout=120, every=0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -119,7 +111,7 @@ def test_crash_after_db_commit_before_offset_commit_replays_harmlessly(tmp_path,
     url, engine = _prepare(tmp_path, kafka_bootstrap, namespace, 40)
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=url, case_batch=500)
     runtime = CaseRuntime.build(settings)
-    publisher = KafkaPublisher(kafka_bootstrap)
+    publisher = case_publisher(settings)
     first = build_case_consumer(settings, runtime, publisher)
     positions: list[Position] = []
     deadline = time.monotonic() + 30

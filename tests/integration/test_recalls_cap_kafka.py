@@ -4,21 +4,20 @@ CAP XML intake refusing hostile XML while the worker keeps running, missing-chil
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
 from contracts.cap import to_cap
 from contracts.codec import decode
-from contracts.emergency import EmergencyAlertIssued
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, SchoolLocatedEvent
 from contracts.school_location import SchoolLocated
 from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, REGISTRATIONS, SCHOOL_LOCATIONS
 from ops.topics_admin import apply_topics
 from tests.integration.helpers import StreamsWorker, producer, read_topic
 from tests.recall_fixtures import SCOOTER_GTIN, holdings_event
-from tests.unit.test_cap import HOSTILE
+from tests.wait_for import wait_for
+from tests.cap_samples import HOSTILE, missing_child_alert as _missing_child
 
 pytestmark = pytest.mark.integration
 
@@ -95,30 +94,17 @@ def test_recall_matches_holdings_feeds_disclosure_and_withdrawal_cancels(worker,
 
 def _feed(worker, until, timeout=30.0) -> dict:
     """The disclosure feed, polled until ``until(feed)`` (the feed's own agent is one hop behind the match)."""
-    import time
+    def feed() -> dict:
+        page = httpx.get(worker.url + "/v1/recalls/published?page=1&per_page=10", timeout=10).json()
+        assert until(page), page
+        return page
 
-    deadline = time.monotonic() + timeout
-    while True:
-        feed = httpx.get(worker.url + "/v1/recalls/published?page=1&per_page=10", timeout=10).json()
-        if until(feed) or time.monotonic() > deadline:
-            return feed
-        time.sleep(0.3)
+    return wait_for(feed, timeout=timeout, every=0.3)
 
 
 def _cap_post(worker, body: bytes) -> httpx.Response:
     return httpx.post(worker.url + "/v1/emergency-alerts", content=body, timeout=60,
                       headers={"Content-Type": "application/cap+xml", "Authorization": f"Bearer {worker.token}"})
-
-
-def _missing_child(identifier: str, msg_type="Alert", status="Actual", found=False, refs=()) -> EmergencyAlertIssued:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    return EmergencyAlertIssued.model_validate(dict(
-        identifier=identifier, sender="police@example.invalid", sent=now if not refs else now + timedelta(seconds=1),
-        status=status, msg_type=msg_type, scope="Public", categories=["Rescue"], event="儿童走失",
-        urgency="Immediate", severity="Severe", certainty="Observed", areas=[{"area_desc": "最后出现地点周边"}],
-        references=[{"sender": "police@example.invalid", "identifier": r[0], "sent": r[1]} for r in refs],
-        missing_child={"last_seen_at": now, "last_seen": {"lat": 40.0, "lon": 100.0}, "age": 7,
-                       "description": "红色外套", "found": found}))
 
 
 def test_hostile_xml_is_refused_and_the_worker_keeps_running(worker, kafka_bootstrap):

@@ -8,33 +8,18 @@ import pytest
 from sqlalchemy import select
 
 from consumers.directory.bulk_load import load_generated
-from consumers.sms.kafka_io import make_producer
+from consumers.kafka_io import AcknowledgedProducer
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, DEADLETTER
 from ops.kafka_local import free_port
-from ops.settings import Settings
 from ops.sms_workers import build_dispatch, build_fanout, build_webhooks
 from ops.topics_admin import apply_topics
+from tests.integration.helpers import publish, settings_for
 from tests.sms_servers import BackgroundApp, alert_event
 
 pytestmark = pytest.mark.integration
-
-
-def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="http://127.0.0.1:9", **extra) -> Settings:
-    return Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
-                    twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,
-                    twilio_auth_token=sandbox.auth_token, sms_callback_base_url=callback_base,
-                    sms_consumer_session_timeout_ms=6000, sms_rate_per_s=100_000, **extra)
-
-
-def publish(kafka_bootstrap, namespace, *events) -> None:
-    producer = make_producer(kafka_bootstrap)
-    for event in events:
-        producer.send(ALERTS_REQUESTED.name(namespace), key=event.data.alert_id.encode(), value=event.to_bytes())
-    producer.flush()
-    producer.close()
 
 
 def test_an_alert_to_a_school_of_2000_guardians_sends_exactly_2000_messages(
@@ -99,8 +84,9 @@ def test_unsupported_and_invalid_alerts_are_dead_lettered_with_a_reason(kafka_bo
                             audience={"kind": "product_holders", "recall_number": "SAMR-2026-001"},
                             params={"product": "p", "hazard": "h", "recall_number": "SAMR-2026-001"})
     publish(kafka_bootstrap, namespace, AlertRequestedEvent.new(recall, source="/tests"))
-    producer = make_producer(kafka_bootstrap)
-    producer.send(ALERTS_REQUESTED.name(namespace), value=b'{"type": "cn.childsafe.alert.requested.v1"}').get(10)
+    producer = AcknowledgedProducer(kafka_bootstrap, "tests")
+    producer.send(ALERTS_REQUESTED.name(namespace), None, b'{"type": "cn.childsafe.alert.requested.v1"}')
+    producer.flush()
     fanout = build_fanout(settings)
     handled = 0
     deadline = time.monotonic() + 60

@@ -25,7 +25,7 @@ from contracts.clock import SystemClock
 from ops.settings import Settings
 from ops.sms_workers import build_fanout
 from ops.topics_admin import apply_topics
-from tests.integration.test_sms_end_to_end import publish
+from tests.integration.helpers import publish
 from tests.databases import fresh_postgres_database
 from tests.sms_servers import alert_event
 

@@ -134,7 +134,7 @@ def test_oversized_body_is_refused_with_413(worker):
 
 
 def test_other_intake_endpoints_accept_their_contracts(worker):
-    from tests.unit.test_contracts import VALID
+    from tests.contract_samples import VALID
     from contracts import events as ev
 
     for path, event in [("/v1/recalls", ev.RecallPublishedEvent), ("/v1/safety-reports", ev.SafetyReportFiledEvent),

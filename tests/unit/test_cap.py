@@ -12,7 +12,8 @@ from contracts.cap import CapRejected, from_cap, to_cap
 from contracts.cap.outbound import request_as_cap
 from contracts.cap.schema import cap_schema
 from contracts.emergency import EmergencyAlertIssued
-from tests.unit.test_contracts import VALID
+from tests.cap_samples import HOSTILE
+from tests.contract_samples import VALID
 from contracts import events as ev
 
 BEIJING = timezone(timedelta(hours=8))
@@ -76,15 +77,6 @@ def test_reads_a_foreign_alert_with_several_info_blocks_keeping_zh_cn():
     assert from_cap(xml).event == "暴雨"
 
 
-HOSTILE = {
-    "external entity": b'<?xml version="1.0"?><!DOCTYPE alert [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                       b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&xxe;</identifier></alert>',
-    "billion laughs": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                      + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                                 for i in range(1, 10))
-                      + b']><alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">&lol9;</alert>',
-    "network DTD": b'<?xml version="1.0"?><!DOCTYPE alert SYSTEM "http://192.0.2.1/cap.dtd"><alert/>',
-}
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

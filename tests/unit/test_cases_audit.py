@@ -28,7 +28,7 @@ def world(db_url):
 
 def _verify_cli(world, monkeypatch, capsys) -> tuple[int, dict]:
     monkeypatch.setenv("CHILDSAFE_DATABASE_URL", world.url)
-    code = main(["audit", "verify"])
+    code = main(["audit", "verify", "--offline"])
     return code, json.loads(capsys.readouterr().out)
 
 

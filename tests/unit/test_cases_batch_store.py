@@ -9,6 +9,7 @@ from consumers.cases.consumer import CaseCommandConsumer
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.cases.opening import Position
 from consumers.cases.tracking import OutboxMessage, ProcessedMessage
+from contracts.dlq import DeadLetterLimit, DeadLetterWindow
 from tests.cases_fixtures import CaseWorld, command_bytes, open_case
 
 TOPIC = "t.cases.commands.v1"
@@ -20,7 +21,8 @@ def _positions(payloads: list[bytes], start: int = 0) -> list[Position]:
 
 def test_one_batch_with_duplicates_junk_and_a_replay(db_url):
     world = CaseWorld(db_url)
-    consumer = CaseCommandConsumer(None, world.opener, world.relay, world.factory, world.clock)
+    consumer = CaseCommandConsumer(None, world.opener, world.relay, world.factory, world.clock,
+                                   DeadLetterWindow(DeadLetterLimit(), "case-consumer"))
     payloads = [command_bytes(open_case(i)) for i in range(1, 51)]
     payloads += [command_bytes(open_case(7), "again-7"), b"not json", command_bytes(open_case(7), "again-7b")]
     stolen = open_case(60).model_copy(update={"case_id": "case-000003"})  # another report claiming a used case id
@@ -42,13 +44,35 @@ def test_one_batch_with_duplicates_junk_and_a_replay(db_url):
     world.close()
 
 
-def test_dead_letter_limit_stops_a_consumer_that_rejects_almost_everything():
+class _Polled:
+    """The Kafka consumer port of the case consumer: one poll's records, and what was committed."""
+
+    def __init__(self, records):
+        self.records, self.committed = records, []
+
+    def poll(self, timeout_ms, max_records):
+        records, self.records = self.records, []
+        return {("t", 0): records} if records else {}
+
+    def commit(self, offsets):
+        self.committed.append(offsets)
+
+
+def test_dead_letter_limit_stops_the_case_consumer_before_it_commits_and_counts_what_it_dead_lettered(db_url):
     import pytest
+    from prometheus_client import REGISTRY
 
-    from consumers.cases.consumer import DeadLetterLimit
-    from consumers.cases.errors import DeadLetterLimitExceeded
+    from contracts.dlq import DeadLetterLimitExceeded
 
-    limit = DeadLetterLimit(ratio=0.9, window=20)
-    limit.observe(["opened"] * 3 + ["deadlettered"] * 17)  # 85 %: keeps going
-    with pytest.raises(DeadLetterLimitExceeded, match="of the last 20 case commands were invalid"):
-        limit.observe(["deadlettered"] * 2)
+    labels = {"topic": "cases.commands.v1", "reason": "malformed", "rejected_by": "case-consumer"}
+    before = REGISTRY.get_sample_value("childsafe_deadletters_total", labels) or 0.0
+    world = CaseWorld(db_url)
+    records = [type("R", (), dict(topic=TOPIC, partition=0, offset=i, key=b"k", value=b"junk"))() for i in range(20)]
+    kafka = _Polled(records)
+    consumer = CaseCommandConsumer(kafka, world.opener, world.relay, world.factory, world.clock,
+                                   DeadLetterWindow(DeadLetterLimit(ratio=0.9, window=20), "case-consumer"))
+    with pytest.raises(DeadLetterLimitExceeded, match="case-consumer: 20 of the last 20 messages"):
+        consumer.poll_once()
+    assert kafka.committed == [], "the offsets of a batch that tripped the limit are not committed"
+    assert REGISTRY.get_sample_value("childsafe_deadletters_total", labels) == before + 20
+    world.close()

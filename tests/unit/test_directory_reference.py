@@ -20,8 +20,8 @@ from contracts.recall import ProductKind, gtin_check_digit_ok
 from contracts.topics import REGISTRATIONS, SCHOOL_LOCATIONS
 from ops.cli import main
 from tests import sms_directory
-from tests.unit.test_sms_dispatcher import ListSink
-from tests.unit.test_sms_wire import request
+from tests.fakes import FakeSink
+from tests.sms_world import request
 
 
 def test_generated_registrations_carry_contract_kinds_and_valid_barcodes():
@@ -42,7 +42,7 @@ def test_publish_sends_each_holder_once_with_its_full_product_list_and_every_loc
         conn.execute(insert(ProductRegistration).values(
             id="PR-OLD", holder_kind="guardian", holder_id="G0000001", product_kind="stroller", product_name="推车"))
         conn.execute(update(School).where(School.id == "SCH00005").values(lat=None))
-    holdings, schools = ListSink(), ListSink()
+    holdings, schools = FakeSink(), FakeSink()
     report = publish_reference(engine, holdings, schools, FakeClock())
     records = {k.decode(): decode(v, REGISTRATIONS).data for k, v in holdings.sent}
     assert len(records) == len(holdings.sent) == report.holders, "one record per holder"
@@ -82,7 +82,7 @@ def test_cap_export_prints_valid_cap_of_a_sent_alert(tmp_path, monkeypatch, caps
     sms_directory.load(engine, tmp_path / "d")
     from contracts.alert_request import SchoolList
 
-    AudienceFanout(engine, ListSink(), FakeClock()).fan_out(request("cap:drill-1", SchoolList(school_ids=["S1"]),
+    AudienceFanout(engine, FakeSink(), FakeClock()).fan_out(request("cap:drill-1", SchoolList(school_ids=["S1"]),
                                                                     exercise=True))
     monkeypatch.setenv("CHILDSAFE_DATABASE_URL", url)
     assert main(["cap", "export", "cap:drill-1"]) == 0

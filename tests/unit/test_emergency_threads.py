@@ -9,11 +9,11 @@ import pytest
 
 from contracts.clock import FakeClock
 from contracts.codec import decode
-from contracts.emergency import EmergencyAlertIssued
-from contracts.events import AlertCancelledEvent, AlertRequestedEvent, EmergencyAlertIssuedEvent
+from contracts.events import AlertCancelledEvent, AlertRequestedEvent
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, SchoolPlace
 from streams.emergency.threads import ExerciseMismatch, handle, thread_root, widen
+from tests.cap_samples import CLOCK_START, cap, missing
 
 # Fictional schools: a few in one city, and a line north of (40.0, 100.0) at 50-600 km for the rings.
 ATLAS = SchoolAtlas([SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), SchoolPlace("S-IN-CIRCLE", "310101", 31.23, 121.47),
@@ -21,20 +21,6 @@ ATLAS = SchoolAtlas([SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), SchoolPl
                     + [SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0)
                        for km in (50, 150, 250, 400, 600)])
 CONF = AlertingConfig()
-CLOCK_START = FakeClock().now()
-
-
-def cap(identifier="A-1", msg_type="Alert", status="Actual", refs=(), **changes) -> EmergencyAlertIssuedEvent:
-    base = dict(identifier=identifier, sender="sender@example.invalid", sent=CLOCK_START, status=status,
-                msg_type=msg_type, scope="Public", categories=["Met"], event="暴雨", urgency="Immediate",
-                severity="Severe", certainty="Observed",
-                references=[{"sender": "sender@example.invalid", "identifier": r, "sent": CLOCK_START} for r in refs],
-                areas=[{"area_desc": "示例区", "polygons": [[{"lat": 31.1, "lon": 121.5}, {"lat": 31.3, "lon": 121.5},
-                                                          {"lat": 31.3, "lon": 121.7}, {"lat": 31.1, "lon": 121.5}]],
-                        "circles": [{"center": {"lat": 31.23, "lon": 121.47}, "radius_km": 1}],
-                        "geocodes": {"GB/T2260": "310115"}}])
-    base.update(changes)
-    return EmergencyAlertIssuedEvent.new(EmergencyAlertIssued.model_validate(base), source="/test", id=f"e-{identifier}")
 
 
 def _alerts(outputs):
@@ -76,12 +62,6 @@ def test_exercise_is_marked_and_never_cancels_an_actual_alert(status):
         handle(cap("X-9", msg_type="Cancel", status=status, refs=["A-1"]), 0, actual, ATLAS, CONF, CLOCK_START)
     with pytest.raises(ExerciseMismatch):
         handle(cap("A-9", msg_type="Cancel", refs=["X-1"]), 0, state, ATLAS, CONF, CLOCK_START)
-
-
-def missing(identifier="MC-1", **changes):
-    child = {"last_seen_at": CLOCK_START, "last_seen": {"lat": 40.0, "lon": 100.0}, "age": 7, "description": "红色外套"}
-    return cap(identifier, categories=["Rescue"], event="儿童走失", areas=[{"area_desc": "最后出现地点周边"}],
-               missing_child={**child, **changes.pop("child", {})}, **changes)
 
 
 def test_missing_child_widens_to_new_schools_only_then_stops_when_found():

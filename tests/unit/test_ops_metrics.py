@@ -11,27 +11,12 @@ import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from ops.metrics import COLLECTED, catalogue
+from tests.metric_names import exposed_names
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 ALLOWED_LABELS = {"topic", "outcome", "reason", "rejected_by", "route", "status", "error_class", "encoding",
                   "duty", "level", "state", "on_time", "group", "partition", "priority", "role"}
 NON_BASE_UNITS = re.compile(r"_(ms|milliseconds|microseconds|minutes|hours|days|kb|mb|kilobytes|megabytes|percent)(_|$)")
-
-
-def exposed_names() -> set[str]:
-    """Every sample name ChildSafe can expose, by type (Counter → _total, Histogram → _bucket/_sum/_count)."""
-    names = set()
-    for name, metric in catalogue().items():
-        kind = metric._type
-        if kind == "counter":
-            names |= {f"{name}_total", f"{name}_created"}
-        elif kind == "histogram":
-            names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count", f"{name}_created"}
-        else:
-            names.add(name)
-    for name, kind in COLLECTED.items():
-        names.add(f"{name}_total" if kind == "counter" else name)
-    return names
 
 
 def test_every_metric_has_help_a_prometheus_name_base_units_and_bounded_labels():
@@ -113,7 +98,7 @@ def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic
 
 def test_reason_classes_are_a_small_fixed_set():
     from contracts.errors import FieldError
-    from streams.metrics import reason_class
+    from contracts.dlq import reason_class
 
     assert reason_class([FieldError("(body)", "not valid JSON: x")]) == "malformed"
     assert reason_class([FieldError("(body)", "at most 1024 bytes", "2000 bytes")]) == "too_large"

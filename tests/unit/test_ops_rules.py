@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.test_ops_metrics import exposed_names
+from tests.metric_names import exposed_names
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "ops/prometheus/rules.yml"

@@ -4,40 +4,26 @@ Timers (missing-child widening, drill check) skip a failing item and go on with 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
-
-import pytest
 
 import streams.emergency.agents as emergency_agents
 import streams.recalls.agents as recall_agents
 import streams.safety.agents as safety_agents
 import streams.spikes.agents as spike_agents
-from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, DeadLetteredEvent
-from streams.app import StreamsConfig, create_app
 from streams.emergency.atlas import SchoolPlace
+from tests.agents import handle_all
 from tests.factories import incident_bytes
 from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
-from tests.unit.test_emergency_threads import cap
-from tests.unit.test_spikes_safety_agents import _report
-from tests.unit.test_triage_agent import FakeWriter
+from tests.cap_samples import cap
+from tests.factories import safety_report_bytes as _report
 
 SCOOTER = {"product_name": "儿童滑板车", "brand": "示例牌", "model": "HB-200", "batch": "20260601",
            "barcode": SCOOTER_GTIN}
 FAILED_FIRE = {"kind": "inspection", "items": [{"area": "fire_safety", "item": "灭火器", "result": "fail",
                                                 "critical": True}]}
-
-
-@pytest.fixture()
-def harness():
-    writer, clock = FakeWriter(), FakeClock()
-    app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01), clock=clock,
-                     writer=writer)
-    app.finalize()
-    return app, writer, clock
 
 
 def dead(writer):
@@ -49,14 +35,8 @@ def alerts(writer, kind=None):
     return [a for a in found if kind is None or a.kind.value == kind]
 
 
-async def feed(app, agent_name: str, messages, pause: float = 0.0):
-    async with app.agents[agent_name].test_context() as agent:
-        for key, value in messages:
-            await agent.put(value, key=key, partition=0)
-            if pause:
-                await asyncio.sleep(pause)
-        await asyncio.sleep(0.15)
-        return agent
+async def feed(app, agent_name: str, messages):
+    return await handle_all(app, agent_name, messages, partition=0)
 
 
 def boom_once(real, trigger):
@@ -145,7 +125,7 @@ async def test_school_spike_count_inside_triage(harness, monkeypatch):
     reports = [(b"S", b"{broken")] + [(b"S1", incident_bytes(id=i, category="food_poisoning", school_id="SCH-310115-0001",
                                                              occurred_at=clock.now().isoformat()))
                                       for i in ("fp-bug", "fp-1", "fp-2", "fp-3")]
-    await feed(app, "triage", reports, pause=0.08)
+    await feed(app, "triage", reports)
     assert_dead_lettered(writer, "incidents.reported.v1", [0], "not valid JSON")
     assert [o.key for o in writer.on("audit.v1")] == [b"fp-bug", b"fp-1", b"fp-2", b"fp-3"]
     assert len(alerts(writer, "outbreak")) == 1, "the three reports after the bad one still make a spike"
@@ -194,7 +174,7 @@ async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkey
     for km in (50, 150):
         atlas.put(SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0), f"S-{km:03d}KM")
     app.childsafe["atlas_ready"].set()
-    from tests.unit.test_emergency_threads import missing  # a missing-child alert at (40.0, 100.0)
+    from tests.cap_samples import missing  # a missing-child alert at (40.0, 100.0)
 
     await feed(app, "emergency-threads", [(b"r1", missing("MC-1").to_bytes()), (b"r2", missing("MC-2").to_bytes())])
     clock.advance(timedelta(hours=1, minutes=1))

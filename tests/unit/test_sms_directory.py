@@ -9,7 +9,8 @@ from consumers.directory.audience import UnsupportedAudience, next_guardians, pa
 from consumers.directory.csv_import import GOOD_ROWS, import_directory
 from consumers.directory.errors import DirectoryImportError
 from consumers.directory.generator import write_csv
-from consumers.sms.errors import ProduceFailed
+from consumers.kafka_io import ProduceFailed
+from tests.fakes import FakeSink
 from consumers.sms.fanout import AudienceFanout
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
@@ -77,25 +78,10 @@ def test_audiences_page_through_the_directory(db_url, tmp_path):
         next(pages(engine, ProductHolders(recall_number="SAMR-1")))
 
 
-class FlakySink:
-    """Acknowledges until ``fail_on_flush`` flushes have happened, then refuses once."""
-
-    def __init__(self, fail_on_flush: int | None = None):
-        self.sent, self.flushes, self.fail_on_flush = [], 0, fail_on_flush
-
-    def send(self, key, value):
-        self.sent.append((key, value))
-
-    def flush(self):
-        self.flushes += 1
-        if self.flushes == self.fail_on_flush:
-            raise ProduceFailed("broker down")
-
-
 def test_fan_out_resumes_after_the_last_acknowledged_page(db_url, tmp_path):
     engine = make_engine(db_url)
     sms_directory.load(engine, tmp_path / "d")
-    sink = FlakySink(fail_on_flush=2)
+    sink = FakeSink(fail_on_flush=2)
     fanout = AudienceFanout(engine, sink, FakeClock(), page_size=2)
     event = alert_event("F1", "S1", priority="urgent")
     with pytest.raises(ProduceFailed):

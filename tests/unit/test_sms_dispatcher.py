@@ -2,65 +2,19 @@
 
 from __future__ import annotations
 
-import random
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import pytest
-
-from consumers.sms.backoff import Backoff
-from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
-from consumers.sms.jobs import dedup_key, job_marker
-from consumers.sms.ledger import SmsLedger, set_opt_out
-from consumers.store.db import make_engine
+from consumers.sms.jobs import job_marker
+from consumers.sms.ledger import set_opt_out
 from consumers.store.sms_ledger import SmsLedgerEntry
-from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from contracts.sms import SmsJob
 from tests import sms_directory
-from tests.sms_fakes import LOSE_RESPONSE, FakeSmsGateway, permanent, transient
-
-DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-NIGHT = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)  # 23:00 in Shanghai
-
-
-class ListSink:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, key, value):
-        self.sent.append((key, value))
-
-    def flush(self):
-        pass
-
-
-def job(recipient: str, to: str, priority=Priority.URGENT, alert="A1", **extra) -> SmsJob:
-    return SmsJob(dedup_key=dedup_key(alert, recipient), alert_id=alert, recipient_id=recipient, to=to,
-                  body="【儿童安全】测试消息", priority=priority, segments=1, **extra)
-
-
-@pytest.fixture()
-def world(db_url, tmp_path):
-    engine = make_engine(db_url)
-    sms_directory.load(engine, tmp_path / "dir")
-    clock = FakeClock(DAYTIME)
-    gateway = FakeSmsGateway()
-    ledger = SmsLedger(engine, clock)
-    settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
-                                concurrency=2)
-    dispatcher = SmsDispatcher(ledger, gateway, clock, settings, rng=random.Random(1))
-    yield engine, clock, gateway, ledger, dispatcher
-    dispatcher.close()
-    engine.dispose()
-
-
-def states(engine) -> dict[str, str]:
-    with engine.connect() as conn:
-        return {r.recipient_id: r.state for r in conn.execute(SmsLedgerEntry.__table__.select())}
-
+from tests.fakes import LOSE_RESPONSE, FakeSink, permanent, transient
+from tests.sms_world import DAYTIME, NIGHT, job, states
 
 def test_a_job_is_sent_once_with_its_marker_and_validity(world):
     engine, clock, gateway, ledger, dispatcher = world
@@ -146,7 +100,7 @@ def test_unsubscribed_becomes_an_opt_out_and_the_next_guardian_is_tried(world):
     dispatcher.dispatch([job("g:G1", sms_directory.G[1], guaranteed_reach=True)])
     assert states(engine) == {"g:G1": "refused"}
     assert ledger.opted_out({sms_directory.G[1]}) == {sms_directory.G[1]}
-    sink = ListSink()
+    sink = FakeSink()
     assert GuardianFallback(engine, ledger, sink, clock).emit() == 1  # C1 and C2 both fall to G2: one job
     fallback = decode(sink.sent[0][1], SmsJobEvent).data
     assert (fallback.recipient_id, fallback.to, fallback.contact_order) == ("g:G2", sms_directory.G[2], 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -24,8 +25,9 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.sms_fakes import FakeSmsGateway
-from tests.unit.test_sms_dispatcher import ListSink, job
+from tests.fakes import FakeSmsGateway
+from tests.fakes import FakeSink
+from tests.sms_world import job
 
 TOKEN = "test-auth-token"
 PUBLIC = "https://childsafe.example.test"
@@ -48,6 +50,8 @@ async def hooks(db_url, tmp_path):
 
 
 async def post(client, path_qs, params, *, sign=True, token=TOKEN, headers=None):
+    if path_qs.startswith("/sms/inbound") and "MessageSid" not in params:  # the provider names every message
+        params = {**params, "MessageSid": f"SM{uuid.uuid4().hex}"}
     hdrs = dict(headers or {})
     if sign:
         hdrs["X-Twilio-Signature"] = RequestValidator(token).compute_signature(PUBLIC + path_qs, params)
@@ -105,7 +109,7 @@ async def test_undelivered_to_a_guardian_falls_back_to_the_next_guardian(hooks):
     response = await post(client, f"/sms/status?job={job_marker(j.dedup_key)}",
                           {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"})
     assert (await response.json()) == {"outcome": "applied", "fallback": True}
-    sink = ListSink()
+    sink = FakeSink()
     GuardianFallback(engine, dispatcher.ledger, sink, clock).emit()
     assert [decode(v, SmsJobEvent).data.recipient_id for _, v in sink.sent] == ["g:G5"]
 
@@ -132,7 +136,7 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
     with engine.connect() as conn:
         assert sorted(conn.execute(select(SmsAcknowledgement.recipient_id)).scalars()) == ["g:G2", "g:G3"]
 
-    sink = ListSink()
+    sink = FakeSink()
     reminder = resend_unacknowledged(engine, sink, clock, "ACK1")
     assert (reminder.round_alert_id, reminder.reminded) == ("ACK1#r1", 1)
     reminded = decode(sink.sent[0][1], SmsJobEvent).data
@@ -141,7 +145,7 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
     dispatcher.dispatch([reminded, reminded])
     assert len(gateway.to_number(sms_directory.G[1])) == 2  # the alert, then one reminder
     await post(client, "/sms/inbound", {"From": sms_directory.G[1], "Body": "收到"})  # answers the reminder
-    assert resend_unacknowledged(engine, ListSink(), clock, "ACK1").reminded == 0
+    assert resend_unacknowledged(engine, FakeSink(), clock, "ACK1").reminded == 0
 
 
 async def test_latency_from_alert_request_to_acceptance_and_delivery_is_measured(hooks):

@@ -14,15 +14,15 @@ from consumers.sms.fallback import GuardianFallback
 from consumers.sms.fanout import AudienceFanout
 from consumers.store.db import make_engine
 from contracts.alert_cancel import AlertCancelled
-from contracts.alert_request import AlertRequested, RecallHolders, SchoolList
+from contracts.alert_request import RecallHolders, SchoolList
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.common import Priority
-from contracts.events import AlertRequestedEvent, SmsJobEvent
+from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.sms_fakes import LOSE_RESPONSE, transient
-from tests.unit.test_sms_dispatcher import NIGHT, ListSink, job, states, world  # noqa: F401  (fixture)
-from tests.unit.test_sms_directory import FlakySink
+from tests.fakes import LOSE_RESPONSE, transient
+from tests.fakes import FakeSink
+from tests.sms_world import NIGHT, job, request, states
 
 # G1 also has a child (C5) at S2, so a list of both schools must tell G1 once
 FILES = dict(sms_directory.FILES)
@@ -63,20 +63,13 @@ def test_school_list_tells_contacts_and_guardians_once_each(directory):
     assert ids(directory, SchoolList(school_ids=["S2"], include_guardians=False)) == ["sc:S2-head"]
 
 
-def request(alert_id: str, audience, **extra) -> AlertRequestedEvent:
-    alert = AlertRequested(alert_id=alert_id, kind="cap_emergency", priority="emergency", audience=audience,
-                           params={"area": "测试区", "event": "暴雨", "msg_type": "Alert", "status": "Actual"},
-                           source_event_id=f"ev-{alert_id}", reason="unit test", **extra)
-    return AlertRequestedEvent.new(alert, source="/tests", subject=alert_id)
-
-
 def cancellation(alert_id: str, reason: str = "CAP Cancel") -> AlertCancelled:
     return AlertCancelled(alert_id=alert_id, reason=reason, cancelled_at=datetime(2026, 11, 29, tzinfo=timezone.utc),
                           source_event_id=f"cancel-{alert_id}")
 
 
 def test_school_list_fan_out_resumes_across_sources_with_the_same_dedup_keys(directory):
-    sink = FlakySink(fail_on_flush=4)
+    sink = FakeSink(fail_on_flush=4)
     fanout = AudienceFanout(directory, sink, FakeClock(), page_size=2)
     event = request("CAP-1", SchoolList(school_ids=["S1", "S2"]))
     with pytest.raises(Exception):
@@ -88,7 +81,7 @@ def test_school_list_fan_out_resumes_across_sources_with_the_same_dedup_keys(dir
     assert {j.dedup_key for j in emitted} == {f"CAP-1:{r}" for r in ids(directory, event.data.audience)}
 
 
-class CancellingSink(ListSink):
+class CancellingSink(FakeSink):
     """Acknowledges pages; after the first one, the alert's cancellation is recorded (as the dispatcher would)."""
 
     def __init__(self, book: CancellationBook, alert_id: str):
@@ -142,11 +135,11 @@ def test_dispatcher_never_sends_a_cancelled_alert_and_sent_messages_stay_sent(wo
 
 
 def test_a_cancelled_alert_hands_nothing_to_the_next_guardian(world):  # noqa: F811
-    from tests.sms_fakes import permanent
+    from tests.fakes import permanent
 
     engine, clock, gateway, ledger, dispatcher = world
     gateway.by_number[sms_directory.G[1]] = permanent(21610)
-    sink = ListSink()
+    sink = FakeSink()
     dispatcher.dispatch([job("g:G1", sms_directory.G[1], priority=Priority.EMERGENCY, alert="Z")])
     CancellationBook(engine, clock).record([cancellation("Z", "child found")])
     assert GuardianFallback(engine, ledger, sink, clock).emit() == 0 and sink.sent == []

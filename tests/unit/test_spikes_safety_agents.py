@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 
-import pytest
-
 from contracts.clock import FakeClock
 from contracts.codec import decode
-from contracts.events import AlertRequestedEvent, SafetyReportFiledEvent
-from contracts.safety import SafetyReportFiled
-from streams.app import StreamsConfig, create_app
-from tests.factories import incident_bytes
-from tests.unit.test_triage_agent import FakeWriter
-
-
-@pytest.fixture()
-def harness():
-    writer, clock = FakeWriter(), FakeClock()
-    app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit"), clock=clock, writer=writer)
-    app.finalize()
-    return app, writer, clock
+from contracts.events import AlertRequestedEvent
+from tests.agents import handled
+from tests.factories import incident_bytes, safety_report_bytes as _report
 
 
 def _alerts(writer, kind: str):
@@ -36,9 +23,8 @@ def _food_poisoning(n: int, clock: FakeClock, school: str = "SCH-310115-0001") -
 
 
 async def _put(agent, value: bytes, key: bytes) -> None:
-    """The school count runs inside the triage agent, which takes reports in small batches: let it run."""
-    await agent.put(value, key=key)
-    await asyncio.sleep(0.08)
+    """The school count runs inside the triage agent: each report is handled at the clock's time before the next."""
+    await handled(agent, value, key=key)
 
 
 async def test_three_food_poisoning_reports_raise_one_alert_per_window(harness):
@@ -77,17 +63,10 @@ async def test_district_spike_across_schools_alerts_once(harness):
     async with app.agents["spikes-district"].test_context() as agent:
         for n in range(7):
             at = clock.now().timestamp()
-            await agent.put(json.dumps([f"r{n}", "food_poisoning", "310115", at]).encode(), key=b"310115")
+            await handled(agent, json.dumps([f"r{n}", "food_poisoning", "310115", at]).encode(), key=b"310115")
             clock.advance(timedelta(minutes=20))
-        await asyncio.sleep(0.1)
     [alert] = _alerts(writer, "outbreak")
     assert alert.alert_id.startswith("outbreak:district:310115:food_poisoning:")
-
-
-def _report(clock: FakeClock, body: dict, school: str = "SCH-310115-0001", id: str = "sr-1") -> bytes:
-    data = SafetyReportFiled.model_validate({"school_id": school, "district_code": "310115", "filed_at": clock.now(),
-                                            "inspector_unit": "EDU-310115", "body": body})
-    return SafetyReportFiledEvent.new(data, source="/test", id=id).to_bytes()
 
 
 async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness):
@@ -96,10 +75,9 @@ async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness)
              {"area": "buildings", "item": "墙面裂缝", "result": "fail", "critical": False},
              {"area": "food_safety", "item": "留样", "result": "pass", "critical": True}]
     async with app.agents["safety-reports"].test_context() as agent:
-        await agent.put(_report(clock, {"kind": "inspection", "items": items}), key=b"SCH-310115-0001")
-        await agent.put(_report(clock, {"kind": "inspection", "items": items[1:]}, id="sr-2"), key=b"SCH-310115-0001")
-        await agent.put(b'{"not": "a report"}', key=b"SCH-310115-0001")
-        await asyncio.sleep(0.1)
+        await handled(agent, _report(clock, {"kind": "inspection", "items": items}), key=b"SCH-310115-0001")
+        await handled(agent, _report(clock, {"kind": "inspection", "items": items[1:]}, id="sr-2"), key=b"SCH-310115-0001")
+        await handled(agent, b'{"not": "a report"}', key=b"SCH-310115-0001")
     alerts = _alerts(writer, "hazard_followup")
     assert sorted(a.audience.kind for a in alerts) == ["agency_duty_officers", "school_contacts"]
     assert {a.params["deadline"] for a in alerts} == {(clock.now() + timedelta(days=3)).date().isoformat()}
@@ -112,19 +90,17 @@ async def test_school_without_evacuation_drill_in_period_is_flagged_once(harness
     check = app.childsafe["check_drills"]
     async with app.agents["safety-reports"].test_context() as agent:
         held = (clock.now() - timedelta(days=10)).date().isoformat()
-        await agent.put(_report(clock, {"kind": "drill", "drill_kind": "evacuation", "held_on": held,
+        await handled(agent, _report(clock, {"kind": "drill", "drill_kind": "evacuation", "held_on": held,
                                         "participants": 420}), key=b"SCH-310115-0001")
-        await agent.put(_report(clock, {"kind": "drill", "drill_kind": "fire", "held_on": held, "participants": 40},
+        await handled(agent, _report(clock, {"kind": "drill", "drill_kind": "fire", "held_on": held, "participants": 40},
                                 school="SCH-310115-0002", id="sr-2"), key=b"SCH-310115-0002")
-        await asyncio.sleep(0.1)
         assert await check() == 0
         clock.advance(timedelta(days=181))  # school 1: 191 days since its drill; school 2: never, first seen 181 days ago
         assert await check() == 2
         assert await check() == 0, "flagged once per missed period"
-        await agent.put(_report(clock, {"kind": "drill", "drill_kind": "evacuation",
+        await handled(agent, _report(clock, {"kind": "drill", "drill_kind": "evacuation",
                                         "held_on": clock.now().date().isoformat(), "participants": 400},
                                 id="sr-3"), key=b"SCH-310115-0001")
-        await asyncio.sleep(0.1)
         clock.advance(timedelta(days=100))
         assert await check() == 0, "school 1 drilled again; school 2 is already flagged for its period"
         clock.advance(timedelta(days=81))
