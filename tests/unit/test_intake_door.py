@@ -192,11 +192,11 @@ async def test_keys_are_per_client(door):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(key=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=120).filter(
-    lambda k: k.strip() and (not k.isascii() or " " in k.strip() or "." in k)))
+@given(key=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=120).map(str.strip).filter(
+    lambda k: k and (not k.isascii() or " " in k or "." in k)))
 async def test_non_ascii_or_odd_keys_are_400_naming_the_header(open_door, key):
     # full-width, emoji, zero-width, RTL marks… as UTF-8 bytes (control characters the HTTP parser refuses itself)
-    raw_key = key.strip().encode("utf-8")
+    raw_key = key.encode("utf-8")
     async with httpx.AsyncClient() as client:
         resp = await client.post(open_door.url + "/v1/incidents", content=json.dumps(incident()).encode(),
                                  headers=[(b"Content-Type", b"application/json"), (b"Idempotency-Key", raw_key)])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -20,6 +18,7 @@ from streams.triage import route
 from tests.cases_fixtures import CaseWorld, open_case
 from tests.factories import envelope, incident
 from tests.intake_door import RecordingWriter
+from tests.wait_for import wait_for_async
 
 FUTURE = datetime(2099, 1, 1, tzinfo=timezone.utc)
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
@@ -51,11 +50,9 @@ async def test_the_triage_agent_takes_the_kafka_record_time():
     app.finalize()
     record_time = NOW - timedelta(minutes=5)
     async with app.agents["triage"].test_context() as agent:
-        await agent.put(_report(FUTURE).to_bytes(), key=b"SCH-310115-0001", timestamp=record_time.timestamp())
-        deadline = time.monotonic() + 10
-        while not any(getattr(o.topic, "suffix", "") == "cases.commands.v1" for o in writer.written):
-            assert time.monotonic() < deadline, "no case command"
-            await asyncio.sleep(0.02)
+        event = await agent.put(_report(FUTURE).to_bytes(), key=b"SCH-310115-0001",
+                                timestamp=record_time.timestamp())
+        await wait_for_async(lambda: event.message.acked, timeout=10)  # acked only once its outputs are written
     assert _open_case(writer.written).reported_at == record_time
 
 
