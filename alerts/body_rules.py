@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from contracts.alert_slots import URL_PATTERN
+
 from alerts.errors import EmptyBodyRefused, SensitiveDetailRefused, TooManySegments, UrlToChinaRefused
 from alerts.segments import SegmentCount, count_segments
-
-_TLD = r"(?:com|cn|net|org|gov|edu|info|io|me|co|cc|top|xyz|ly|app|site|link|tv)"
-URL_PATTERN = re.compile(
-    r"(?:https?://|www\.)\S+"  # an explicit link
-    rf"|(?<![A-Za-z0-9@.-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.{_TLD}(?![A-Za-z0-9-])(?:[/:?#]\S*)?",  # bare domain
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Compose one recipient's SMS for an alert: template, exercise marking, acknowledgement line, body rules."""
+"""Compose one recipient's SMS for an alert: template, exercise marking, acknowledgement line, body rules;
+and the last line of defence when an emergency's own template cannot be composed."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from contracts.alert_request import AlertRequested
+from contracts.alert_slots import SlotKind, normalise_text
 from contracts.common import Language
 
 from alerts.body_rules import BodyRules, check_body
 from alerts.segments import SegmentCount
-from alerts.templates import ACK_SUFFIX, EXERCISE_PREFIX, template_for
+from alerts.templates import ACK_SUFFIX, EMERGENCY_FALLBACK, EXERCISE_PREFIX, FALLBACK_PLACE, template_for
 
 
 @dataclass(frozen=True)
@@ -44,25 +46,46 @@ def localised(params: dict[str, str], lang: Language) -> dict[str, str]:
     return {**plain, **{k.removesuffix(suffix): v for k, v in params.items() if k.endswith(suffix)}}
 
 
+def _language(recipient: Recipient) -> Language:
+    return recipient.language if recipient.language in (Language.ZH_CN, Language.EN) else Language.ZH_CN
+
+
+def _marked(request: AlertRequested, body: str, lang: Language) -> str:
+    if request.exercise:
+        body = EXERCISE_PREFIX[lang] + body
+    if request.requires_ack:
+        body += ACK_SUFFIX[lang]
+    return body
+
+
 def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = BodyRules()) -> ComposedSms:
     """The body for ``recipient``, or a TemplateParamError / BodyRuleViolation naming what is wrong.
 
     For sensitive kinds the template only ever sees its own slots (where, deadline); every other value of
-    the parameters and of the recipient context is withheld and checked to be absent from the body.
+    the parameters and of the recipient context is withheld and checked to be absent from the body, unless the
+    template says it anyway (its own words and labels, the reference, the deadline it printed).
     """
     template = template_for(request.kind)
-    lang = recipient.language if recipient.language in template.text else Language.ZH_CN
+    lang = _language(recipient)
     values = {**localised(request.params, lang), **recipient.context}
     withheld: list[str] = []
     if request.sensitive:
         withheld = [v for k, v in values.items() if k not in template.slot_names]
         values = {k: v for k, v in values.items() if k in template.slot_names}
     ref = alert_ref(request.alert_id)
-    body = template.render(values, lang, ref)
-    if request.exercise:
-        body = EXERCISE_PREFIX[lang] + body
-    if request.requires_ack:
-        body += ACK_SUFFIX[lang]
-    fixed = template.text[lang] + EXERCISE_PREFIX[lang] + ACK_SUFFIX[lang]
-    segments = check_body(body, recipient.to, rules, withheld=withheld, fixed_text=fixed)
+    body = _marked(request, template.render(values, lang, ref, template.variant_for(request)), lang)
+    said = [template.said_anyway(lang), EXERCISE_PREFIX[lang], ACK_SUFFIX[lang], ref]
+    said += [template.fill(s, values.get(s.name), lang) for s in template.slots if s.kind is SlotKind.DEADLINE]
+    segments = check_body(body, recipient.to, rules, withheld=withheld, fixed_text="\n".join(said))
     return ComposedSms(body=body, language=lang, segments=segments, alert_ref=ref)
+
+
+def compose_emergency_fallback(request: AlertRequested, recipient: Recipient,
+                               rules: BodyRules = BodyRules()) -> ComposedSms:
+    """The minimal safe body of an emergency whose template failed: the school's name from the recipient's
+    directory context (never the alert's free text), what to do, and the reference."""
+    lang = _language(recipient)
+    place = normalise_text(recipient.context.get("school", ""), 30) or FALLBACK_PLACE[lang]
+    ref = alert_ref(request.alert_id)
+    body = _marked(request, EMERGENCY_FALLBACK[lang].format(school=place, ref=ref), lang)
+    return ComposedSms(body=body, language=lang, segments=check_body(body, recipient.to, rules), alert_ref=ref)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from contracts.clock import Clock
@@ -52,7 +53,7 @@ class AcknowledgedProducer:
         with self._lock:
             errors, self._errors = self._errors, []
         if errors:
-            raise ProduceFailed(f"{len(errors)} record(s) not acknowledged by Kafka: {errors[0]!r}")
+            raise ProduceFailed(f"{len(errors)} record(s) not acknowledged by Kafka: {errors[0]!r}") from errors[0]
 
     def to(self, topic: str) -> "TopicSink":
         return TopicSink(self, topic)
@@ -107,3 +108,14 @@ class DeadLetters:
 def commit_after(consumer: KafkaConsumer, record) -> None:
     """Commit the offset after ``record``: called only once its effect is durable."""
     consumer.commit({TopicPartition(record.topic, record.partition): OffsetAndMetadata(record.offset + 1, "", -1)})
+
+
+def commit_tolerantly(guard, consumer: KafkaConsumer, record=None) -> None:
+    """Commit after ``record`` (or everything polled), waiting out a broker outage. A commit refused because the
+    partitions moved to another consumer is harmless: the new owner redoes that work, which is idempotent."""
+    work = (lambda: commit_after(consumer, record)) if record is not None else consumer.commit
+    try:
+        guard.run(work, "committing offsets")
+    except KafkaError as exc:
+        log.warning("offset commit refused (%s); the partitions' new owner redoes this work harmlessly",
+                    type(exc).__name__)

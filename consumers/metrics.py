@@ -46,9 +46,25 @@ ALERT_TO_PROVIDER_SECONDS = Histogram(
 ALERT_TO_DELIVERED_SECONDS = Histogram(
     "childsafe_alert_to_delivered_seconds", "Alert requested (its CloudEvent time) until the provider reported "
     "the SMS delivered.", buckets=SMS_BUCKETS)
+ALERT_FALLBACK_BODIES = Counter(
+    "childsafe_alert_fallback_bodies", "Emergency alerts whose own template could not be composed and that went out "
+    "with the minimal safe body instead (a template or producer bug: page the operator).", ["priority"])
+ALERTS_REFUSED_AFTER_ACCEPTANCE = Counter(
+    "childsafe_alerts_refused_after_acceptance", "Alert requests the fan-out refused (could not compose) although "
+    "their input was accepted at intake: nobody was told. Must stay at zero.", ["priority"])
 FANOUT_JOBS = Counter(
     "childsafe_fanout_jobs_total", "SMS jobs the fan-out wrote (one per recipient), by alert priority.",
     ["priority"])
+
+SMS_CLAIMS_LOST = Counter(
+    "childsafe_sms_claims_lost_total", "SMS claims a dispatcher found taken over (its lease ran out while the job "
+    "waited) right before sending, so it did not send.")
+OUTAGE_RETRIES = Counter(
+    "childsafe_outage_retries_total", "Rounds a worker waited and retried because a dependency was unavailable, "
+    "by worker and dependency (database, kafka).", ["worker", "dependency"])
+OUTAGE_WAIT_SECONDS = Counter(
+    "childsafe_outage_wait_seconds_total", "Seconds a worker spent waiting out unavailable dependencies, by worker "
+    "and dependency.", ["worker", "dependency"])
 
 
 def record_case_batch(outcomes: Iterable[str], opened_reported_at: Iterable[datetime], committed: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 
 from pydantic import Field
@@ -20,6 +21,13 @@ def seal_originals_with(keyring: Keyring | None) -> None:
     bytes sealed with this keyring (None: in the clear, as unit tests without keys do)."""
     global _keyring
     _keyring = keyring
+
+
+# The original bytes kept in a dead letter: everything up to the largest body intake accepts (256 KiB), so any
+# message that could be valid is kept whole and replayable; beyond it the record keeps the first bytes, the
+# size and a SHA-256 of the whole, and stays far below a broker's default 1 MiB record limit.
+DEAD_LETTER_VALUE_LIMIT = 256 * 1024
+DEAD_LETTER_KEY_LIMIT = 1024
 
 
 class FieldProblem(Contract):
@@ -40,6 +48,9 @@ class DeadLettered(Contract):
     key_b64: str | None = None
     value_b64: str = ""
     value_sealed: Sealed | None = None
+    value_bytes: int | None = Field(default=None, ge=0, description="size of the original value")
+    value_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="digest of the whole value")
+    value_truncated: bool = Field(default=False, description="only the first bytes are kept: not replayable")
     reason: str = Field(min_length=1, max_length=4000)
     errors: list[FieldProblem] = Field(default_factory=list)
     rejected_by: str
@@ -49,19 +60,24 @@ class DeadLettered(Contract):
     def of(cls, *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
            errors: list[FieldError], rejected_by: str, rejected_at: datetime,
            reason: str | None = None) -> "DeadLettered":
-        """The record of one rejected message: its bytes kept exactly (sealed), each field and rule listed.
+        """The record of one rejected message: its bytes kept exactly (sealed) up to ``DEAD_LETTER_VALUE_LIMIT``
+        (beyond it, cut, with the size and digest of the original), each field and rule listed.
 
         Neither the reason nor the errors carry the offending value: it may be a name or a phone number.
         """
-        sealed = _keyring.seal_bytes(value or b"", ORIGINAL) if _keyring is not None else None
+        value = value or b""
+        kept = value[:DEAD_LETTER_VALUE_LIMIT]
+        sealed = _keyring.seal_bytes(kept, ORIGINAL) if _keyring is not None else None
         for e in errors:  # callers often pass f"...: {exc}"; keep the field and the rule, drop the value
             if reason and e.got is not None:
                 reason = reason.replace(f" (got {e.got})", "")
         rules = "; ".join(f"{e.field}: {e.reason}" for e in errors)
         return cls(
             source_topic=topic, source_partition=partition, source_offset=offset,
-            key_b64=base64.b64encode(key).decode() if key is not None else None,
-            value_b64="" if sealed else base64.b64encode(value or b"").decode(), value_sealed=sealed,
+            key_b64=base64.b64encode(key[:DEAD_LETTER_KEY_LIMIT]).decode() if key is not None else None,
+            value_b64="" if sealed else base64.b64encode(kept).decode(), value_sealed=sealed,
+            value_bytes=len(value), value_sha256=hashlib.sha256(value).hexdigest(),
+            value_truncated=len(kept) < len(value),
             reason=(reason or rules or "rejected")[:4000],
             errors=[FieldProblem(field=e.field, reason=e.reason) for e in errors[:50]],
             rejected_by=rejected_by, rejected_at=rejected_at)

@@ -115,6 +115,8 @@ class IncidentReported(Contract):
     description: sealable(LongText) = Field(description="what happened, free text (usually Chinese); sealed from the "
                                                "intake on, opened only in the case store")
     children: list[ChildInvolved] = Field(default_factory=list, max_length=200)
+    children_affected: int | None = Field(default=None, ge=1, le=100_000, description=(
+        "how many children are affected (e.g. pupils sick after one meal), when more than the children listed"))
     child_in_danger_now: bool = False
     mandatory_situations: list[MandatorySituation] = Field(default_factory=list, max_length=9)
     reporter: Reporter
@@ -125,3 +127,8 @@ class IncidentReported(Contract):
         if len(set(value)) != len(value):
             raise ValueError("each situation may be ticked once")
         return sorted(value)
+
+    @property
+    def children_count(self) -> int:
+        """How many children the report is about: the stated number, else those listed, else one."""
+        return max(self.children_affected or 0, len(self.children), 1)

@@ -11,6 +11,17 @@ from contracts import events as ev
 from contracts.envelope import CloudEvent
 
 DAY_MS = 24 * 3600 * 1000
+# The largest body the HTTP intake accepts (CHILDSAFE_MAX_BODY_BYTES' default) and the largest record the broker
+# takes on an intake topic: the body plus room for the CloudEvent envelope intake wraps around a bare payload.
+INTAKE_BODY_LIMIT = 256 * 1024
+INTAKE_MAX_MESSAGE_BYTES = INTAKE_BODY_LIMIT + 16 * 1024
+
+
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of ``brokers``: 3 and 2 from three brokers on,
+    so one broker may fail without losing an acknowledged write or refusing new ones."""
+    replicas = max(1, min(3, brokers))
+    return replicas, (2 if replicas >= 3 else 1)
 
 
 @dataclass(frozen=True)
@@ -22,24 +33,37 @@ class TopicSpec:
     cleanup_policy: str
     events: tuple[type[CloudEvent], ...]
     about: str
+    max_message_bytes: int | None = None  # None: the broker's default
 
     def name(self, namespace: str = "childsafe") -> str:
         return f"{namespace}.{self.suffix}"
 
     @property
     def config(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy,
-                "min.insync.replicas": "1"}
+        return self.config_for(brokers=1)
+
+    def config_for(self, brokers: int) -> dict[str, str]:
+        """Topic configs on a cluster of ``brokers`` (see ``replication_for``); unclean leader election is off:
+        a replica that missed acknowledged writes never becomes leader."""
+        config = {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy,
+                  "min.insync.replicas": str(replication_for(brokers)[1]), "unclean.leader.election.enable": "false"}
+        if self.max_message_bytes is not None:
+            config["max.message.bytes"] = str(self.max_message_bytes)
+        return config
 
 
 INCIDENTS = TopicSpec("incidents.reported.v1", "school id", 6, 30 * DAY_MS, "delete",
-                      (ev.IncidentReportedEvent,), "incident reports from officers")
+                      (ev.IncidentReportedEvent,), "incident reports from officers",
+                      INTAKE_MAX_MESSAGE_BYTES)
 RECALLS = TopicSpec("recalls.published.v1", "recall number", 3, 365 * DAY_MS, "delete",
-                    (ev.RecallPublishedEvent,), "recall notices from regulators")
+                    (ev.RecallPublishedEvent,), "recall notices from regulators",
+                      INTAKE_MAX_MESSAGE_BYTES)
 SAFETY_REPORTS = TopicSpec("safety.reports.v1", "school id", 6, 90 * DAY_MS, "delete",
-                           (ev.SafetyReportFiledEvent,), "inspections, drills, food-safety checks")
+                           (ev.SafetyReportFiledEvent,), "inspections, drills, food-safety checks",
+                      INTAKE_MAX_MESSAGE_BYTES)
 EMERGENCY_ALERTS = TopicSpec("emergency.alerts.v1", "alert id", 3, 90 * DAY_MS, "delete",
-                             (ev.EmergencyAlertIssuedEvent,), "emergency alerts (CAP-derived)")
+                             (ev.EmergencyAlertIssuedEvent,), "emergency alerts (CAP-derived)",
+                      INTAKE_MAX_MESSAGE_BYTES)
 CASE_COMMANDS = TopicSpec("cases.commands.v1", "case id", 6, 365 * DAY_MS, "delete",
                           (ev.OpenCaseCommand,), "open / update mandatory-report cases")
 ALERTS_REQUESTED = TopicSpec("alerts.requested.v1", "alert id", 6, 30 * DAY_MS, "delete",

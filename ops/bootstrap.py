@@ -67,6 +67,7 @@ def alerting_config(settings: Settings):
         spike_kinds=settings.spike_kind_list,
         spike_window_s=settings.spike_window_hours * 3600, spike_school_threshold=settings.spike_school_threshold,
         spike_district_threshold=settings.spike_district_threshold, widening=settings.widening_steps,
+        spike_school_children=settings.spike_school_children, spike_district_children=settings.spike_district_children,
         widening_tick_s=settings.missing_child_tick_s, cap_test_schools=settings.cap_test_school_list,
         cap_delegates=settings.cap_delegate_map)
 

@@ -19,6 +19,7 @@ from consumers.cases.opening import CaseOpener, CaseTopics
 from consumers.cases.outbox import OutboxRelay
 from consumers.kafka_io import AcknowledgedProducer, ProduceFailed
 from consumers.metrics import AUDIT_ANCHORED, CASE_ESCALATIONS, CASE_OUTBOX_PUBLISHED
+from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
 from contracts.dlq import DeadLetterWindow
@@ -106,8 +107,8 @@ class CaseRuntime:
                    case_topics(settings))
 
 
-def build_case_consumer(settings: Settings, runtime: CaseRuntime,
-                        publisher: AcknowledgedProducer) -> CaseCommandConsumer:
+def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer,
+                        stop: threading.Event | None = None) -> CaseCommandConsumer:
     kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
                           group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
                           auto_offset_reset="earliest", max_poll_records=settings.case_batch,
@@ -118,7 +119,7 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime,
     opener = CaseOpener(runtime.policy, runtime.topics, field_keyring(settings))  # the vault opens sealed fields
     return CaseCommandConsumer(kafka, opener, relay, runtime.factory,
                                runtime.clock, DeadLetterWindow(deadletter_limit(settings), "case-consumer"),
-                               max_records=settings.case_batch)
+                               max_records=settings.case_batch, guard=OutageGuard("case-consumer", stop=stop))
 
 
 def case_publisher(settings: Settings) -> AcknowledgedProducer:
@@ -131,7 +132,7 @@ def run_case_consumer(settings: Settings, stop: threading.Event, clock: Clock | 
     runtime = CaseRuntime.build(settings, clock)
     publisher = case_publisher(settings)
     try:
-        build_case_consumer(settings, runtime, publisher).run(stop)
+        build_case_consumer(settings, runtime, publisher, stop).run(stop)
     finally:
         publisher.close()
         runtime.engine.dispose()
@@ -146,6 +147,7 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
     publisher = case_publisher(settings)
     runner = EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts)
     relay = OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy)
+    guard = OutageGuard("escalation", stop=stop)
     anchor, _ = audit_anchor(settings, runtime, publisher)
     next_anchor = runtime.clock.monotonic()
     try:
@@ -156,17 +158,21 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
                     next_anchor = runtime.clock.monotonic() + settings.audit_anchor_seconds
                 except (KafkaError, ProduceFailed) as exc:  # not anchored yet: the next tick retries
                     log.warning("audit anchor publish failed (%r); will retry", exc)
-            fired = runner.tick()
+            fired = guard.run(runner.tick, "escalation tick")  # one transaction: retried whole after an outage
             if fired:
                 log.info("escalated %d missed duties", len(fired))
             for escalation in fired:
                 CASE_ESCALATIONS.labels(escalation.duty, str(escalation.level)).inc()
             try:
                 CASE_OUTBOX_PUBLISHED.inc(relay.publish_pending())
-            except (KafkaError, ProduceFailed) as exc:  # the outbox keeps them; the next tick retries
-                log.warning("outbox publish failed (%r); will retry; are the topics applied?", exc)
+            except Exception as exc:  # the outbox keeps them; the next tick retries
+                if dependency_of(exc) is None and not isinstance(exc, (KafkaError, ProduceFailed)):
+                    raise
+                log.warning("outbox publish failed (%s); will retry; are the topics applied?", type(exc).__name__)
             if once or stop.wait(settings.case_tick_seconds):
                 return
+    except Stopped:
+        log.info("escalation stopped while waiting out an outage")
     finally:
         publisher.close()
         runtime.engine.dispose()

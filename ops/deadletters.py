@@ -148,6 +148,8 @@ class DeadLetterReplayer:
         spec = source_spec(r.source_topic, self.namespace)
         if spec is None:
             return {**out, "result": "unknown_source_topic"}
+        if r.value_truncated:  # only the first bytes were kept: the original cannot be rebuilt
+            return {**out, "result": "truncated_not_replayable", "value_bytes": r.value_bytes}
         try:
             key, value = letter.original(self.keyring)
         except SealError as exc:

@@ -60,6 +60,13 @@ class LocalPostgres:
             raise LocalPostgresError(f"pg_ctl start failed; see {self.base / 'pg.log'}: {run.stderr[-800:]}")
         return self.url
 
+    def halt(self) -> None:
+        """Stop the server but keep its data: ``start`` brings the same database back (an outage, not a loss)."""
+        run = subprocess.run(self._as_owner([_bin("pg_ctl"), "-D", str(self.base / "data"), "-m", "fast", "-w",
+                                             "stop"]), capture_output=True, text=True)
+        if run.returncode != 0:
+            raise LocalPostgresError(f"pg_ctl stop failed: {run.stderr[-800:]}")
+
     def stop(self) -> None:
         subprocess.run(self._as_owner([_bin("pg_ctl"), "-D", str(self.base / "data"), "-m", "fast", "stop"]),
                        capture_output=True)

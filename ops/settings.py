@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topics import INTAKE_BODY_LIMIT
 from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.incident import IncidentCategory
 
@@ -31,7 +32,8 @@ class Settings(BaseSettings):
 
     web_port: int = 6066
     web_host: str = "127.0.0.1"
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=INTAKE_BODY_LIMIT, ge=1024, le=INTAKE_BODY_LIMIT,
+                                description="largest intake body; intake topics take at most INTAKE_MAX_MESSAGE_BYTES")
     dedup_retention_days: int = Field(default=14, ge=1)
     triage_batch: int = Field(default=500, ge=1, le=10_000)
     triage_batch_within_s: float = Field(default=0.05, gt=0)
@@ -123,6 +125,8 @@ class Settings(BaseSettings):
     spike_window_hours: float = Field(default=24, gt=0)
     spike_school_threshold: int = Field(default=3, ge=2, description="reports at one school within the window")
     spike_district_threshold: int = Field(default=5, ge=2, description="reports in one district within the window")
+    spike_school_children: int = Field(default=10, ge=2, description="sick children at one school within the window")
+    spike_district_children: int = Field(default=20, ge=2, description="sick children in one district within the window")
     missing_child_widening: str = Field(default="0:100,60:200,120:300,180:500",
                                         description="minutes after the alert:radius km, comma-separated")
     missing_child_tick_s: float = Field(default=30, gt=0, description="how often due widenings are issued")

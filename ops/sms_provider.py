@@ -7,7 +7,8 @@ from alerts.policy import QuietHours
 from alerts.rate_limit import TokenBucket
 from alerts.twilio_gateway import TwilioGateway
 from alerts.webhook_auth import WebhookVerifier
-from contracts.clock import Clock
+from consumers.sms.rate_slots import SharedRateLimit
+from contracts.clock import Clock, SystemClock
 from ops.settings import Settings
 
 
@@ -22,8 +23,13 @@ def make_quiet_hours(settings: Settings) -> QuietHours:
     return QuietHours(start=settings.sms_quiet_start, end=settings.sms_quiet_end, tz=settings.sms_quiet_tz)
 
 
-def make_rate_limiter(settings: Settings, clock: Clock | None = None) -> TokenBucket:
-    return TokenBucket(rate=settings.sms_rate_per_s, clock=clock)
+def make_rate_limiter(settings: Settings, engine=None, clock: Clock | None = None) -> TokenBucket | SharedRateLimit:
+    """With the database (``engine``): one schedule per sending number shared by every dispatcher; without it,
+    this process's own token bucket (benchmarks, a single sender in tests)."""
+    if engine is None:
+        return TokenBucket(rate=settings.sms_rate_per_s, clock=clock)
+    sender = settings.twilio_messaging_service_sid or settings.twilio_from
+    return SharedRateLimit(engine, sender, settings.sms_rate_per_s, clock or SystemClock())
 
 
 def make_body_rules(settings: Settings) -> BodyRules:

@@ -55,7 +55,7 @@ def build_dispatch(settings: Settings, clock: Clock | None = None) -> DispatchWo
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
     dispatcher = SmsDispatcher(ledger, make_gateway(settings), clock, dispatch_settings(settings),
-                               throttle=make_rate_limiter(settings).reserve, cancellations=book)
+                               throttle=make_rate_limiter(settings, engine, clock).reserve, cancellations=book)
     producer = AcknowledgedProducer(settings.bootstrap_servers, "childsafe-sms-dispatch")
     cancellations = CancellationConsumer(
         make_consumer(settings.bootstrap_servers, ALERTS_CANCELLED.name(settings.topic_namespace), CANCELLATIONS_GROUP,

@@ -20,6 +20,8 @@ class AlertingConfig:
     spike_window_s: float = 24 * 3600.0
     spike_school_threshold: int = 3
     spike_district_threshold: int = 5
+    spike_school_children: int | None = 10
+    spike_district_children: int | None = 20
     widening: tuple[tuple[float, float], ...] = DEFAULT_WIDENING
     widening_tick_s: float = 30.0
     cap_max_bytes: int = 1024 * 1024

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.agency_rules import TOLD_ON_EVERY_REPORT, case_agencies, category_agencies
 from contracts.cases import CaseRisk
 from contracts.common import AgencyKind, Priority
 from contracts.incident import IncidentCategory as C
@@ -17,12 +18,7 @@ from contracts.incident import Severity, Sex
 SERIOUS = frozenset({Severity.SERIOUS, Severity.CRITICAL})
 
 # Categories that are emergencies for the whole school: every guardian is told at once.
-SCHOOL_EMERGENCIES: dict[C, tuple[AgencyKind, ...]] = {
-    C.CAMPUS_INTRUSION_VIOLENCE: (AgencyKind.PUBLIC_SECURITY, AgencyKind.EDUCATION),
-    C.FIRE: (AgencyKind.EMERGENCY_MANAGEMENT, AgencyKind.EDUCATION),
-    C.NATURAL_DISASTER: (AgencyKind.EMERGENCY_MANAGEMENT, AgencyKind.EDUCATION),
-    C.PUBLIC_HEALTH_EMERGENCY: (AgencyKind.HEALTH, AgencyKind.EDUCATION),
-}
+SCHOOL_EMERGENCIES = frozenset({C.CAMPUS_INTRUSION_VIOLENCE, C.FIRE, C.NATURAL_DISASTER, C.PUBLIC_HEALTH_EMERGENCY})
 
 # Harm categories where a child in present danger is situation 9 (present danger of unlawful harm).
 UNLAWFUL_HARM = frozenset({C.ABUSE_HARM, C.SEXUAL_ASSAULT, C.BULLYING, C.TRAFFICKING, C.MISSING_CHILD,
@@ -33,10 +29,6 @@ HIGH_RISK_SITUATIONS = frozenset({S.PRIVATE_PARTS_INJURY, S.GIRL_UNDER_14_SEXUAL
                                   S.GIRL_14_PLUS_PREGNANCY_FROM_ASSAULT, S.UNKNOWN_ORIGIN_MISSING_TRAFFICKED,
                                   S.ORGANISED_BEGGING})
 HIGH_RISK_CATEGORIES = frozenset({C.SEXUAL_ASSAULT, C.MISSING_CHILD, C.TRAFFICKING})
-
-MEDICAL = frozenset({C.FOOD_POISONING, C.POISONING_OTHER, C.PUBLIC_HEALTH_EMERGENCY, C.SELF_HARM, C.DROWNING,
-                     C.BURN_SCALD})
-
 
 @dataclass(frozen=True)
 class Notice:
@@ -91,33 +83,33 @@ def implied_situations(r: IncidentReported) -> dict[S, str]:
 
 
 def agencies_for(r: IncidentReported, situations: set[S]) -> tuple[AgencyKind, ...]:
-    """Public security always (立即), civil affairs and education (Minor Protection Law art. 11), plus others."""
-    agencies = [AgencyKind.PUBLIC_SECURITY, AgencyKind.CIVIL_AFFAIRS, AgencyKind.EDUCATION]
-    if r.category in MEDICAL or S.DISABILITY_OR_DEATH_ABNORMAL_CAUSE in situations:
-        agencies.append(AgencyKind.HEALTH)
-    if (r.category is C.SEXUAL_ASSAULT or situations & {S.GIRL_UNDER_14_SEXUAL_ASSAULT_OR_PREGNANCY,
-                                                         S.GIRL_14_PLUS_PREGNANCY_FROM_ASSAULT}):
-        agencies.append(AgencyKind.WOMENS_FEDERATION)
-    return tuple(agencies)
+    """Public security always (立即), civil affairs and education (Minor Protection Law art. 11), plus the
+    category's and the situations' agencies: the rule table case routing reads too."""
+    return case_agencies(r.category, situations)
 
 
 def notices_for(r: IncidentReported, mandatory: bool) -> tuple[Notice, ...]:
     """Who must be told now. When a case opens, the agencies' duty officers are told by the case
     workflow (its duty alert forwards the case and starts the clocks), so triage does not tell them too."""
     notices: list[Notice] = []
-    if r.category in SCHOOL_EMERGENCIES and (r.severity in SERIOUS or r.child_in_danger_now):
+    urgent = r.severity in SERIOUS or r.child_in_danger_now
+    agencies = category_agencies(r.category)
+    if r.category in SCHOOL_EMERGENCIES and urgent:
         notices.append(Notice("school_guardians", Priority.EMERGENCY, f"school emergency: {r.category.value}"))
         if not mandatory:
             notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, f"school emergency: {r.category.value}",
-                                  SCHOOL_EMERGENCIES[r.category]))
+                                  agencies))
     elif r.child_in_danger_now:
         if not mandatory:
-            agencies = (AgencyKind.PUBLIC_SECURITY, AgencyKind.HEALTH) if r.category in MEDICAL else (
-                AgencyKind.PUBLIC_SECURITY,)
-            notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, "child in danger now", agencies))
+            notices.append(Notice("agency_duty_officers", Priority.EMERGENCY, "child in danger now",
+                                  tuple(dict.fromkeys((AgencyKind.PUBLIC_SECURITY, *agencies)))))
         notices.append(Notice("school_contacts", Priority.URGENT, "child in danger now"))
-    elif not mandatory and r.severity in SERIOUS:
-        notices.append(Notice("school_contacts", Priority.URGENT, f"serious {r.category.value}"))
+    else:
+        if not mandatory and r.category in TOLD_ON_EVERY_REPORT:
+            notices.append(Notice("agency_duty_officers", Priority.EMERGENCY if urgent else Priority.URGENT,
+                                  f"{r.category.value} reported", agencies))
+        if not mandatory and r.severity in SERIOUS:
+            notices.append(Notice("school_contacts", Priority.URGENT, f"serious {r.category.value}"))
     return tuple(notices)
 
 

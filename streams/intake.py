@@ -33,6 +33,7 @@ from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORT
 from streams.cap_intake import cap_event, check_thread_sender, is_xml  # CAP 1.2 XML beside JSON (issue 5)
 from streams.idempotency import body_hash
 from streams.intake_tokens import LOCAL, SENDER_FIELD, IntakeToken, IntakeTokenBook
+from streams.door import refuse_what_cannot_compose
 from streams.metrics import record_intake
 from streams.triage import Output
 
@@ -182,6 +183,10 @@ class IntakeDoor:
                 check_thread_sender(event, self.alerting)  # Update/Cancel only from the thread's sender (cap_intake)
             except ContractError as exc:
                 raise _contract_refusal(exc) from None
+        try:
+            refuse_what_cannot_compose(event)  # refused here, or every alert it causes composes (streams/door.py)
+        except ContractError as exc:
+            raise _contract_refusal(exc) from None
         event = seal_report(event, self.keyring)  # identity and free text sealed from here on
         claim = None
         if key is not None:

@@ -33,6 +33,11 @@ TRIAGE_BATCH_SECONDS = Histogram(
 ROUTING_DELAY_SECONDS = Histogram(
     "childsafe_report_routing_delay_seconds", "Report accepted (its CloudEvent time) until its outputs were "
     "acknowledged; observed once per batch for the batch's oldest report.", buckets=LATENCY_BUCKETS)
+WRITE_RETRIES = Counter(
+    "childsafe_streams_write_retries_total", "Times a streams agent waited and wrote the same outputs again because "
+    "Kafka did not acknowledge them (an outage, a leader moving).")
+WRITE_RETRY_SECONDS = Counter(
+    "childsafe_streams_write_retry_seconds_total", "Seconds streams agents waited for Kafka to take their outputs.")
 INTAKE_REQUESTS = Counter(
     "childsafe_intake_requests_total", "HTTP intake requests by route and status code.", ["route", "status"])
 INTAKE_SECONDS = Histogram(

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested,
                                      SchoolContacts, SchoolGuardians)
+from contracts.alert_slots import alert_params
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
@@ -20,6 +21,7 @@ from streams.classify import Notice, Triage, classify
 
 SOURCE = "/childsafe/streams/triage"
 _CASE_NS = uuid.UUID("6f1d3c2a-0b7e-4d55-9a43-1c2b3d4e5f60")
+REPORT_FIELDS = {"school": "data.school_id", "category": "data.category", "district_code": "data.district_code"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,12 @@ def _alert(event: IncidentReportedEvent, triage: Triage, notice: Notice, index: 
     # A school-wide emergency is public (guardians must act); anything tied to a mandatory case is sensitive.
     sensitive = triage.mandatory and notice.audience != "school_guardians"
     kind = AlertKind.MANDATORY_REPORT_DUTY if sensitive else AlertKind.INCIDENT_EMERGENCY
-    # Sensitive alerts carry only where to act; the category is safe only for non-sensitive kinds.
-    params = {"school_id": r.school_id, "district_code": r.district_code}
+    # Sensitive alerts carry only where to act; the category is safe only for non-sensitive kinds. The school's
+    # id stands in for its name until the fan-out reads the name from the directory.
+    values = {"school_id": r.school_id, "district_code": r.district_code}
     if kind is AlertKind.INCIDENT_EMERGENCY:
-        params["category"] = r.category.value
+        values |= {"school": r.school_id, "category": r.category.value}
+    params = alert_params(kind, values, sources=REPORT_FIELDS)
     return AlertRequested(
         alert_id=f"{event.id}:{notice.audience}:{index}",
         kind=kind,
@@ -65,6 +69,12 @@ def _alert(event: IncidentReportedEvent, triage: Triage, notice: Notice, index: 
         source_event_id=event.id,
         reason=notice.reason,
     )
+
+
+def incident_alerts(event: IncidentReportedEvent, triage: Triage | None = None) -> list[AlertRequested]:
+    """The alert requests one report causes; a ContractError names the report's field if one cannot compose."""
+    triage = triage or classify(event.data)
+    return [_alert(event, triage, notice, index) for index, notice in enumerate(triage.notices)]
 
 
 def route(event: IncidentReportedEvent, now: datetime, received_at: datetime | None = None) -> list[Output]:
@@ -91,8 +101,7 @@ def route(event: IncidentReportedEvent, now: datetime, received_at: datetime | N
                                   correlationid=cid, time=now)
         outputs.append(Output(CASE_COMMANDS, case_id.encode(), cmd.to_bytes()))
     alert_ids = []
-    for index, notice in enumerate(triage.notices):
-        alert = _alert(event, triage, notice, index)
+    for alert in incident_alerts(event, triage):
         alert_ids.append(alert.alert_id)
         ev = AlertRequestedEvent.new(alert, source=SOURCE, subject=alert.alert_id, id=f"{alert.alert_id}:requested",
                                      correlationid=cid, time=now)

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
+from contracts.errors import ChildSafeError
+from contracts.produce_errors import is_non_retryable_produce_error, needs_new_producer
+from streams.metrics import WRITE_RETRIES, WRITE_RETRY_SECONDS
 from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.writer")
@@ -64,15 +67,42 @@ class KafkaWriter:
             await self._producer.stop()
             self._producer = None
 
+    async def reset(self) -> None:
+        """Drop the producer (its idempotence state is broken); the next write starts a new one."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as exc:  # it is being thrown away: only say so
+                log.warning("closing the broken producer failed (%s)", type(exc).__name__)
 
-async def write_durably(writer, outputs: list[Output]) -> None:
-    """Retry until the broker acknowledged every output: callers ack their input only after this returns."""
-    delay = 0.2
+
+class OutputRefused(ChildSafeError):
+    """The broker refused an output for what it is (too large, unknown topic, not allowed): sending it again
+    cannot help. The input was not acknowledged; fix the output (or the topic config) before restarting."""
+
+
+async def write_durably(writer, outputs: list[Output], max_delay_s: float = 10.0) -> None:
+    """Retry until the broker acknowledged every output: callers ack their input only after this returns.
+    A retryable failure (broker down, leader moving) waits with capped backoff, logged and counted; a
+    non-retryable one (``contracts.produce_errors``) raises ``OutputRefused`` instead of stalling forever."""
+    delay, attempt = 0.2, 0
     while outputs:
         try:
             await writer.write(outputs)
             return
-        except Exception as exc:  # broker down, leader moving: keep the outputs, back off, retry
-            log.warning("writing %d outputs failed (%s); retrying in %.1fs", len(outputs), exc, delay)
+        except Exception as exc:
+            if is_non_retryable_produce_error(exc):
+                sizes = sorted((len(o.value or b"") for o in outputs), reverse=True)[:3]
+                raise OutputRefused(f"Kafka refused {len(outputs)} outputs ({type(exc).__name__}; largest values "
+                                    f"{sizes} bytes): not retryable") from exc
+            attempt += 1
+            fresh = needs_new_producer(exc) and hasattr(writer, "reset")
+            if fresh:  # e.g. OutOfOrderSequenceNumber after a broker crash: this producer can never send again
+                await writer.reset()
+            log.warning("writing %d outputs failed (%s); retrying in %.1fs (attempt %d)%s", len(outputs),
+                        type(exc).__name__, delay, attempt, " with a new producer" if fresh else "")
+            WRITE_RETRIES.inc()
+            WRITE_RETRY_SECONDS.inc(delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            delay = min(delay * 2, max_delay_s)

@@ -23,6 +23,7 @@ from consumers.cases.outbox import OutboxRelay
 from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
+from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import transaction
 from contracts.clock import Clock
 from contracts.dlq import DeadLetterWindow, count_dead_letters
@@ -38,9 +39,10 @@ class BatchReport:
 
 class CaseCommandConsumer:
     def __init__(self, kafka_consumer, opener: CaseOpener, relay: OutboxRelay, factory: sessionmaker[Session],
-                 clock: Clock, limit: DeadLetterWindow, max_records: int = 200):
+                 clock: Clock, limit: DeadLetterWindow, max_records: int = 200, guard: OutageGuard | None = None):
         self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
         self.limit, self.max_records = limit, max_records
+        self.guard = guard or OutageGuard("case-consumer")
         self.opened_reported_at: list = []  # reported_at of cases committed in the current batch (metrics)
         self.dead_lettered: list[tuple[str, str]] = []  # (topic, reason class) committed in the current batch
 
@@ -51,18 +53,31 @@ class CaseCommandConsumer:
                      for records in batch.values() for r in records]
         if positions:
             self.opened_reported_at, self.dead_lettered = [], []
-            outcomes = self.store(positions)
+            # a database outage: the same batch again after a wait; the offsets are committed only after it is stored
+            outcomes = self.guard.run(lambda: self.store(positions), "storing case commands")
             report.outcomes.update(outcomes)
             count_dead_letters("case-consumer", self.dead_lettered)  # in the outbox, committed
             self.limit.record_all(o == "deadlettered" for o in outcomes)  # trips before the offsets are committed
-            self.kafka.commit(self._offsets(positions))
+            self._commit(positions)
             record_case_batch(outcomes, self.opened_reported_at, self.clock.now())
         try:
             report.published = self.relay.publish_pending()
             CASE_OUTBOX_PUBLISHED.inc(report.published)
-        except (KafkaError, ProduceFailed) as exc:  # the outbox keeps them; the next round retries
-            log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
+        except Exception as exc:  # the outbox keeps them; the next round retries (after a wait if it was an outage)
+            if dependency_of(exc) is None and not isinstance(exc, (KafkaError, ProduceFailed)):
+                raise
+            log.warning("outbox publish failed; will retry", extra={"error": type(exc).__name__})
+            self.guard.sleep(1.0)
         return report
+
+    def _commit(self, positions: list[Position]) -> None:
+        """Stored: commit. A commit refused because the partitions moved to another consumer is harmless (it replays
+        them, and the tracking rows make that a no-op); a broker outage is waited out."""
+        try:
+            self.guard.run(lambda: self.kafka.commit(self._offsets(positions)), "committing case command offsets")
+        except KafkaError as exc:
+            log.warning("offset commit refused (%s); the partitions' new owner replays these harmlessly",
+                        type(exc).__name__)
 
     def store(self, positions: list[Position]) -> list[str]:
         """One transaction for the batch; on a conflict, one transaction per message."""
@@ -107,8 +122,11 @@ class CaseCommandConsumer:
 
     def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
         """Poll until `stop` is set; commits what is done and closes the Kafka consumer on the way out."""
+        self.guard.stop = stop  # an outage wait ends early when the worker is told to stop
         try:
             while not stop.is_set():
                 self.poll_once(timeout_ms)
+        except Stopped:
+            log.info("stopped while waiting out an outage; nothing was committed past it")
         finally:
             self.kafka.close(autocommit=False)

@@ -8,6 +8,7 @@ from datetime import datetime
 from consumers.cases.models import MandatoryReportCase
 from consumers.cases.tracking import OutboxMessage
 from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested
+from contracts.alert_slots import alert_params
 from contracts.common import AgencyKind, Priority
 from contracts.events import AlertRequestedEvent
 
@@ -33,7 +34,8 @@ def duty_alert(case: MandatoryReportCase, kinds: list[AgencyKind], topic: str, n
         alert_id=f"case-duty:{case.case_id}", kind=AlertKind.MANDATORY_REPORT_DUTY,
         priority=Priority.EMERGENCY if case.risk == "high" else Priority.URGENT,
         audience=AgencyDutyOfficers(agencies=kinds, district_code=case.district_code),
-        params={"case_ref": case.case_id, "district_code": case.district_code, "school_id": case.school_id},
+        params=alert_params(AlertKind.MANDATORY_REPORT_DUTY, {
+            "case_ref": case.case_id, "district_code": case.district_code, "school_id": case.school_id}),
         requires_ack=True, source_event_id=case.report_id, reason="mandatory report: agencies must act")
     return _outbox(topic, alert, case.case_id, "duty", now, case.report_id)
 
@@ -45,7 +47,8 @@ def escalation_alert(case: MandatoryReportCase, duty: str, deadline_id: int, lev
         alert_id=f"case-esc:{case.case_id}:{deadline_id}:L{level}", kind=AlertKind.CASE_ESCALATION,
         priority=Priority.EMERGENCY if case.risk == "high" else Priority.URGENT,
         audience=AgencyDutyOfficers(agencies=[kind], district_code=district_code),
-        params={"case_ref": case.case_id, "duty": duty, "due_at": due_at.isoformat(), "level": str(level),
-                "district_code": case.district_code},
+        params=alert_params(AlertKind.CASE_ESCALATION, {
+            "case_ref": case.case_id, "duty": duty, "deadline": due_at.isoformat(), "level": str(level),
+            "district_code": case.district_code}),
         requires_ack=True, source_event_id=case.report_id, reason=f"case duty '{duty}' missed its deadline")
     return _outbox(topic, alert, case.case_id, "escalation", now, case.report_id)

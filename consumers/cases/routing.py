@@ -1,4 +1,4 @@
-"""Which agencies a case goes to: the law's minimum (Minor Protection Law art. 11) plus what triage named."""
+"""Which agencies a case goes to: the rule table triage uses too (contracts/agency_rules.py) plus what triage named."""
 
 from __future__ import annotations
 
@@ -6,27 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consumers.store.core import Agency
+from contracts.agency_rules import case_agencies
 from contracts.cases import OpenCase
 from contracts.common import AgencyKind
-from contracts.incident import IncidentCategory, MandatorySituation
-
-HEALTH_CATEGORIES = frozenset({IncidentCategory.FOOD_POISONING, IncidentCategory.POISONING_OTHER,
-                               IncidentCategory.PUBLIC_HEALTH_EMERGENCY})
-WOMENS_FEDERATION_CATEGORIES = frozenset({IncidentCategory.SEXUAL_ASSAULT, IncidentCategory.TRAFFICKING,
-                                          IncidentCategory.ABUSE_HARM})
-WOMENS_FEDERATION_SITUATIONS = frozenset({MandatorySituation.PRIVATE_PARTS_INJURY,
-                                          MandatorySituation.GIRL_UNDER_14_SEXUAL_ASSAULT_OR_PREGNANCY,
-                                          MandatorySituation.GIRL_14_PLUS_PREGNANCY_FROM_ASSAULT})
 
 
 def agency_kinds(command: OpenCase) -> list[AgencyKind]:
-    """Public security always; civil affairs and education for every mandatory case; health, women's federation."""
-    kinds = {AgencyKind.PUBLIC_SECURITY, AgencyKind.CIVIL_AFFAIRS, AgencyKind.EDUCATION, *command.agencies}
-    if command.category in HEALTH_CATEGORIES:
-        kinds.add(AgencyKind.HEALTH)
-    if command.category in WOMENS_FEDERATION_CATEGORIES or WOMENS_FEDERATION_SITUATIONS & set(command.situations):
-        kinds.add(AgencyKind.WOMENS_FEDERATION)
-    return sorted(kinds)
+    """What triage named, and what the shared rule table says for the case's category and situations (a
+    command from an older producer still reaches every agency the table names)."""
+    return sorted({*command.agencies, *case_agencies(command.category, command.situations)})
 
 
 def district_agencies(session: Session, kinds: list[AgencyKind], district_code: str) -> dict[AgencyKind, Agency]:

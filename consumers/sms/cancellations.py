@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 
 from consumers.sms.cancellation_book import CancellationBook
-from consumers.kafka_io import DeadLetters, commit_after
+from consumers.kafka_io import DeadLetters, commit_tolerantly
+from consumers.outage import OutageGuard
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_CANCELLED
@@ -21,8 +22,9 @@ log = logging.getLogger("childsafe.sms.cancellations")
 class CancellationConsumer:
     """Reads ``alerts.cancelled.v1``; commits each record's offset only after it is recorded (or dead-lettered)."""
 
-    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters):
+    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters, guard: OutageGuard | None = None):
         self.consumer, self.book, self.dead_letters = consumer, book, dead_letters
+        self.guard = guard or OutageGuard("sms-cancellations")
 
     def poll_once(self, timeout_ms: int = 20, max_records: int = 500) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
@@ -33,13 +35,14 @@ class CancellationConsumer:
                 try:
                     good.append(decode(record.value, ALERTS_CANCELLED).data)
                 except ContractError as exc:
-                    self.dead_letters.reject(record, f"not a valid alert cancellation: {exc}", exc.errors)
+                    self.guard.run(lambda r=record, e=exc: self.dead_letters.reject(
+                        r, f"not a valid alert cancellation: {e}", e.errors), "dead-lettering a cancellation")
                 last = record
             self.dead_letters.passed(len(good))
-            stopped = self.book.record(good)
+            stopped = self.guard.run(lambda g=good: self.book.record(g), "recording cancellations")
             if good:
                 log.info("recorded %d cancellation(s) (%s); %d waiting message(s) stopped",
                          len(good), ", ".join(c.alert_id for c in good[:5]), stopped)
-            commit_after(self.consumer, last)
+            commit_tolerantly(self.guard, self.consumer, last)
             recorded += len(good)
         return recorded

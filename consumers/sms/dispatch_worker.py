@@ -8,7 +8,8 @@ import threading
 from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
-from consumers.kafka_io import DeadLetters
+from consumers.kafka_io import DeadLetters, commit_tolerantly
+from consumers.outage import OutageGuard, Stopped
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import SMS_JOBS
@@ -18,13 +19,22 @@ log = logging.getLogger("childsafe.sms.dispatch")
 
 class DispatchWorker:
     def __init__(self, consumer, dispatcher: SmsDispatcher, fallback: GuardianFallback | None,
-                 dead_letters: DeadLetters, batch: int = 200, cancellations: CancellationConsumer | None = None):
+                 dead_letters: DeadLetters, batch: int = 200, cancellations: CancellationConsumer | None = None,
+                 guard: OutageGuard | None = None):
         self.consumer, self.dispatcher, self.fallback = consumer, dispatcher, fallback
         self.dead_letters, self.batch, self.cancellations = dead_letters, batch, cancellations
+        self.guard = guard or OutageGuard("sms-dispatch")
+        dispatcher.guard = self.guard
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.poll_once()
+        self.guard.stop = stop
+        if self.cancellations is not None:
+            self.cancellations.guard.stop = stop
+        try:
+            while not stop.is_set():
+                self.poll_once()
+        except Stopped:
+            log.info("stopped while waiting out an outage; the polled jobs were not committed")
 
     def close(self) -> None:
         self.dispatcher.close()
@@ -43,12 +53,14 @@ class DispatchWorker:
                 try:
                     jobs.append(decode(record.value, SMS_JOBS).data)
                 except ContractError as exc:
-                    self.dead_letters.reject(record, f"not a valid SMS job: {exc}", exc.errors)
+                    self.guard.run(lambda r=record, e=exc: self.dead_letters.reject(r, f"not a valid SMS job: {e}",
+                                                                                   e.errors), "dead-lettering a job")
         if batch:
             self.dead_letters.passed(len(jobs))
-            self.dispatcher.dispatch(jobs)
-            self.consumer.commit()  # every record of the poll is now in the ledger (or dead-lettered)
-        done = len(jobs) + len(self.dispatcher.sweep())
+            # an outage: the same jobs again after a wait (claims are idempotent); committed only once claimed
+            self.guard.run(lambda: self.dispatcher.dispatch(jobs), "dispatching jobs")
+            commit_tolerantly(self.guard, self.consumer)  # every record of the poll is now in the ledger
+        done = len(jobs) + len(self.guard.run(self.dispatcher.sweep, "sweeping due ledger rows"))
         if self.fallback is not None:
-            done += self.fallback.emit()
+            done += self.guard.run(self.fallback.emit, "emitting guardian fall-backs")
         return done

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import random
 import time
 import uuid
@@ -23,7 +25,8 @@ from dataclasses import dataclass, field
 
 from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
 from alerts.policy import Action, QuietHours, after_refusal, decide
-from consumers.metrics import record_dispatch
+from consumers.metrics import SMS_CLAIMS_LOST, record_dispatch
+from consumers.outage import OutageGuard, dependency_of
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
@@ -32,6 +35,8 @@ from contracts.clock import Clock
 from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.common import Priority
 from contracts.sms import SmsJob
+
+log = logging.getLogger("childsafe.sms.dispatch")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class SmsDispatcher:
         self.rng = rng or random.Random()
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
+        self.guard = OutageGuard("sms-dispatch")
+        self._rounds = itertools.count(1)
         self._pool = ThreadPoolExecutor(max(1, settings.concurrency), thread_name_prefix="sms-send")
 
     def close(self) -> None:
@@ -65,11 +72,16 @@ class SmsDispatcher:
         recorded as ``cancelled``."""
         jobs = list(jobs)
         stopped = self.cancellations.cancelled({j.alert_id for j in jobs})
-        return self._work(self.ledger.claim_new(jobs, self.owner, self.settings.lease_s, stopped))
+        return self._work(self.ledger.claim_new(jobs, self._token(), self.settings.lease_s, stopped))
 
     def sweep(self, limit: int = 500) -> list[Outcome]:
         """Work the ledger rows whose wait is over (retries, reconciliations, held messages, dead owners)."""
-        return self._work(self.ledger.claim_due(self.owner, self.settings.lease_s, limit))
+        return self._work(self.ledger.claim_due(self._token(), self.settings.lease_s, limit))
+
+    def _token(self) -> str:
+        """A claim token per round: a row this dispatcher claims again (its lease ran out while queued here) gets a
+        new token, so the earlier, still-queued attempt finds its claim gone and does not send."""
+        return f"{self.owner}/{next(self._rounds)}"
 
     def callback_url(self, marker: str) -> str:
         return f"{self.settings.callback_base_url.rstrip('/')}/sms/status?job={marker}"
@@ -103,9 +115,16 @@ class SmsDispatcher:
                                         last_error=decision.reason))
             else:
                 to_send.append(claim)
-        outcomes.extend(self._pool.map(self._attempt, to_send))
+        attempted = list(self._pool.map(self._attempt, to_send))
+        lost = attempted.count(None)
+        if lost:  # another dispatcher took these rows over while they waited here: theirs to finish
+            log.warning("%d claim(s) lost before sending; left to the dispatcher that holds them", lost)
+            SMS_CLAIMS_LOST.inc(lost)
+        outcomes.extend(o for o in attempted if o is not None)
         outcomes.extend(self._pool.map(self._settle_cancelled, to_settle))
-        self.ledger.settle(outcomes)
+        # the provider has answered: keep these answers through a database outage rather than reconcile them later
+        owners = {c.row_id: c.owner for c in claims}
+        self.guard.run(lambda: self.ledger.settle(outcomes, owners), "settling sent jobs")
         record_dispatch(outcomes, {c.row_id: c.job for c in to_send}, now=self.clock.now())
         return outcomes
 
@@ -134,16 +153,25 @@ class SmsDispatcher:
         return self._reconcile(claim) or Outcome(claim.row_id, CANCELLED,
                                                  last_error="alert cancelled; reconciled: the provider never had it")
 
-    def _attempt(self, claim: Claim) -> Outcome:
+    def _attempt(self, claim: Claim) -> Outcome | None:
+        """Send one claimed job; None when the claim was lost while it waited (nothing was sent)."""
         job, rid = claim.job, claim.row_id
         if claim.reconcile:
             known = self._reconcile(claim)
             if known is not None:
                 return known
+        if not self._still_mine(claim):  # before taking a slot of the shared rate: a lost claim wastes none
+            return None
         if self.throttle is not None:
             wait = self.throttle()
-            if wait > 0:
-                self.sleep(wait)
+            while wait > 0:  # queued behind the rate limit: keep the claim alive while waiting for the slot
+                step = min(wait, self.settings.lease_s / 2)
+                self.sleep(step)
+                wait -= step
+                if wait > 0 and not self._still_mine(claim):
+                    return None
+        if not self._still_mine(claim):  # right before the send: the conditional update on owner and lease
+            return None
         try:
             sent = self.gateway.send(to=job.to, body=job.body, status_callback=self.callback_url(claim.marker),
                                      validity_seconds=self._validity(job))
@@ -163,6 +191,16 @@ class SmsDispatcher:
             return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
                            last_error=f"ambiguous: {exc}", attempted=True)
         return Outcome(rid, ACCEPTED, sid=sent.sid, provider_status=sent.status, attempted=True)
+
+    def _still_mine(self, claim: Claim) -> bool:
+        """Renew the claim if it is still ours and its lease has not run out; False: do not send (another
+        dispatcher holds it, or the database cannot say, and then the row is reconciled after its lease)."""
+        try:
+            return self.ledger.renew(claim.row_id, claim.owner, self.settings.lease_s)
+        except Exception as exc:
+            if dependency_of(exc) is None:
+                raise
+            return False
 
     def _later(self, seconds: float) -> float:
         return self.clock.now().timestamp() + seconds

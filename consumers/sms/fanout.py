@@ -9,14 +9,17 @@ no further page is emitted, and a request arriving after its cancellation emits 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine, select, update
 
+from alerts.errors import AlertsError
+from alerts.templates import template_for
 from consumers.directory.audience import Recipient, pages
-from consumers.metrics import FANOUT_JOBS
+from consumers.metrics import ALERT_FALLBACK_BODIES, ALERTS_REFUSED_AFTER_ACCEPTANCE, FANOUT_JOBS
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
@@ -25,9 +28,11 @@ from consumers.store.sms_ledger import SmsAlert
 from alerts.body_rules import BodyRules
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
-from contracts.common import Language
+from contracts.common import Language, Priority
 from contracts.events import AlertRequestedEvent
 from contracts.sms import SmsJob
+
+log = logging.getLogger("childsafe.sms.fanout")
 
 
 class JobSink(Protocol):
@@ -53,12 +58,10 @@ class AudienceFanout:
         self.cancellations = CancellationBook(engine, clock)
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:
-        """Raises UnsupportedAudience or the alerts library's composition errors before emitting anything."""
-        alert = self._with_school_name(event.data)
-        bodies = AlertBodies(alert, self.rules)
-        for language in ("zh-CN", "en"):  # every rule is checked before the first job goes out
-            for to in ("+8613900000000", "+442079460000"):
-                bodies.body_for(language, to)
+        """Raises UnsupportedAudience or, for an alert that is not an emergency, the alerts library's composition
+        errors before emitting anything. An emergency that cannot be composed goes out with the minimal safe body."""
+        alert, school = self._with_school_name(event.data)
+        bodies = self._bodies(alert, school)
         cursor, emitted = self._resume(alert)
         if cursor == "\x00done":
             return FanoutResult(alert.alert_id, 0, None)
@@ -86,14 +89,34 @@ class AudienceFanout:
         self._save(alert_id, cursor, emitted, done=True)
         return FanoutResult(alert_id, emitted, resumed_after, cancelled=True)
 
-    def _with_school_name(self, alert: AlertRequested) -> AlertRequested:
-        """Producers upstream know a school's id, not its name; the directory does (non-sensitive kinds only)."""
-        school_id = getattr(alert.audience, "school_id", None)
-        if alert.sensitive or school_id is None or "school" in alert.params:
-            return alert
+    def _bodies(self, alert: AlertRequested, school: str | None) -> AlertBodies:
+        """The alert's bodies, composed for every language and number family before anything is emitted."""
+        try:
+            bodies = AlertBodies(alert, self.rules)
+            bodies.check()
+            return bodies
+        except AlertsError as exc:
+            if alert.priority is not Priority.EMERGENCY:
+                ALERTS_REFUSED_AFTER_ACCEPTANCE.labels(alert.priority.value).inc()
+                raise
+            log.error("emergency alert %s could not be composed (%s): sending the minimal safe body",
+                      alert.alert_id, type(exc).__name__)
+        bodies = AlertBodies(alert, self.rules, fallback=True, school=None if alert.sensitive else school)
+        bodies.check()
+        ALERT_FALLBACK_BODIES.labels(alert.priority.value).inc()
+        return bodies
+
+    def _with_school_name(self, alert: AlertRequested) -> tuple[AlertRequested, str | None]:
+        """Producers upstream know a school's id, not its name; the directory does. The name fills the template's
+        ``school`` slot (non-sensitive kinds only) and is returned for the emergency fallback body."""
+        school_id = alert.params.get("school_id") or getattr(alert.audience, "school_id", None)
+        if school_id is None:
+            return alert, None
         with self.engine.connect() as conn:
             name = conn.scalar(select(School.name).where(School.id == school_id))
-        return alert if name is None else alert.model_copy(update={"params": {**alert.params, "school": name}})
+        if alert.sensitive or name is None or "school" not in template_for(alert.kind).slot_names:
+            return alert, name
+        return alert.model_copy(update={"params": {**alert.params, "school": name}}), name
 
     def _resume(self, alert: AlertRequested) -> tuple[str | None, int]:
         with self.engine.begin() as conn:

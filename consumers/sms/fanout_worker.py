@@ -8,30 +8,38 @@ import threading
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
 from consumers.sms.fanout import AudienceFanout, FanoutResult
-from consumers.kafka_io import DeadLetters, commit_after
+from consumers.kafka_io import DeadLetters, ProduceFailed, commit_tolerantly
+from consumers.outage import OutageGuard, Stopped
 from contracts.codec import decode
 from contracts.errors import ContractError
+from contracts.produce_errors import is_non_retryable_produce_error
 from contracts.topics import ALERTS_REQUESTED
 
 log = logging.getLogger("childsafe.sms.fanout")
 
 
 class FanoutWorker:
-    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters):
+    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard | None = None):
         self.consumer, self.fanout, self.dead_letters = consumer, fanout, dead_letters
+        self.guard = guard or OutageGuard("sms-fanout")
         self.results: list[FanoutResult] = []
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.poll_once()
+        self.guard.stop = stop
+        try:
+            while not stop.is_set():
+                self.poll_once()
+        except Stopped:
+            log.info("stopped while waiting out an outage; the alert in hand was not committed")
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=1)
         handled = 0
         for records in batch.values():
             for record in records:
-                self.handle(record)
-                commit_after(self.consumer, record)
+                # an outage: the same alert again after a wait (it resumes from its saved page); then commit
+                self.guard.run(lambda r=record: self.handle(r), "fanning out an alert")
+                commit_tolerantly(self.guard, self.consumer, record)
                 handled += 1
         return handled
 
@@ -48,6 +56,12 @@ class FanoutWorker:
             return
         except AlertsError as exc:  # a template parameter or a body rule refused the message
             self.dead_letters.reject(record, f"alert {event.data.alert_id} refused before sending: {exc}")
+            return
+        except ProduceFailed as exc:
+            if not is_non_retryable_produce_error(exc):
+                raise  # Kafka unavailable: the outage guard waits and fans this alert out again
+            self.dead_letters.reject(record, f"alert {event.data.alert_id}: Kafka refused its jobs for what they are "
+                                             f"({type(exc.__cause__).__name__}); not retryable")
             return
         self.dead_letters.passed()
         log.info("fanned out alert %s: %d jobs", result.alert_id, result.emitted)

@@ -36,6 +36,7 @@ class Claim:
     attempts: int
     created_at: float
     reconcile: bool = False
+    owner: str = ""  # this claim's token (dispatcher id + claim round): a later claim of the row has another
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class SmsLedger:
             stmt = (dialect.insert(T).on_conflict_do_nothing()
                     .returning(T.c.id, T.c.dedup_key, T.c.marker, T.c.state))
             inserted = conn.execute(stmt, list(rows.values())).all()
-        return [Claim(r[0], by_key[r[1]], r[2], 0, now) for r in inserted if r[3] == SENDING]
+        return [Claim(r[0], by_key[r[1]], r[2], 0, now, owner=owner) for r in inserted if r[3] == SENDING]
 
     def claim_due(self, owner: str, lease_s: float, limit: int = 500) -> list[Claim]:
         """Take rows whose wait is over, and ``sending`` rows whose owner's lease ran out (to reconcile)."""
@@ -96,19 +97,31 @@ class SmsLedger:
                                      .values(state=SENDING, owner=owner, lease_until=now + lease_s, updated_at=now))
                 if taken.rowcount == 1:
                     claims.append(Claim(row.id, SmsJob.model_validate_json(row.job_json), row.marker, row.attempts,
-                                        row.created_at, reconcile=row.state in (RECONCILE, SENDING)))
+                                        row.created_at, reconcile=row.state in (RECONCILE, SENDING), owner=owner))
         return claims
 
-    def settle(self, outcomes: list[Outcome]) -> None:
-        """Record what happened to claimed rows, and the opt-outs the provider reported, in one transaction."""
+    def renew(self, row_id: int, owner: str, lease_s: float) -> bool:
+        """Right before a send: keep the claim only if it is still ours and its lease has not run out (then
+        extend it). False means another dispatcher may have taken the row over: do not send."""
+        now = self._now()
+        with self.engine.begin() as conn:
+            kept = conn.execute(update(T).where(T.c.id == row_id, T.c.owner == owner, T.c.state == SENDING,
+                                                T.c.lease_until >= now)
+                                .values(lease_until=now + lease_s, updated_at=now))
+        return kept.rowcount == 1
+
+    def settle(self, outcomes: list[Outcome], owners: dict[int, str] | None = None) -> None:
+        """Record what happened to claimed rows, and the opt-outs the provider reported, in one transaction.
+        With ``owners`` (row id → claim token), a row claimed again since (by anyone) is left to that claim."""
         if not outcomes:
             return
         now = self._now()
-        params = [dict(rid=o.row_id, state=o.state, sid=o.sid, pstatus=o.provider_status, due=o.due_at,
+        params = [dict(rid=o.row_id, b_owner=(owners or {}).get(o.row_id), state=o.state, sid=o.sid, pstatus=o.provider_status, due=o.due_at,
                        code=o.error_code, err=(o.last_error or None) and o.last_error[:300], fb=o.fallback,
                        inc=1 if o.attempted else 0, now=now) for o in outcomes]
         keep = func.coalesce  # a status callback may have landed first: never erase what it recorded
-        stmt = (update(T).where(T.c.id == bindparam("rid"))
+        mine = or_(bindparam("b_owner", type_=T.c.owner.type).is_(None), T.c.owner == bindparam("b_owner"))
+        stmt = (update(T).where(T.c.id == bindparam("rid"), mine)
                 .values(state=bindparam("state"), sid=keep(bindparam("sid"), T.c.sid),
                         provider_status=keep(T.c.provider_status, bindparam("pstatus")), due_at=bindparam("due"),
                         error_code=keep(bindparam("code"), T.c.error_code), last_error=keep(bindparam("err"), T.c.last_error),

@@ -25,6 +25,7 @@ from alerts.errors import WebhookSignatureError
 from alerts.webhook_auth import WebhookVerifier
 from consumers.metrics import record_sms_status, sms_error_class
 from consumers.kafka_io import DeadLetters, commit_after
+from consumers.outage import outage_middleware
 from consumers.sms.replies import handle_reply
 from consumers.sms.status_book import StatusBook
 from contracts.clock import Clock
@@ -71,7 +72,7 @@ class SmsWebhooks:
         self.book = StatusBook(engine, clock)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
+        app = web.Application(client_max_size=64 * 1024, middlewares=[outage_middleware("sms-webhooks")])
         app.add_routes([web.post("/sms/status", self.status), web.post("/sms/inbound", self.inbound),
                         web.get("/healthz", self.health), web.get("/metrics", self.metrics)])
         return app

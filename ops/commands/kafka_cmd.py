@@ -1,9 +1,9 @@
-"""`childsafe kafka fetch|up|down|status`: the local single-node broker."""
+"""`childsafe kafka fetch|up|down|status [--brokers N]`: the local Kafka, one node or a cluster of N KRaft nodes."""
 
 from __future__ import annotations
 
 from ops.cli import print_json, subcommand
-from ops.kafka_local import LocalKafka
+from ops.kafka_local import LocalKafka, LocalKafkaCluster
 from ops.settings import Settings
 
 
@@ -12,7 +12,14 @@ def local_kafka(settings: Settings) -> LocalKafka:
                       controller_port=settings.kafka_controller_port)
 
 
+def local_cluster(settings: Settings, brokers: int) -> LocalKafkaCluster:
+    return LocalKafkaCluster.on_ports(settings.run_dir / f"kafka-{brokers}", brokers, settings.kafka_port,
+                                      settings.kafka_controller_port)
+
+
 def _run(args, settings: Settings) -> int:
+    if args.brokers > 1:
+        return _run_cluster(args, local_cluster(settings, args.brokers))
     broker = local_kafka(settings)
     if args.action == "fetch":
         print(f"Kafka jars in {broker.fetch()}")
@@ -28,8 +35,26 @@ def _run(args, settings: Settings) -> int:
     return 0
 
 
+def _run_cluster(args, cluster: LocalKafkaCluster) -> int:
+    if args.action == "fetch":
+        print(f"Kafka jars in {cluster.nodes[0].fetch()}")
+    elif args.action == "up":
+        took = cluster.up()
+        print(f"Kafka cluster of {len(cluster.ports)} KRaft nodes answering on {cluster.bootstrap} ({took:.1f}s); "
+              f"use CHILDSAFE_BOOTSTRAP_SERVERS={cluster.bootstrap}")
+    elif args.action == "down":
+        print(f"stopped {cluster.down()} of {len(cluster.ports)} nodes")
+    else:
+        status = cluster.status()
+        print_json(status)
+        return 0 if all(s["answers"] for s in status) else 1
+    return 0
+
+
 @subcommand
 def register(subs) -> None:
-    p = subs.add_parser("kafka", help="run the local single-node Apache Kafka (KRaft)")
+    p = subs.add_parser("kafka", help="run the local Apache Kafka (KRaft): one node, or --brokers N")
     p.add_argument("action", choices=["fetch", "up", "down", "status"])
+    p.add_argument("--brokers", type=int, default=1, choices=range(1, 10), metavar="N",
+                   help="nodes (each broker and controller); 3 for a quorum that survives one failure")
     p.set_defaults(handler=_run)

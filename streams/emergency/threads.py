@@ -16,6 +16,7 @@ import hashlib
 from datetime import datetime
 
 from contracts.alert_request import EMERGENCY_VALIDITY_S, AlertKind, AlertRequested, SchoolList
+from contracts.alert_slots import alert_params, normalise_text, slot_specs
 from contracts.codec import decode
 from contracts.common import Language, Priority
 from contracts.emergency import CapMsgType, CapStatus, EmergencyAlertIssued
@@ -64,21 +65,24 @@ def _language(tag: str) -> Language | None:
     return next((lang for lang in Language if tag == lang.value.lower() or tag.split("-")[0] == lang.value), None)
 
 
-def _cap_params(a: EmergencyAlertIssued) -> dict[str, str]:
-    """The CAP wording for the template, and ``slot@language`` for every other info block's language (the
-    composer picks the recipient's)."""
-    params = {"area": (a.areas[0].area_desc if a.areas else "")[:30] or "-", "event": a.event[:40],
-              "msg_type": a.msg_type.value, "status": a.status.value}
-    if a.instruction:
-        params["instruction"] = a.instruction[:60]
-    main = _language(a.language)
+CAP_FIELDS = {"area": "data.areas[0].area_desc", "event": "data.event", "instruction": "data.instruction"}
+
+
+def cap_params(a: EmergencyAlertIssued) -> dict[str, str]:
+    """The CAP alert's SMS parameters, free text normalised (line breaks and all), and ``slot@language`` for every
+    other info block's language (the composer picks the recipient's); a ContractError names the field that cannot
+    compose."""
+    params = alert_params(AlertKind.CAP_EMERGENCY, {
+        "area": a.areas[0].area_desc if a.areas else None, "event": a.event, "instruction": a.instruction,
+        "msg_type": a.msg_type.value, "status": a.status.value}, sources=CAP_FIELDS)
+    specs, main = slot_specs(AlertKind.CAP_EMERGENCY), _language(a.language)
     for other in a.translations:
         lang = _language(other.language)
         if lang is None or lang == main:
             continue
-        params[f"event@{lang.value}"] = other.event[:40]
-        if other.instruction:
-            params[f"instruction@{lang.value}"] = other.instruction[:60]
+        for slot, text in (("event", other.event), ("instruction", other.instruction)):
+            if text and (value := normalise_text(text, specs[slot].limit)):
+                params[f"{slot}@{lang.value}"] = value
     return params
 
 
@@ -89,7 +93,7 @@ def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str
         # AMBER-style: the sensitive missing-child wording only, never the sender's free text (names)
         kind, params = AlertKind.MISSING_CHILD, {}
     else:
-        kind, params = AlertKind.CAP_EMERGENCY, _cap_params(a)
+        kind, params = AlertKind.CAP_EMERGENCY, cap_params(a)
     outputs, ids = [], []
     for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
         alert = AlertRequested(alert_id=f"cap:{_h(root)}:{_h(a.identifier)}:{n}", kind=kind,

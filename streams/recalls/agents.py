@@ -23,8 +23,8 @@ from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex
-from streams.recalls.matching import RecallKeys
-from streams.recalls.plan import plan
+from streams.recalls.matching import Grade, RecallKeys
+from streams.recalls.plan import late_tag, plan
 from streams.safe_agent import each_message, table_put
 from streams.triage import Output
 
@@ -44,6 +44,10 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
     holdings = app.Table("recall-holdings", default=None, partitions=parts)
     issued = app.Table("recall-issued", default=None, partitions=parts)
+    # recalls in force per partition (the notice's JSON), and the holders each has told: a holder whose
+    # holdings arrive after the recall is matched then (see ``late_matches``), and nobody is told twice
+    active = app.Table("recall-active", default=None, partitions=parts)
+    told = app.Table("recall-told", default=None, partitions=parts)
     disclosures = register_disclosure(app, ns, writer, clock, cfg.deadletter_limit)
     index = HoldingsIndex()
 
@@ -64,11 +68,36 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
                 key = h.data.holder_key
                 holding = Holding.of(msg.partition, h.data)
             index.put(key, holding)
-            return [table_put(holdings, msg.partition, key, holding.as_value() if holding and holding.products
-                              else None)]
+            outputs = [table_put(holdings, msg.partition, key, holding.as_value() if holding and holding.products
+                                 else None)]
+            if holding is not None and holding.products:
+                outputs += late_matches(msg.partition, holding)
+            return outputs
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-holdings",
                            limit=cfg.deadletter_limit, batch=cfg.batch, within=cfg.batch_within_s)
+
+    def late_matches(partition: int, holding: Holding) -> list[Output]:
+        """The recalls already in force on this partition, matched against one holder that just arrived."""
+        outputs = []
+        for state_key, raw in sorted(active.data.items()):
+            if not state_key.endswith(f"@{partition}"):
+                continue
+            told_key = f"{state_key}:{holding.key}"
+            recall = decode(raw.encode(), RecallPublishedEvent)
+            if told.data.get(told_key) == recall.id:  # this notice told this holder already
+                continue
+            mine = [m for m in index.match(partition, RecallKeys.of(recall.data))
+                    if (m.holder_kind, m.holder_id) == (holding.holder_kind, holding.holder_id)]
+            if not any(m.grade >= Grade.STRONG for m in mine):
+                continue
+            outcome = plan(recall, partition, mine, [], clock.now(), conf.holders_per_alert, tag=late_tag(holding.key))
+            before = issued.get(state_key) or []
+            outputs += outcome.outputs + [table_put(told, partition, told_key, recall.id),
+                                          table_put(issued, partition, state_key,
+                                                    sorted(set(before) | set(outcome.alert_ids)))]
+            log.info("recall %s matched a holder whose holdings arrived after it", recall.data.recall_number)
+        return outputs
 
     @app.agent(recalls_topic, name="recalls")
     async def broadcast_recalls(stream):
@@ -92,11 +121,17 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
             before = issued.get(state_key) or []
             keys = RecallKeys.of(recall.data)
             withdrawn = recall.data.action is RecallAction.WITHDRAWN
-            matches = [] if withdrawn else index.match(partition, keys)
+            matches = [] if withdrawn else [  # a redelivered notice does not tell again whom it told (maybe late)
+                m for m in index.match(partition, keys)
+                if told.get(f"{state_key}:{m.holder_kind}:{m.holder_id}") != recall.id]
             outcome = plan(recall, partition, matches, before, clock.now(), conf.holders_per_alert)
             after = None if withdrawn else sorted(set(outcome.alert_ids) | (
                 set(before) if recall.data.action is RecallAction.PUBLISHED else set()))
-            return outcome.outputs + [table_put(issued, partition, state_key, after)]
+            alerted = [table_put(told, partition, f"{state_key}:{m.holder_kind}:{m.holder_id}", recall.id)
+                       for m in matches if m.grade >= Grade.STRONG]
+            in_force = table_put(active, partition, state_key,
+                                 None if withdrawn else (event.message.value or b"").decode())
+            return outcome.outputs + alerted + [table_put(issued, partition, state_key, after), in_force]
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.recall-match",
                            limit=cfg.deadletter_limit)

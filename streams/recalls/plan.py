@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.alert_request import AlertKind, AlertRequested, RecallHolders
+from contracts.alert_slots import alert_params
 from contracts.common import Priority
 from contracts.events import RecallPublishedEvent
 from contracts.recall import RecallAction, RiskLevel
@@ -33,19 +34,27 @@ def _revision(event_id: str) -> str:
     return hashlib.sha256(event_id.encode()).hexdigest()[:8]
 
 
-def _params(event: RecallPublishedEvent) -> dict[str, str]:
+RECALL_FIELDS = {"product": "data.product_name", "hazard": "data.hazard_type", "recall_number": "data.recall_number",
+                 "remedy": "data.remedy", "model": "data.model"}
+
+
+def recall_params(event: RecallPublishedEvent) -> dict[str, str]:
+    """The recall alert's parameters, normalised; a ContractError names the notice's field that cannot compose."""
     r = event.data
-    params = {"product": r.product_name[:40], "hazard": r.hazard_type[:40], "recall_number": r.recall_number,
-              "remedy": r.remedy[:60], "action": r.action.value}
-    if r.model:
-        params["model"] = r.model[:30]
-    return params
+    return alert_params(AlertKind.RECALL, {"product": r.product_name, "hazard": r.hazard_type,
+                                           "recall_number": r.recall_number, "remedy": r.remedy,
+                                           "action": r.action.value, "model": r.model}, sources=RECALL_FIELDS)
+
+
+def late_tag(holder_key: str) -> str:
+    """The alert-id tag of a holder matched after the recall (its holdings arrived later): one per holder."""
+    return f"late-{hashlib.sha256(holder_key.encode()).hexdigest()[:10]}:"
 
 
 def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch], issued: list[str],
-         now: datetime, holders_per_alert: int = 1000) -> RecallOutcome:
+         now: datetime, holders_per_alert: int = 1000, tag: str = "") -> RecallOutcome:
     """``issued``: alert ids this partition sent for earlier notices of the same recall (cancelled when the
-    recall is withdrawn or superseded by an update)."""
+    recall is withdrawn or superseded by an update). ``tag`` (``late_tag``) marks a late holder's own alert."""
     r = event.data
     out = RecallOutcome()
     own = f"recall:{r.recall_number}:{_revision(event.id)}:p{partition}:"
@@ -61,9 +70,9 @@ def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch]
             ids = sorted({m.holder_id for m in alerted if m.holder_kind == kind})
             for n, chunk in enumerate(chunks(ids, holders_per_alert)):
                 alert = AlertRequested(
-                    alert_id=f"recall:{r.recall_number}:{rev}:p{partition}:{kind[0]}{n}", kind=AlertKind.RECALL,
+                    alert_id=f"recall:{r.recall_number}:{rev}:p{partition}:{tag}{kind[0]}{n}", kind=AlertKind.RECALL,
                     priority=priority, audience=RecallHolders(recall_number=r.recall_number, **{field_name: chunk}),
-                    params=_params(event), source_event_id=event.id,
+                    params=recall_params(event), source_event_id=event.id,
                     reason=f"recall {r.recall_number} ({r.action.value}) matched {len(chunk)} {kind} holders")
                 out.alert_ids.append(alert.alert_id)
                 out.outputs.append(alert_output(alert, SOURCE, now, correlationid=event.id))
@@ -77,5 +86,5 @@ def plan(event: RecallPublishedEvent, partition: int, matches: list[HolderMatch]
                                     "alerted" if out.alert_ids else ("review" if weak else "no_match"),
                                     f"{r.action.value}: exact {counts['exact']}, strong {counts['strong']}, "
                                     f"weak {counts['weak']} (weak ones listed for review, not alerted)",
-                                    now, details, event_id=f"{event.id}:match:p{partition}"))
+                                    now, details, event_id=f"{event.id}:match:p{partition}{':' + tag if tag else ''}"))
     return out

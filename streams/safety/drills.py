@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts
+from contracts.alert_slots import DEADLINE_TZ, alert_params
 from contracts.common import AgencyKind, Priority
 from contracts.events import SafetyReportFiledEvent
 from contracts.safety import Drill, DrillKind
@@ -41,7 +42,8 @@ def overdue(value: list, today: date, period_days: int) -> str | None:
 
 def drill_overdue_alerts(school_id: str, value: list, since: str, period_days: int, now: datetime) -> list[Output]:
     due = (date.fromisoformat(since) + timedelta(days=period_days)).isoformat()
-    params = {"school": school_id, "drill": "evacuation", "deadline": (now.date() + timedelta(days=14)).isoformat()}
+    params = alert_params(AlertKind.DRILL_OVERDUE, {"school": school_id, "school_id": school_id, "drill": "evacuation",
+                                                    "deadline": (now.astimezone(DEADLINE_TZ).date() + timedelta(days=14)).isoformat()})
     audiences = {"head": SchoolContacts(school_id=school_id),
                  "bureau": AgencyDutyOfficers(agencies=[AgencyKind.EDUCATION], district_code=value[1])}
     outputs = []

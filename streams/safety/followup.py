@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested, SchoolContacts
+from contracts.alert_slots import alert_params
 from contracts.common import AgencyKind, Priority
 from contracts.events import SafetyReportFiledEvent
 from contracts.safety import Drill, InspectionItem, ItemResult
@@ -14,6 +15,7 @@ from streams.emitting import alert_output
 from streams.triage import Output
 
 SOURCE = "/childsafe/streams/safety"
+HAZARD_FIELDS = {"school": "data.school_id", "hazard": "data.body.items"}
 
 
 def failed_critical(event: SafetyReportFiledEvent) -> list[InspectionItem]:
@@ -29,15 +31,21 @@ def fix_by(items: list[InspectionItem], filed_at: datetime, conf: AlertingConfig
     return filed_at + timedelta(days=days)
 
 
+def hazard_params(event: SafetyReportFiledEvent, items: list[InspectionItem], deadline: datetime) -> dict[str, str]:
+    """The follow-up's parameters: the failed items' own words (normalised), the school, the date to fix by."""
+    r = event.data
+    return alert_params(AlertKind.HAZARD_FOLLOWUP, {
+        "school": r.school_id, "school_id": r.school_id, "hazard": "；".join(i.item for i in items[:3]),
+        "deadline": deadline.date().isoformat(), "district_code": r.district_code}, sources=HAZARD_FIELDS)
+
+
 def hazard_followups(event: SafetyReportFiledEvent, conf: AlertingConfig, now: datetime) -> list[Output]:
     items = failed_critical(event)
     if not items:
         return []
     r = event.data
     deadline = fix_by(items, r.filed_at, conf)
-    hazard = "; ".join(f"{i.area.value}: {i.item}" for i in items[:3])[:60]
-    params = {"school": r.school_id, "hazard": hazard, "deadline": deadline.date().isoformat(),
-              "district_code": r.district_code}
+    params = hazard_params(event, items, deadline)
     audiences = {"head": SchoolContacts(school_id=r.school_id),
                  "bureau": AgencyDutyOfficers(agencies=[AgencyKind.EDUCATION], district_code=r.district_code)}
     outputs = []

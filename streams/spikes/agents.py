@@ -28,8 +28,8 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
     by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
     schools = app.Table("spike-schools", default=None, partitions=INCIDENTS.partitions)
     districts = app.Table("spike-districts", default=None, partitions=INCIDENTS.partitions)
-    school_rule = SpikeRule(conf.spike_school_threshold, conf.spike_window_s)
-    district_rule = SpikeRule(conf.spike_district_threshold, conf.spike_window_s)
+    school_rule = SpikeRule(conf.spike_school_threshold, conf.spike_window_s, conf.spike_school_children)
+    district_rule = SpikeRule(conf.spike_district_threshold, conf.spike_window_s, conf.spike_district_children)
     kinds = set(conf.spike_kinds)
 
     def count_school(report, partition: int, now) -> list[Output]:
@@ -41,9 +41,9 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
             return []
         key = f"{r.category.value}|{r.school_id}"
         state, spike = observe(schools.data.get(key), report.id, r.occurred_at.timestamp(), now.timestamp(),
-                               school_rule)
+                               school_rule, r.children_count)
         outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
-            [report.id, r.category.value, r.district_code, r.occurred_at.timestamp()]).encode())]
+            [report.id, r.category.value, r.district_code, r.occurred_at.timestamp(), r.children_count]).encode())]
         if spike:
             outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike, now))
         return outputs + [table_put(schools, partition, key, state)]
@@ -53,9 +53,9 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
     @app.agent(by_district, name="spikes-district")
     async def count_districts(stream):
         async def handle(event) -> list[Output]:
-            report_id, kind, district, at = _forwarded(event.message.value)
+            report_id, kind, district, at, children = _forwarded(event.message.value)
             key = f"{kind}|{district}"
-            state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule)
+            state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule, children)
             outputs = [outbreak_alert("district", district, district, kind, spike, clock.now())] if spike else []
             return outputs + [table_put(districts, event.message.partition, key, state)]
 
@@ -63,11 +63,12 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
                            limit=cfg.deadletter_limit)
 
 
-def _forwarded(raw: bytes | None) -> tuple[str, str, str, float]:
-    """A report forwarded by the school count: [report id, kind, district, epoch s]."""
+def _forwarded(raw: bytes | None) -> tuple[str, str, str, float, int]:
+    """A report forwarded by the school count: [report id, kind, district, epoch s, children] (children absent
+    in records forwarded before they were counted: one)."""
     try:
-        report_id, kind, district, at = json.loads(raw or b"")
-        return str(report_id), str(kind), str(district), float(at)
+        report_id, kind, district, at, *children = json.loads(raw or b"")
+        return str(report_id), str(kind), str(district), float(at), int(children[0]) if children else 1
     except (ValueError, TypeError) as exc:
-        raise ContractError([FieldError("(body)", f"expected [report id, kind, district, epoch s]: {exc}",
+        raise ContractError([FieldError("(body)", f"expected [report id, kind, district, epoch s, children]: {exc}",
                                         (raw or b"")[:80].decode(errors="replace"))]) from None

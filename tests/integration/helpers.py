@@ -48,10 +48,44 @@ class StreamsWorker(ChildProcess):
         return super().wait_http(self.url + "/health", timeout)
 
 
-def producer(bootstrap: str) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+class CheckedProducer:
+    """A test's Kafka producer that checks every send: ``flush`` (and ``close``) wait for every future and raise
+    naming the records the broker did not take, so a lost *test send* is never mistaken for a lost report."""
+
+    def __init__(self, bootstrap: str, **extra):
+        options = dict(acks="all", enable_idempotence=True, linger_ms=5)
+        options.update(extra)
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, **options)
+        self.pending: list = []
+
+    def send(self, topic: str, key: bytes | None = None, value: bytes | None = None):
+        future = self.producer.send(topic, key=key, value=value)
+        self.pending.append((topic, key, future))
+        return future
+
+    def flush(self, timeout: float = 60.0) -> int:
+        """Wait for every send so far; returns how many were acknowledged, raises if any was not."""
+        self.producer.flush(timeout)
+        pending, self.pending = self.pending, []
+        failed = []
+        for topic, key, future in pending:
+            try:
+                future.get(timeout)
+            except Exception as exc:  # the broker did not take it: the test's own send failed
+                failed.append(f"{topic} key={key!r}: {exc!r}")
+        if failed:
+            raise AssertionError(f"{len(failed)} of {len(pending)} test sends were not acknowledged: {failed[:5]}")
+        return len(pending)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.producer.close()
 
 
+def producer(bootstrap: str, **extra) -> CheckedProducer:
+    return CheckedProducer(bootstrap, **extra)
 def settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base="http://127.0.0.1:9", **extra) -> Settings:
     return Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
                     twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,

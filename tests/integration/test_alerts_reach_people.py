@@ -4,6 +4,8 @@ streams worker subprocess shared by the three tests; reference topics published 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -67,6 +69,11 @@ def directory_files() -> dict[str, str]:
             f"{c},{g},{n}\n" for c, (_, gs) in CHILDREN.items() for n, g in enumerate(gs)),
         "school_contacts.csv": "id,school_id,role,phone,language,contact_order\n" + "".join(
             f"{s}-head,{s},head,{phone(s + '-head')},zh-CN,0\n" for s in SCHOOLS),
+        "agencies.csv": "id,kind,district_code,name\n" + "".join(
+            f"AG-{k},{k},310115,测试区{k}\n" for k in ("public_security", "health", "education")),
+        "duty_officers.csv": "id,agency_id,name,phone\n" + "".join(
+            f"DO-{k},AG-{k},测试值班员{n},{phone('DO-' + k)}\n"
+            for n, k in enumerate(("public_security", "health", "education"))),
         "product_registrations.csv": "id,holder_kind,holder_id,product_kind,product_name,brand,model,batch,barcode\n"
                                      + "".join(",".join(r) + "\n" for r in REGISTRATIONS),
     }
@@ -76,7 +83,8 @@ class Worker(StreamsWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # rings at 0 s, 6 s and 18 s instead of 0 h, 1 h and 2 h (minutes:km), checked twice a second
-        self.env.update(CHILDSAFE_MISSING_CHILD_WIDENING="0:100,0.1:200,0.3:300", CHILDSAFE_MISSING_CHILD_TICK_S="0.5")
+        self.env.update(CHILDSAFE_MISSING_CHILD_WIDENING="0:100,0.1:200,0.3:300", CHILDSAFE_MISSING_CHILD_TICK_S="0.5",
+                        CHILDSAFE_DRILL_CHECK_INTERVAL_S="1")
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +210,79 @@ def test_a_missing_child_reaches_each_ring_once_and_found_stops_every_further_sm
     time.sleep(max(0.0, remaining) + 4)  # past the third ring's time, with room for it to travel
     assert not ring2 & {m["to"] for m in missing_sms()}, "found: no further ring"
     assert len(missing_sms()) == len(widened), "found: no further SMS at all"
+
+
+# Issue 9: accepted means delivered, or refused at the door. Every alert below used to be accepted (202) and then
+# refused at the fan-out; the metric of such refusals stays at zero throughout.
+
+def _refused_after_acceptance() -> float:
+    from consumers.metrics import ALERT_FALLBACK_BODIES, ALERTS_REFUSED_AFTER_ACCEPTANCE
+
+    return sum(s.value for m in (ALERTS_REFUSED_AFTER_ACCEPTANCE, ALERT_FALLBACK_BODIES) for f in m.collect()
+               for s in f.samples if s.name.endswith("_total"))
+
+
+def test_a_self_harm_emergency_reaches_the_duty_officers_and_the_school_with_their_own_wording(stack):
+    from tests.factories import incident
+
+    worker, sandbox, _ = stack
+    refused = _refused_after_acceptance()
+    report = incident(school_id="SCH-A", category="self_harm", severity="serious", child_in_danger_now=True,
+                      description="课间一名学生情绪激动，\n在走廊栏杆边有自伤危险。", occurred_at=datetime.now(timezone.utc).isoformat())
+    assert worker.post("/v1/incidents", report, headers={"Idempotency-Key": f"sh-{uuid.uuid4().hex[:8]}"}
+                       ).status_code == 202
+    officers = {phone("DO-public_security"), phone("DO-health")}
+    wait_for(lambda: {m["to"] for m in sent(sandbox, "自伤")} >= officers | {phone("SCH-A-head")})
+    bodies = {m["to"]: m["body"] for m in sent(sandbox, "自伤")}
+    for officer in officers:
+        assert bodies[officer].startswith("【儿童安全紧急】测试学校 SCH-A（行政区划310115）发生学生自伤危险事件。请立即按应急预案响应"), bodies
+    assert "有儿童正处于危险中" in bodies[phone("SCH-A-head")]
+    assert not any("情绪激动" in b or "勿前往现场" in b for b in bodies.values()), "never the report's text"
+    assert phone("DO-education") not in bodies
+    assert _refused_after_acceptance() == refused == 0
+
+
+def test_a_multi_line_cap_instruction_reaches_the_schools_normalised_and_an_invisible_event_is_refused_at_the_door(stack):
+    worker, sandbox, _ = stack
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    storm = EmergencyAlertIssued.model_validate(dict(
+        identifier=f"RAIN-{uuid.uuid4().hex[:6]}", sender="met@example.invalid", sent=now, status="Actual",
+        msg_type="Alert", scope="Public", categories=["Met"], event="暴雨红色预警", urgency="Immediate",
+        severity="Severe", certainty="Observed", instruction="1. 立即停止户外活动。\n2. 学生留在教室，远离河道。\n",
+        areas=[{"area_desc": "测试区", "circles": [{"center": {"lat": 31.205, "lon": 121.51}, "radius_km": 5}]}]))
+    resp = worker.post("/v1/emergency-alerts", to_cap(storm), headers={"content-type": "application/cap+xml"})
+    assert resp.status_code == 202, resp.text
+    expected = {phone("SCH-A-head"), phone("SCH-B-head"), phone("G-A1"), phone("G-B1")}
+    wait_for(lambda: {m["to"] for m in sent(sandbox, "暴雨红色预警")} >= expected)
+    bodies = [m["body"] for m in sent(sandbox, "暴雨红色预警")]
+    assert all(b.startswith("【儿童安全预警】测试区：暴雨红色预警。1. 立即停止户外活动。 2. 学生留在教室，远离河道。编号")
+               for b in bodies), bodies
+    invisible = storm.model_copy(update={"identifier": storm.identifier + "-Z", "event": "\u200b\u200f"})
+    resp = worker.post("/v1/emergency-alerts", invisible.model_dump(mode="json", exclude_none=True))
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "data.event", resp.text
+    assert _refused_after_acceptance() == 0
+
+
+def test_a_drill_overdue_alert_is_composed_with_its_date_deadline(stack):
+    worker, _, ledger = stack
+    today = datetime.now(timezone.utc)
+    drill = {"school_id": "SCH-B", "district_code": "310115", "filed_at": today.isoformat(),
+             "inspector_unit": "EDU-310115", "body": {"kind": "drill", "drill_kind": "evacuation",
+                                                      "held_on": (today - timedelta(days=400)).date().isoformat(),
+                                                      "participants": 300}}
+    assert worker.post("/v1/safety-reports", drill, headers={"Idempotency-Key": f"dr-{uuid.uuid4().hex[:8]}"}
+                       ).status_code == 202
+    # normal priority: the stack runs inside quiet hours, so the SMS are composed and held (not yet at the sandbox)
+    states = wait_for(lambda: (s := _alert_states(ledger, "drill-overdue:SCH-B:")) and len(s) >= 2 and s, timeout=120)
+    assert states and all(v == {"held"} for v in states.values()), states
+    from sqlalchemy import select
+
+    from consumers.sms.ledger import T
+
+    with ledger.engine.connect() as conn:
+        jobs = [json.loads(j) for j in conn.execute(select(T.c.job_json).where(T.c.alert_id.like("drill-overdue:SCH-B:%")))
+                .scalars()]
+    due = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=14))
+    assert {j["body"].split("编号")[0] for j in jobs} == {
+        f"【儿童安全】测试学校 SCH-B的疏散演练已逾期，请于{due.year}年{due.month}月{due.day}日前组织并登记。"}, jobs
+    assert _refused_after_acceptance() == 0

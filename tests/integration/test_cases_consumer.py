@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from consumers.cases.models import MandatoryReportCase
@@ -20,6 +20,7 @@ from ops.cases_runtime import run_case_consumer
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import REPORTER_NAME, REPORTER_PHONE, SUMMARY, command_bytes, open_case, seed_organisations
+from tests.integration.helpers import producer as checked_producer
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ def _seed(url: str):
 
 
 def _produce(bootstrap: str, namespace: str, payloads: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = checked_producer(bootstrap)
     for key, value in payloads:
         producer.send(CASE_COMMANDS.name(namespace), key=key, value=value)
     producer.flush()

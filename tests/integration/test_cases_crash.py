@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from consumers.cases.models import MandatoryReportCase
@@ -25,6 +25,7 @@ from ops.cases_runtime import CaseRuntime, build_case_consumer, case_publisher
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
+from tests.integration.helpers import producer as checked_producer
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ def _prepare(tmp_path, bootstrap, namespace, n: int):
     with transaction(session_factory(engine)) as s:
         seed_organisations(s)
     apply_topics(bootstrap, namespace)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
+    producer = checked_producer(bootstrap, linger_ms=20)
     for i in range(1, n + 1):
         cmd = open_case(i, risk="high" if i % 3 == 0 else "normal")
         producer.send(CASE_COMMANDS.name(namespace), key=cmd.case_id.encode(), value=command_bytes(cmd))

@@ -27,7 +27,7 @@ CATEGORY_CASES = [
     (C.DROWNING, "critical", True, None, False, {"agency_duty_officers", "school_contacts"}),
     (C.FALL, "minor", False, None, False, set()),
     (C.BURN_SCALD, "moderate", False, None, False, set()),
-    (C.FOOD_POISONING, "moderate", False, None, False, set()),
+    (C.FOOD_POISONING, "moderate", False, None, False, {"agency_duty_officers"}),
     (C.POISONING_OTHER, "critical", False, None, True, set()),
     (C.BULLYING, "moderate", False, None, False, set()),
     (C.BULLYING, "serious", False, None, True, set()),

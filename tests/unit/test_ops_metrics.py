@@ -14,7 +14,7 @@ from ops.metrics import COLLECTED, catalogue
 from tests.metric_names import exposed_names
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-ALLOWED_LABELS = {"topic", "outcome", "reason", "rejected_by", "route", "status", "error_class", "encoding",
+ALLOWED_LABELS = {"worker", "dependency", "topic", "outcome", "reason", "rejected_by", "route", "status", "error_class", "encoding",
                   "duty", "level", "state", "on_time", "group", "partition", "priority", "role"}
 NON_BASE_UNITS = re.compile(r"_(ms|milliseconds|microseconds|minutes|hours|days|kb|mb|kilobytes|megabytes|percent)(_|$)")
 

@@ -136,7 +136,7 @@ async def test_spikes_district_agent(harness, monkeypatch):
     at = clock.now().timestamp()
     good = [(b"310115", json.dumps([f"r{n}", "food_poisoning", "310115", at]).encode()) for n in range(5)]
     await feed(app, "spikes-district", [(b"310115", b'["only", "two"]'), (b"310115", b"garbage")] + good)
-    assert_dead_lettered(writer, "spike-districts", [0, 1], "expected [report id, kind, district, epoch s]")
+    assert_dead_lettered(writer, "spike-districts", [0, 1], "expected [report id, kind, district, epoch s, children]")
     assert len(alerts(writer, "outbreak")) == 1
 
 

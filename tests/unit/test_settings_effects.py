@@ -326,6 +326,8 @@ EFFECTS = {  # field: (another value, what shows it)
     "spike_window_hours": ("12", lambda p, s: p.alerting(s, "spike_window_s")),
     "spike_school_threshold": ("4", lambda p, s: p.alerting(s, "spike_school_threshold")),
     "spike_district_threshold": ("8", lambda p, s: p.alerting(s, "spike_district_threshold")),
+    "spike_school_children": ("12", lambda p, s: p.alerting(s, "spike_school_children")),
+    "spike_district_children": ("30", lambda p, s: p.alerting(s, "spike_district_children")),
     "missing_child_widening": ("0:50,30:80", lambda p, s: p.alerting(s, "widening")),
     "missing_child_tick_s": ("10", lambda p, s: p.alerting(s, "widening_tick_s")),
 }

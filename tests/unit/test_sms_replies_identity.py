@@ -26,6 +26,9 @@ from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import SmsStatusReportedEvent
 from contracts.sealed import Keyring, new_key
+from consumers.kafka_io import DeadLetters
+from contracts.dlq import DeadLetterLimit
+from tests.fakes import FakeProducer
 from tests import sms_directory
 
 TOKEN, PUBLIC = "test-auth-token", "https://childsafe.example.test"
@@ -167,7 +170,8 @@ async def test_a_signed_stop_during_a_database_lock_is_recorded_answered_200_and
     assert recorded.message_sid == "SM-locked" and recorded.status.value == "received"
     wire = journal.recorded[0].decode()
     assert GUARDIAN not in wire and GUARDIAN[3:] not in wire and "退订" not in wire  # sealed on the topic
-    consumer = StatusConsumer(FakeStatusConsumer(journal), engine, clock, keys, dead_letters=None)
+    letters = DeadLetters(FakeProducer(), "ns", "sms-status", clock, DeadLetterLimit(ratio=0.9, window=100))
+    consumer = StatusConsumer(FakeStatusConsumer(journal), engine, clock, keys, dead_letters=letters)
     assert consumer.poll_once() == 1 and opted_out(engine)
     assert consumer.poll_once() == 0
     # the provider retries the same callback, and the consumer reads it again: still one effect, still opted out

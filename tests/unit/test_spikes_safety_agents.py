@@ -42,7 +42,7 @@ async def test_three_food_poisoning_reports_raise_one_alert_per_window(harness):
         await _put(agent, incident_bytes(id="fall-1", category="fall", occurred_at=clock.now().isoformat()), key=b"S")
     alerts = _alerts(writer, "outbreak")
     assert len(alerts) == 2 and len({a.alert_id for a in alerts}) == 2
-    assert {k.value for k in alerts[0].audience.agencies} == {"health", "education"}
+    assert {k.value for k in alerts[0].audience.agencies} == {"health", "education", "market_regulation"}  # food safety (DOMAIN.md)
     assert alerts[0].audience.district_code == "310115"
     forwarded = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("spike-districts")]
     assert len(forwarded) == 8, "each new food-poisoning report goes on to the district count (not the fall, " \
@@ -81,7 +81,7 @@ async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness)
     alerts = _alerts(writer, "hazard_followup")
     assert sorted(a.audience.kind for a in alerts) == ["agency_duty_officers", "school_contacts"]
     assert {a.params["deadline"] for a in alerts} == {(clock.now() + timedelta(days=3)).date().isoformat()}
-    assert "fire_safety" in alerts[0].params["hazard"] and "buildings" not in alerts[0].params["hazard"]
+    assert "灭火器在有效期内" in alerts[0].params["hazard"] and "fire_safety" not in alerts[0].params["hazard"]  # its words, no English key
     assert len(writer.on("deadletter.v1")) == 1
 
 
