@@ -28,7 +28,7 @@ unit: venv
 	$(PY) -m pytest tests/unit -m "not postgres and not integration"
 
 demo: venv system-deps
-	$(VENV)/bin/childsafe demo
+	$(VENV)/bin/childsafe demo $(DEMO_ARGS)  # DEMO_ARGS=--no-serve for a non-interactive run
 
 kafka-up: venv
 	$(VENV)/bin/childsafe kafka up

@@ -9,6 +9,7 @@ twice and shows the same outcome.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from consumers.store.directory import ProductRegistration
 from consumers.store.db import make_engine, session_factory
 from consumers.store.migrate import upgrade
 from consumers.store.sms_ledger import SmsLedgerEntry
+from contracts.clock import SystemClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, INCIDENTS
@@ -175,7 +177,49 @@ def _report_prefixed(settings: Settings, title: str, prefix: str) -> None:
         _say(f"        e.g. “{json.loads(rows[0].job_json)['body']}”")
 
 
-def run_demo(settings: Settings) -> int:
+DEMO_PASSWORD = "local-demo-{username}"  # local only: the console listens on 127.0.0.1 unless configured otherwise
+
+
+def _console_people(settings: Settings, school: School) -> list[tuple[str, str, str]]:
+    """One console account per role at the scenario school's district (created once): (username, role, unit)."""
+    from consumers.store.core import Agency
+    from console.accounts import create_user, find_user
+
+    engine = make_engine(settings.db_url())
+    people = []
+    try:
+        with session_factory(engine).begin() as session:
+            def agency(kind: str) -> Agency | None:
+                return session.scalars(select(Agency).where(Agency.kind == kind,
+                                                            Agency.district_code == school.district_code)).first()
+            police, civil = agency("public_security"), agency("civil_affairs")
+            wanted = [("demo.school", "school_officer", school.id)]
+            wanted += [("demo.police", "police_duty_officer", police.id)] if police else []
+            wanted += [("demo.civil", "agency_duty_officer", civil.id)] if civil else []
+            if police is not None and police.supervisor_id:
+                wanted.append(("demo.supervisor", "supervisor", police.supervisor_id))
+            for username, role, unit in wanted:
+                if find_user(session, username) is None:
+                    create_user(session, username, DEMO_PASSWORD.format(username=username), role, unit,
+                                f"演示 {role}", SystemClock().now())
+                people.append((username, role, unit))
+    finally:
+        engine.dispose()
+    return people
+
+
+def _serve_until_interrupted(console_url: str, people: list[tuple[str, str, str]]) -> None:
+    _say(f"\n▶ web console: {console_url}  (sign-ins below are local-only demo accounts)")
+    for username, role, unit in people:
+        _say(f"  {role:<20} {unit:<16} user {username:<16} password {DEMO_PASSWORD.format(username=username)}")
+    _say("  serving until interrupted (Ctrl-C); `childsafe demo --no-serve` runs the scenario and exits")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        _say("\n▶ stopping the workers")
+
+
+def run_demo(settings: Settings, serve: bool = True) -> int:
     ns = settings.topic_namespace
     broker = LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
                         controller_port=settings.kafka_controller_port)
@@ -196,7 +240,10 @@ def run_demo(settings: Settings) -> int:
     logs = settings.run_dir / "logs"
     processes = {name: ChildProcess(args, env, logs / f"{name}.log") for name, args in [
         ("sms-sandbox", ["sms-sandbox"]), ("sms-webhooks", ["sms", "webhooks"]), ("worker", ["worker"]),
-        ("cases", ["cases", "consume"]), ("sms-fanout", ["sms", "fanout"]), ("sms-dispatch", ["sms", "dispatch"])]}
+        ("cases", ["cases", "consume"]), ("sms-fanout", ["sms", "fanout"]), ("sms-dispatch", ["sms", "dispatch"]),
+        ("console", ["console"])]}
+    env["CHILDSAFE_CONSOLE_INTAKE_TOKEN"] = DEMO_TOKEN
+    console_url = f"http://{settings.console_host}:{settings.console_port}"
     url = f"http://{settings.web_host}:{settings.web_port}"
     try:
         for proc in processes.values():
@@ -249,6 +296,12 @@ def run_demo(settings: Settings) -> int:
         _say(f"\n▶ this run the sandbox received {counts.get('total', 0)} SMS for {counts.get('recipients', 0)} "
              f"recipients; duplicates: {counts.get('duplicates') or 'none'} (a re-run sends nothing already sent)")
         _say(f"▶ logs in {logs}; Kafka keeps running (stop it with `make kafka-down`)")
+        processes["console"].wait_http(console_url + "/health", timeout=60)
+        people = _console_people(settings, schools[0]) if schools else []
+        if serve:
+            _serve_until_interrupted(console_url, people)
+        else:
+            _say(f"\n▶ web console was up at {console_url} ({len(people)} demo sign-ins); --no-serve: stopping")
         return 0
     finally:
         for proc in reversed(list(processes.values())):

@@ -103,6 +103,18 @@ class Settings(BaseSettings):
                                                  "partitions move to a live one")
     sms_emergency_validity_s: int = Field(default=EMERGENCY_VALIDITY_S, ge=1, le=36000,
                                           description="ValidityPeriod of emergencies that set none")
+    # the web console (console/, docs/console.md)
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=6072, ge=1, le=65535)
+    console_secure_cookies: bool = Field(default=False, description="Secure cookies; turn on behind HTTPS")
+    console_session_idle_minutes: float = Field(default=30, gt=0, description="signed out after this long idle")
+    console_session_hours: float = Field(default=12, gt=0, description="signed out this long after sign-in")
+    console_signin_max_failures: int = Field(default=5, ge=1, description="failures per account within the window")
+    console_signin_window_minutes: float = Field(default=15, gt=0)
+    console_intake_url: str = Field(default="", description="the HTTP intake the console posts reports to; "
+                                    "default http://<web_host>:<web_port>")
+    console_intake_token: SecretStr = Field(default=SecretStr(""), description="the console's intake bearer token")
+
     # operations (ops/metrics.py, ops/logs.py; ports in docs/operations.md)
     metrics_enabled: bool = Field(default=True, description="off only to measure what the metrics cost")
     metrics_host: str = "127.0.0.1"

@@ -17,7 +17,7 @@ from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, TopicSpec
-from streams.classify import Notice, Triage, classify
+from contracts.classify import Notice, Triage, classify
 
 SOURCE = "/childsafe/streams/triage"
 _CASE_NS = uuid.UUID("6f1d3c2a-0b7e-4d55-9a43-1c2b3d4e5f60")

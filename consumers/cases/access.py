@@ -6,7 +6,8 @@ Two questions, in this order:
 2. **Standing** (`standing`, `check`): what is this unit to this case? The lead agency (the routed
    public-security agency), another agency routed to it by law, an agency whose referral was
    accepted (until it is rejected or completed), an agency asked to take a referral (sees only the
-   referral, may only answer it), or the school that reported it. A unit with no standing does not
+   referral, may only answer it), the school that reported it, or a supervisor of an agency that holds
+   it (reads it, does nothing else). A unit with no standing does not
    see the case at all ("not found", 404); a standing that does not allow the action is 403.
 
 Function-level API (every function takes an open Session; none commits):
@@ -23,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from consumers.cases.errors import CaseNotFound, Forbidden
 from consumers.cases.models import CaseAgency, CaseDeadline, MandatoryReportCase, Referral
+from consumers.store.core import Agency
 from contracts.common import AgencyKind
 
 
@@ -35,6 +37,7 @@ class Role(StrEnum):
     POLICE_DUTY_OFFICER = "police_duty_officer"  # unit: a public-security agency
     AGENCY_DUTY_OFFICER = "agency_duty_officer"  # unit: any agency
     SCHOOL_OFFICER = "school_officer"  # unit: a school; sees only what that school reported, redacted
+    SUPERVISOR = "supervisor"  # unit: a supervising agency; reads the cases of the agencies under it (and its own)
     OPERATOR = "operator"  # runs the system; sees no case
 
 
@@ -46,6 +49,7 @@ class Standing(StrEnum):
     REFERRED = "referred"  # its referral was accepted; ends when the referral is rejected or completed
     REFERRAL_PENDING = "referral_pending"  # asked to take a referral: sees the referral only, may answer it
     SCHOOL = "school"  # the school that reported the case: a redacted view, its own notes
+    SUPERVISING = "supervising"  # supervises (agencies.supervisor_id) or is an agency holding the case: reads only
     NONE = "none"  # not in scope: the case is "not found" for it
 
 
@@ -53,8 +57,8 @@ AGENCY_ROLES = frozenset({Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER})
 CASE_READERS = AGENCY_ROLES | {Role.SCHOOL_OFFICER}
 
 PERMISSIONS: dict[str, frozenset[Role]] = {  # 1. which roles may ever do an action
-    "list": CASE_READERS,
-    "view": CASE_READERS,
+    "list": CASE_READERS | {Role.SUPERVISOR},
+    "view": CASE_READERS | {Role.SUPERVISOR},
     "note": CASE_READERS,
     "reporter": frozenset({Role.POLICE_DUTY_OFFICER}),  # the investigators need to reach the reporter
     "acknowledge": AGENCY_ROLES,
@@ -75,6 +79,7 @@ ACTIONS: dict[Standing, frozenset[str]] = {  # 2. what each standing allows on t
     Standing.REFERRED: _AGENCY_COMMON | {"services"},
     Standing.REFERRAL_PENDING: frozenset({"view", "answer_referral"}),
     Standing.SCHOOL: frozenset({"view", "note"}),
+    Standing.SUPERVISING: frozenset({"view"}),
     Standing.NONE: frozenset(),
 }
 LEAD_ONLY = frozenset({"assign", "close", "reopen", "reporter", "missing_child"})
@@ -102,18 +107,31 @@ def require(principal: Principal, action: str) -> None:
         raise Forbidden(f"role {principal.role.value!r} may not {action.replace('_', ' ')}; allowed: {allowed}")
 
 
+def _held_by(units, referral_states: tuple[str, ...]) -> ColumnElement[bool]:
+    """Cases routed by law to one of `units`, or referred to one of them in one of `referral_states`."""
+    routed = exists().where(CaseAgency.case_id == MandatoryReportCase.case_id,
+                            CaseAgency.agency_id.in_(units), CaseAgency.via == "routing")
+    referred = exists().where(Referral.case_id == MandatoryReportCase.case_id,
+                              Referral.to_agency_id.in_(units), Referral.state.in_(referral_states))
+    return or_(routed, referred)
+
+
+def _supervised(unit_id: str) -> Select:
+    """The agencies a supervisor reads for: those whose `supervisor_id` is its unit, and its unit itself."""
+    return select(Agency.id).where(or_(Agency.supervisor_id == unit_id, Agency.id == unit_id))
+
+
 def scoped_cases(principal: Principal) -> Select:
     """SELECT of the cases this principal may see: its school's, or routed to its agency, or referred to it
-    and not yet rejected or completed. Nobody sees another unit's cases."""
+    and not yet rejected or completed; a supervisor: those its agencies hold (routed, or a referral they
+    accepted). Nobody sees another unit's cases."""
     query = select(MandatoryReportCase)
     if principal.role == Role.SCHOOL_OFFICER:
         return query.where(MandatoryReportCase.school_id == principal.unit_id)
     if principal.role in AGENCY_ROLES:
-        routed = exists().where(CaseAgency.case_id == MandatoryReportCase.case_id,
-                                CaseAgency.agency_id == principal.unit_id, CaseAgency.via == "routing")
-        referred = exists().where(Referral.case_id == MandatoryReportCase.case_id,
-                                  Referral.to_agency_id == principal.unit_id, Referral.state.in_(OPEN_REFERRAL))
-        return query.where(or_(routed, referred))
+        return query.where(_held_by([principal.unit_id], OPEN_REFERRAL))
+    if principal.role == Role.SUPERVISOR:
+        return query.where(_held_by(_supervised(principal.unit_id), ("accepted",)))
     return query.where(MandatoryReportCase.case_id.is_(None))  # operators: nothing
 
 
@@ -143,6 +161,11 @@ def standing(session: Session, principal: Principal, case: MandatoryReportCase) 
     """What the principal's unit is to this case."""
     if principal.role == Role.SCHOOL_OFFICER:
         return Standing.SCHOOL if case.school_id == principal.unit_id else Standing.NONE
+    if principal.role == Role.SUPERVISOR:
+        held = session.execute(select(MandatoryReportCase.case_id).where(
+            MandatoryReportCase.case_id == case.case_id,
+            _held_by(_supervised(principal.unit_id), ("accepted",)))).first()
+        return Standing.SUPERVISING if held is not None else Standing.NONE
     if principal.role not in AGENCY_ROLES:
         return Standing.NONE
     routed = session.execute(select(CaseAgency.id).where(

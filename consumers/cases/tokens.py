@@ -49,7 +49,7 @@ def _check_unit(session: Session, role: Role, unit_id: str) -> None:
     if role == Role.SCHOOL_OFFICER:
         if session.get(School, unit_id) is None:
             raise InvalidCaseInput([FieldError("unit", "a school officer's unit must be a school id in `schools`", unit_id)])
-    elif role in (Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER):
+    elif role in (Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER, Role.SUPERVISOR):
         agency = session.get(Agency, unit_id)
         if agency is None:
             raise InvalidCaseInput([FieldError("unit", "an agency officer's unit must be an agency id in `agencies`",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from consumers.cases.access import Principal, Standing, standing
 from consumers.cases.models import CaseAgency, CaseDeadline, CaseEvent, MandatoryReportCase, Referral
 
-AGENCY_VIEWS = frozenset({Standing.LEAD, Standing.ROUTED, Standing.REFERRED})
+AGENCY_VIEWS = frozenset({Standing.LEAD, Standing.ROUTED, Standing.REFERRED, Standing.SUPERVISING})
 
 
 def _iso(value) -> str | None:
@@ -28,7 +28,8 @@ def deadline_view(d: CaseDeadline) -> dict:
 
 def case_summary(session: Session, case: MandatoryReportCase) -> dict:
     deadlines = session.execute(select(CaseDeadline).where(CaseDeadline.case_id == case.case_id)).scalars().all()
-    return {"case_id": case.case_id, "school_id": case.school_id, "district_code": case.district_code,
+    return {"case_id": case.case_id, "report_id": case.report_id, "school_id": case.school_id,
+            "district_code": case.district_code,
             "category": case.category, "risk": case.risk, "state": case.state, "assignee": case.assignee,
             "reported_at": _iso(case.reported_at), "updated_at": _iso(case.updated_at),
             "breaches": [deadline_view(d) for d in deadlines if d.breached_at is not None],
@@ -65,13 +66,23 @@ def _redacted_summary(case: MandatoryReportCase) -> dict:
             "reported_at": _iso(case.reported_at), "updated_at": _iso(case.updated_at)}
 
 
+def _school_summary(case: MandatoryReportCase) -> dict:
+    """The redacted summary plus the id of the school's own report (the event id its intake answered)."""
+    return {**_redacted_summary(case), "report_id": case.report_id}
+
+
 def school_view(session: Session, case: MandatoryReportCase, school_id: str) -> dict:
-    """The reporting school's view: its own report, the state timeline, its own notes; nothing agencies wrote."""
+    """The reporting school's view: its own report, the state timeline, its own notes, and which kinds of
+    agency the law told and whether each acknowledged; nothing agencies wrote, no agency named."""
     events = session.execute(select(CaseEvent).where(CaseEvent.case_id == case.case_id)
                              .order_by(CaseEvent.id)).scalars().all()
+    told = session.execute(select(CaseAgency).where(CaseAgency.case_id == case.case_id, CaseAgency.via == "routing")
+                           .order_by(CaseAgency.id)).scalars()
     own_prefix = f"school_officer:{school_id}:"
-    return {**_redacted_summary(case), "view": "school", "summary": case.summary, "children": case.children,
+    return {**_school_summary(case), "view": "school", "summary": case.summary, "children": case.children,
             "occurred_at": _iso(case.occurred_at), "closed_at": _iso(case.closed_at),
+            "agencies": [{"kind": a.kind, "told": a.forwarded_at is not None,
+                          "acknowledged": a.acknowledged_at is not None} for a in told],
             "timeline": [{"at": _iso(e.at), "state": e.to_state} for e in events if e.to_state],
             "notes": [{"at": _iso(e.at), "text": e.why} for e in events
                       if e.kind == "note" and e.actor.startswith(own_prefix)]}
@@ -105,4 +116,6 @@ def case_listing(session: Session, principal: Principal, case: MandatoryReportCa
     held = standing(session, principal, case)
     if held in AGENCY_VIEWS:
         return {**case_summary(session, case), "standing": held.value}
+    if held == Standing.SCHOOL:
+        return {**_school_summary(case), "standing": held.value}
     return {**_redacted_summary(case), "standing": held.value}

@@ -72,7 +72,8 @@ def _serve(args, settings: Settings) -> int:
     from consumers.cases.missing_child import add_routes
     from ops.commands.missing_child_cmd import missing_child_desk
 
-    app = add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)), missing_child_desk(runtime, settings))
+    app = add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)),
+                     missing_child_desk(runtime.factory, runtime.clock, settings))
     web.run_app(app, host=settings.case_api_host,
                 port=args.port or settings.case_api_port, print=None)
     runtime.engine.dispose()

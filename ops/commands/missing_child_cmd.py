@@ -7,11 +7,12 @@ from ops.cli import print_json
 from ops.settings import Settings
 
 
-def missing_child_desk(runtime, settings: Settings):
+def missing_child_desk(factory, clock, settings: Settings):
+    """The desk that publishes and stops missing-child alerts (this command and the web console build it here)."""
     from consumers.cases.missing_child import MissingChildDesk
     from contracts.topics import EMERGENCY_ALERTS
 
-    return MissingChildDesk(runtime.factory, runtime.clock, EMERGENCY_ALERTS.name(settings.topic_namespace),
+    return MissingChildDesk(factory, clock, EMERGENCY_ALERTS.name(settings.topic_namespace),
                             sender=f"cases.{settings.topic_namespace}.childsafe")
 
 
@@ -19,7 +20,7 @@ def _run(args, settings: Settings) -> int:
     from ops.cases_runtime import CaseRuntime
 
     runtime = CaseRuntime.build(settings)
-    desk = missing_child_desk(runtime, settings)
+    desk = missing_child_desk(runtime.factory, runtime.clock, settings)
     token = args.token or settings.case_token.get_secret_value()
     try:
         if args.action == "missing-child":

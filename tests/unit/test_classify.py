@@ -10,7 +10,7 @@ from contracts.common import Priority
 from contracts.incident import IncidentCategory as C
 from contracts.incident import IncidentReported
 from contracts.incident import MandatorySituation as S
-from streams.classify import classify
+from contracts.classify import classify
 from tests.factories import incident
 
 MANDATORY_THREE = {A.PUBLIC_SECURITY, A.CIVIL_AFFAIRS, A.EDUCATION}

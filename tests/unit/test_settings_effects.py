@@ -92,6 +92,24 @@ class Probes:
         self.mp.setattr(target, attr, _raise)
         return called(lambda: getattr(module, function)(argparse.Namespace(**args), s))
 
+    def console(self, s: Settings, path: str):
+        from ops.commands.console_cmd import build_console
+
+        self.mp.setenv("CHILDSAFE_RUN_DIR", str(self.tmp_path))  # the console's engine (never connected) lives here
+        value = build_console(s.model_copy(update={"run_dir": self.tmp_path}))
+        for attr in path.split("."):
+            value = getattr(value, attr)
+        return value
+
+    def console_served(self, s: Settings) -> tuple:
+        from aiohttp import web
+
+        from ops.commands import console_cmd
+
+        s = s.model_copy(update={"run_dir": self.tmp_path})
+        served = self.command(console_cmd, "_serve", s, web, "run_app")
+        return served.kwargs["host"], served.kwargs["port"]
+
     def served_metrics(self, s: Settings, module: str, function: str, **args) -> tuple:
         import ops.metrics
         from ops.commands import cases_cmd, sms_cmd
@@ -330,6 +348,15 @@ EFFECTS = {  # field: (another value, what shows it)
     "spike_district_children": ("30", lambda p, s: p.alerting(s, "spike_district_children")),
     "missing_child_widening": ("0:50,30:80", lambda p, s: p.alerting(s, "widening")),
     "missing_child_tick_s": ("10", lambda p, s: p.alerting(s, "widening_tick_s")),
+    "console_host": ("0.0.0.0", lambda p, s: p.console_served(s)),
+    "console_port": ("7072", lambda p, s: p.console_served(s)),
+    "console_secure_cookies": ("true", lambda p, s: p.console(s, "secure_cookies")),
+    "console_session_idle_minutes": ("10", lambda p, s: p.console(s, "signin.policy.idle")),
+    "console_session_hours": ("2", lambda p, s: p.console(s, "signin.policy.lifetime")),
+    "console_signin_max_failures": ("3", lambda p, s: p.console(s, "signin.policy.max_failures")),
+    "console_signin_window_minutes": ("5", lambda p, s: p.console(s, "signin.policy.failure_window")),
+    "console_intake_url": ("http://intake.example.invalid:6066", lambda p, s: p.console(s, "intake.base_url")),
+    "console_intake_token": ("a-console-intake-token", lambda p, s: p.console(s, "intake.token")),
 }
 
 

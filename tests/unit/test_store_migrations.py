@@ -22,6 +22,7 @@ def test_models_match_migrations(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    import console.submissions  # noqa: F401  (console tables share the metadata)
     import consumers.store.models  # noqa: F401
     from consumers.store.db import Base
 

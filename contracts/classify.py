@@ -1,5 +1,7 @@
 """Classification of an incident report, as plain rules a reviewer can read against DOMAIN.md.
 
+Pure (contracts only): triage routes with it, and the console previews a report with it.
+
 Three questions: must it be reported (the nine situations, plus categories that imply them)?
 Which agencies must act? Is it an emergency that someone must be told about right now?
 """
