@@ -26,7 +26,7 @@ from contracts.common import Language
 from contracts.errors import ContractError
 from contracts.events import AlertRequestedEvent, IncidentReportedEvent, SmsJobEvent
 from contracts.incident import IncidentCategory, IncidentReported, MandatorySituation
-from streams.classify import classify
+from contracts.classify import classify
 from streams.door import refuse_what_cannot_compose
 from streams.emergency.threads import cap_params
 from streams.recalls.plan import recall_params
