@@ -16,7 +16,8 @@ def streams_config(settings: Settings):
         web_host=settings.web_host,
         web_port=settings.web_port,
         max_body_bytes=settings.max_body_bytes,
-        intake_tokens=tuple(t.strip() for t in settings.intake_tokens.get_secret_value().split(",") if t.strip()),
+        intake_tokens_file=str(settings.intake_tokens_path()),
+        intake_insecure_local=settings.intake_insecure_local,  # `childsafe worker` checks intake_may_run_open first
         batch=settings.triage_batch,
         batch_within_s=settings.triage_batch_within_s,
         deadletter_limit=deadletter_limit(settings),
@@ -25,6 +26,29 @@ def streams_config(settings: Settings):
         metrics=settings.metrics_enabled,
         keyring=field_keyring(settings),
     )
+
+
+def intake_may_run_open(settings: Settings) -> bool:
+    """Closed by default: without intake tokens the worker refuses to start, unless it binds to loopback
+    *and* CHILDSAFE_INTAKE_INSECURE_LOCAL is set. Returns whether the intake runs open."""
+    import ipaddress
+
+    from ops.errors import ChildSafeOpsError
+    from streams.intake_tokens import IntakeTokenBook
+
+    if settings.intake_insecure_local:
+        try:
+            loopback = settings.web_host == "localhost" or ipaddress.ip_address(settings.web_host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ChildSafeOpsError(f"CHILDSAFE_INTAKE_INSECURE_LOCAL is set but CHILDSAFE_WEB_HOST={settings.web_host} is not "
+                           "a loopback address: an open intake may only listen on 127.0.0.1/::1")
+        return True
+    if not IntakeTokenBook(settings.intake_tokens_path()).tokens():
+        raise ChildSafeOpsError(f"no intake tokens in {settings.intake_tokens_path()}: issue one with `childsafe intake "
+                       "token`, or set CHILDSAFE_INTAKE_INSECURE_LOCAL=1 for a loopback-only local run")
+    return False
 
 
 def deadletter_limit(settings: Settings):

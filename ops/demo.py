@@ -38,7 +38,6 @@ from ops.topic_reader import read_topic
 from ops.topics_admin import apply_topics
 
 SCENARIO_DIR = Path(__file__).parent / "demo"
-DEMO_TOKEN = "demo-intake-token"
 
 
 @dataclass(frozen=True)
@@ -236,7 +235,7 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
 
     sandbox_url = f"http://{settings.sms_sandbox_host}:{settings.sms_sandbox_port}"
     env = {"CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": ns,
-           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_TOKENS": DEMO_TOKEN,
+           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_INSECURE_LOCAL": "1",  # loopback-only demo
            "CHILDSAFE_DATABASE_URL": db_url, "CHILDSAFE_TWILIO_BASE_URL": sandbox_url}
     logs = settings.run_dir / "logs"
     processes = {name: ChildProcess(args, env, logs / f"{name}.log") for name, args in [
@@ -257,8 +256,7 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
         for i, step in enumerate(SCENARIO):
             school = schools[i] if i < len(schools) else None
             resp = httpx.post(url + "/v1/incidents", content=_payload(step, school), timeout=30,
-                              headers={"content-type": "application/json", "Idempotency-Key": step.key,
-                                       "Authorization": f"Bearer {DEMO_TOKEN}"})
+                              headers={"content-type": "application/json", "Idempotency-Key": step.key})
             body = resp.json()
             if resp.status_code == 202:
                 _say(f"  POST {step.title}: 202 accepted as {body['id']} (partition {body['partition']}, "
@@ -267,18 +265,18 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
             else:
                 fields = "; ".join(f"{e['field']}: {e['reason']}" for e in body.get("errors", []))
                 _say(f"  POST {step.title}: {resp.status_code} refused — {fields}")
-        auth = {"Authorization": f"Bearer {DEMO_TOKEN}"}
+
         # A recall is matched against the holdings the worker has indexed: wait until it has them all
         # (as a deployment loads holdings before recalls arrive).
         read_topic(bootstrap, f"{ns}-streams-recall-holdings-changelog", timeout=60,
                    until=lambda rs: len({r.key for r in rs}) >= holders)
         if product is not None:
             resp = httpx.post(url + "/v1/recalls", content=_recall_for(product), timeout=30,
-                              headers={**auth, "content-type": "application/json", "Idempotency-Key": "demo-recall-1"})
+                              headers={"content-type": "application/json", "Idempotency-Key": "demo-recall-1"})
             _say(f"  POST 召回 SAMR-DEMO-0001 ({product.product_name} {product.brand} {product.model}): {resp.status_code}")
         if schools and schools[0].lat is not None:
             resp = httpx.post(url + "/v1/emergency-alerts", content=_cap_exercise(schools[0]), timeout=30,
-                              headers={**auth, "content-type": "application/cap+xml"})
+                              headers={"content-type": "application/cap+xml"})
             _say(f"  POST CAP 1.2 演练 (Exercise, 3 km around {schools[0].id}): {resp.status_code}")
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         meta = producer.send(INCIDENTS.name(ns), key=b"SCH-BAD", value=RAW_BAD_BYTES).get(30)

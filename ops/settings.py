@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     field_keys: SecretStr = Field(default=SecretStr(LOCAL_FIELD_KEY), description=(
         "AES-256-GCM keys sealing identity and free text on Kafka: kid:base64key, comma-separated, newest last "
         "(it seals; all open). The default is public and only accepted with a loopback broker"))
-    intake_tokens: SecretStr = Field(default=SecretStr(""), description="comma-separated bearer tokens; empty = open (local only)")
+    intake_tokens_file: Path | None = Field(default=None, description="hashed intake tokens, written by "
+                                            "`childsafe intake token`; default: intake-tokens.json in the run folder")
+    intake_insecure_local: bool = Field(default=False, description="let the intake run without tokens; refused "
+                                        "unless web_host is a loopback address (the demo and some tests set it)")
+    streams_metrics_port: int = Field(default=6080, ge=0, description="/metrics of `childsafe worker`; 0 = off")
 
     # SMS (alerts/). The defaults talk to the local sandbox; real Twilio = real sid/token/sender and an
     # empty twilio_base_url (settings only, no code change).
@@ -193,6 +197,9 @@ class Settings(BaseSettings):
     @property
     def extra_groups(self) -> list[str]:
         return _items(self.exporter_extra_groups)
+
+    def intake_tokens_path(self) -> Path:
+        return self.intake_tokens_file or self.run_dir / "intake-tokens.json"
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.run_dir / 'childsafe.db').resolve()}"

@@ -8,7 +8,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import faust
 
@@ -20,7 +20,7 @@ from contracts.events import IncidentReportedEvent
 from contracts.topics import DEADLETTER, INCIDENTS
 from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
 from streams.deadletter import dead_letter, refuse_oversized, stop_worker
-from streams.metrics import BatchTally, add_metrics_page
+from streams.metrics import BatchTally
 from streams.triage import Output, route
 from streams.writer import KafkaWriter, write_durably
 
@@ -37,7 +37,8 @@ class StreamsConfig:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_body_bytes: int = 256 * 1024
-    intake_tokens: tuple[str, ...] = ()
+    intake_tokens_file: str | None = None  # hashed intake tokens (streams/intake_tokens.py); None = nobody gets in
+    intake_insecure_local: bool = False  # no tokens: only with a loopback web_host (checked by ops.bootstrap)
     batch: int = 500
     batch_within_s: float = 0.05
     max_in_flight_batches: int = 3
@@ -57,8 +58,10 @@ class TriageStats:
     dead_lettered: int = 0
 
 
-def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWriter | None = None) -> faust.App:
-    """Build the app; tests may pass a fake clock and a fake writer (anything with ``async write(outputs)``)."""
+def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWriter | None = None,
+               ledger=None) -> faust.App:
+    """Build the app; tests may pass a fake clock, a fake writer (anything with ``async write(outputs)``) and an
+    idempotency ledger (streams/idempotency.py; default: the Kafka one)."""
     clock = clock or SystemClock()
     app = faust.App(
         f"{cfg.namespace}-streams",
@@ -81,8 +84,15 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         table_standby_replicas=0,
         stream_recovery_delay=0.0,
         web_cors_options=None,
+        # Only our views on the web port: Faust's table, router, graph, stats and index views would serve
+        # table contents (recall holdings, emergency threads) to anyone. Metrics have their own port.
+        web_tables_enabled=False, web_router_enabled=False, web_graph_enabled=False, web_stats_enabled=False,
+        web_metrics_enabled=False,
         monitor=BatchOnlyMonitor(),
     )
+    # With stats off Faust mounts its "production index" at / instead; we serve nothing at / at all.
+    app.web.blueprints._enabled[:] = [(prefix, bp) for prefix, bp in app.web.blueprints._enabled
+                                      if "production_index" not in str(bp)]
     writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
     limit = DeadLetterWindow(cfg.deadletter_limit, "streams.triage")
@@ -125,7 +135,7 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                     tally.duplicates += 1
                     limit.record(False)
                     continue
-                work = route(report, now)
+                work = route(report, now, received_at=_record_time(msg))
                 outputs.extend(work)
                 routed[report.id] = (msg.partition, now.timestamp())
                 for hook in incident_hooks:
@@ -177,24 +187,40 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
             seen.data.pop(key, None)
             seen.send_changelog(partition, key, None, value_serializer="raw")
 
-    from streams.intake import register_intake
+    from streams.idempotency import KafkaIdempotencyLedger
+    from streams.intake import IntakeDoor, register_intake
+    from streams.intake_tokens import IntakeTokenBook
 
-    register_intake(app, cfg, writer)
+    ledger = ledger or KafkaIdempotencyLedger(cfg.bootstrap, f"{cfg.namespace}-streams-intake-idempotency", writer,
+                                              retention_s=cfg.dedup_retention_s)
+    tokens = IntakeTokenBook(cfg.intake_tokens_file) if cfg.intake_tokens_file else None
+    door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, insecure_local=cfg.intake_insecure_local,
+                      clock=clock, alerting=cfg.alerting, keyring=cfg.keyring)
+    app.childsafe["door"] = door  # type: ignore[attr-defined]
+    register_intake(app, door)
 
     # Item 18/22 agents (recalls, campus safety reports, spikes, CAP emergencies): their own modules.
     from streams.safety_alerts import register_safety_alerts
 
     register_safety_alerts(app, cfg, writer, clock)
-    add_metrics_page(app)
 
     @app.on_before_shutdown.connect
     async def close_writer(app, **kwargs) -> None:
         """After the consumer stopped: flush and close the writer (pending batches were awaited or unacked)."""
+        close_ledger = getattr(ledger, "close", None)
+        if close_ledger is not None:
+            await close_ledger()
         close = getattr(writer, "close", None)
         if close is not None:
             await close()
 
     return app
+
+
+def _record_time(msg) -> datetime | None:
+    """The Kafka record's timestamp: the intake's receive time, or the producer's/broker's for raw clients."""
+    stamp = getattr(msg, "timestamp", None)
+    return datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
 
 
 def _run_hook(hook, report, partition: int, now: datetime) -> list[Output]:

@@ -103,16 +103,3 @@ def record_agent_batch(topic: str, handled: int, rejected_by: str, letters: list
 def record_intake(route: str, status: int, seconds: float) -> None:
     INTAKE_REQUESTS.labels(route, str(status)).inc()
     INTAKE_SECONDS.labels(route).observe(seconds)
-
-
-def add_metrics_page(app) -> None:
-    """`GET /metrics` on the worker's own web server (the same port as the intake)."""
-    from aiohttp import web as aioweb
-    from faust.web import View
-    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-
-    @app.page("/metrics")
-    class Metrics(View):
-        async def get(self, request):
-            return aioweb.Response(body=generate_latest(REGISTRY),
-                                   headers={"Content-Type": CONTENT_TYPE_LATEST})

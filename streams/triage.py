@@ -32,6 +32,7 @@ class Output:
     key: bytes
     value: bytes
     partition: int | None = None
+    timestamp_ms: int | None = None  # the record's Kafka timestamp (the intake stamps its receive time)
 
 
 def case_id_for(report_id: str) -> str:
@@ -76,9 +77,14 @@ def incident_alerts(event: IncidentReportedEvent, triage: Triage | None = None) 
     return [_alert(event, triage, notice, index) for index, notice in enumerate(triage.notices)]
 
 
-def route(event: IncidentReportedEvent, now: datetime) -> list[Output]:
-    """Every output for one report; the last is always its audit record."""
+def route(event: IncidentReportedEvent, now: datetime, received_at: datetime | None = None) -> list[Output]:
+    """Every output for one report; the last is always its audit record.
+
+    Clocks start at ``received_at`` (when our intake, or the broker, got the report), never at the
+    client's CloudEvent ``time``: that is recorded on the report but a 2099 must not move a deadline.
+    """
     r = event.data
+    reported_at = min(received_at or event.time, now)
     triage = classify(r)
     cid = event.correlationid or event.id
     outputs: list[Output] = []
@@ -89,7 +95,7 @@ def route(event: IncidentReportedEvent, now: datetime) -> list[Output]:
             case_id=case_id, report_id=event.id, school_id=r.school_id, district_code=r.district_code,
             category=r.category, severity=r.severity, risk=triage.risk, situations=list(triage.situations),
             triggers=list(triage.triggers), agencies=list(triage.agencies), occurred_at=r.occurred_at,
-            reported_at=event.time, children=r.children, summary=r.description, reporter=r.reporter,
+            reported_at=reported_at, children=r.children, summary=r.description, reporter=r.reporter,
         )
         cmd = OpenCaseCommand.new(command, source=SOURCE, subject=case_id, id=f"{event.id}:open-case",
                                   correlationid=cid, time=now)

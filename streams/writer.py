@@ -37,7 +37,11 @@ class KafkaWriter:
                         enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024,
                         request_timeout_ms=15_000,
                     )
-                    await producer.start()
+                    try:
+                        await producer.start()
+                    except BaseException:
+                        await producer.stop()  # a failed or cancelled start must not leak its connections
+                        raise
                     self._producer = producer
         return self._producer
 
@@ -45,8 +49,18 @@ class KafkaWriter:
         """Send all outputs and wait until the broker acknowledged every one (raises if any failed)."""
         producer = await self.producer()
         futures = [await producer.send(o.topic if isinstance(o.topic, str) else o.topic.name(self.namespace),
-                                       o.value, key=o.key, partition=o.partition) for o in outputs]
+                                       o.value, key=o.key, partition=o.partition,
+                                       timestamp_ms=o.timestamp_ms) for o in outputs]
         return list(await asyncio.gather(*futures))
+
+    async def reachable(self, timeout_s: float = 10.0) -> bool:
+        """True only if a broker answered a metadata request just now (not merely once, at start)."""
+        try:
+            producer = await self.producer()  # its own request timeout bounds a start against a dead broker
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+            return True
+        except Exception:
+            return False
 
     async def close(self) -> None:
         if self._producer is not None:

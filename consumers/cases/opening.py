@@ -86,7 +86,8 @@ class CaseOpener:
             category=cmd.category.value, severity=cmd.severity.value, risk=cmd.risk.value,
             situations=[int(s) for s in cmd.situations], triggers=list(cmd.triggers),
             children=[c.model_dump(mode="json") for c in cmd.children], summary=cmd.summary,
-            state=CaseState.REPORTED.value, occurred_at=cmd.occurred_at, reported_at=cmd.reported_at,
+            # clocks start at intake time; a command claiming a future one cannot push its deadlines out
+            state=CaseState.REPORTED.value, occurred_at=cmd.occurred_at, reported_at=min(cmd.reported_at, now),
             opened_at=now, updated_at=now)
         session.add(case)
         store_reporter(session, case.case_id, cmd.reporter, now)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from contracts.clock import SystemClock
 from contracts.errors import ChildSafeError, ContractError
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
@@ -30,7 +31,8 @@ def _run(args, settings: Settings) -> int:
     route = next(r for r in ROUTES if r.path == KINDS[args.kind])
     raw = Path(args.file).read_bytes()
     try:
-        event = parse_submission(route, raw, args.idempotency_key, source="/childsafe/cli/send")
+        event = parse_submission(route, raw, args.idempotency_key, source="/childsafe/cli/send",
+                                 received=SystemClock().now())
     except ContractError as exc:
         print_json({"error": f"{args.file} is not a valid {args.kind}", "errors": [e.as_dict() for e in exc.errors]})
         return 2
@@ -45,7 +47,7 @@ def _run(args, settings: Settings) -> int:
         return 0
     url = args.url or f"http://{settings.web_host}:{settings.web_port}"
     headers = {"content-type": "application/json", "Idempotency-Key": event.id}
-    token = args.token or next(iter(settings.intake_tokens.get_secret_value().split(",")), "")
+    token = args.token or ""  # no token: only an intake running CHILDSAFE_INTAKE_INSECURE_LOCAL takes it
     if token:
         headers["Authorization"] = f"Bearer {token}"
     body = json.loads(raw)
@@ -66,6 +68,6 @@ def register(subs) -> None:
     p.add_argument("file")
     p.add_argument("--kafka", action="store_true", help="produce straight to the intake topic")
     p.add_argument("--url", help="intake base URL (default: this machine's worker)")
-    p.add_argument("--token", help="intake bearer token (default: the first of CHILDSAFE_INTAKE_TOKENS)")
+    p.add_argument("--token", help="intake bearer token (`childsafe intake token`)")
     p.add_argument("--idempotency-key", help="event id to use; a resend with the same key is routed once")
     p.set_defaults(handler=_run)

@@ -142,9 +142,9 @@ def test_a_recall_reaches_exactly_the_matched_holders_and_a_withdrawal_stops_pen
     assert worker.post("/v1/recalls", crib_json).status_code == 202
     def both_held():
         held = [a for a, n in _alert_states(ledger, "recall:SAMR-E2E-2:").items() if n == {"held"}]
-        return held if len(held) >= 2 else None
+        return held if len(held) >= 2 else []  # falsy, not None: the one wait_for takes None as passing
 
-    held = wait_for(both_held, timeout=60, every=0.2) or []
+    held = wait_for(both_held, timeout=60, every=0.2)
     assert len(held) == 2, "the school's and the guardian's crib alerts wait for the end of quiet hours"
     assert worker.post("/v1/recalls", {**crib_json, "action": "withdrawn"},
                        headers={"Idempotency-Key": "withdraw-e2e-2"}).status_code == 202

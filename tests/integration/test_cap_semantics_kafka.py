@@ -28,7 +28,7 @@ from contracts.codec import decode
 from contracts.emergency import EmergencyAlertIssued
 from contracts.events import AuditRecordedEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, EMERGENCY_ALERTS
-from ops.cases_runtime import KafkaPublisher
+from consumers.kafka_io import AcknowledgedProducer
 from ops.commands.directory_cmd import publish_reference_topics
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
@@ -176,7 +176,7 @@ def test_a_missing_child_published_from_a_case_widens_and_found_stops_every_sms(
             s, Position("t", 0, 1, None, OpenCaseCommand.new(case, source="/test").to_bytes()), clock.now())
         token = issue_token(s, "police_duty_officer", f"ps-{DISTRICT}", clock.now(), label="test")[1]
     desk = MissingChildDesk(factory, clock, EMERGENCY_ALERTS.name(namespace), sender="cases.e2e.childsafe")
-    publisher = KafkaPublisher(bootstrap)
+    publisher = AcknowledgedProducer(bootstrap, "tests")
     relay = OutboxRelay(factory, publisher, clock, ClockPolicy())
     try:
         desk.publish(token, case.case_id, clock.now().isoformat(), 8, "红色外套", school_id=None)

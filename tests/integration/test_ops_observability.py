@@ -60,7 +60,7 @@ class Stack:
         self.worker.wait_http()
         self.cases.wait_http(f"http://127.0.0.1:{self.case_port}/metrics")
         self.exporter.wait_http(f"http://127.0.0.1:{self.exporter_port}/metrics")
-        jobs = {"childsafe-streams": self.worker.port, "childsafe-cases": self.case_port,
+        jobs = {"childsafe-streams": self.worker.metrics_port, "childsafe-cases": self.case_port,
                 "childsafe-exporter": self.exporter_port}
         config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                   "rule_files": [str(Path(__file__).resolve().parents[2] / "ops/prometheus/rules.yml")],

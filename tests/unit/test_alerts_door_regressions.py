@@ -19,7 +19,6 @@ from consumers.store.db import make_engine
 from contracts.alert_request import AlertRequested
 from contracts.alert_slots import SLOTS, SlotKind, normalise_text
 from contracts.cases import OpenCase
-from contracts.classify import classify
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.common import AgencyKind as A
@@ -27,6 +26,7 @@ from contracts.common import Language
 from contracts.errors import ContractError
 from contracts.events import AlertRequestedEvent, IncidentReportedEvent, SmsJobEvent
 from contracts.incident import IncidentCategory, IncidentReported, MandatorySituation
+from contracts.classify import classify
 from streams.door import refuse_what_cannot_compose
 from streams.emergency.threads import cap_params
 from streams.recalls.plan import recall_params

@@ -129,6 +129,29 @@ class Probes:
         called(lambda: getattr({"cases": cases_cmd, "sms": sms_cmd}[module], function)(argparse.Namespace(**args), s))
         return tuple(served)
 
+    def worker_metrics(self, s: Settings) -> tuple:
+        """`childsafe worker` serves /metrics on its own port: record the call, stop before Faust runs."""
+        import faust.worker
+        import ops.metrics
+        import ops.topics_admin
+        from ops.commands import worker_cmd
+
+        served = []
+        self.mp.setattr(ops.metrics, "serve", lambda role, port, host: served.append((role, port, host)))
+        self.mp.setattr(bootstrap, "intake_may_run_open", lambda settings: True)
+        self.mp.setattr(bootstrap, "streams_app", lambda settings: None)
+        self.mp.setattr(ops.topics_admin, "apply_topics", lambda *a, **k: None)
+
+        class Worker:
+            def __init__(self, *args, **kwargs):
+                pass
+
+            execute_from_commandline = _raise
+
+        self.mp.setattr(faust.worker, "Worker", Worker)
+        called(lambda: worker_cmd._run(argparse.Namespace(loglevel=None), s.model_copy(update={"run_dir": self.tmp_path})))
+        return tuple(served)
+
     def logging(self, s: Settings) -> tuple:
         import ops.logs
         from ops.commands import sms_cmd
@@ -253,7 +276,9 @@ EFFECTS = {  # field: (another value, what shows it)
     "deadletter_limit_window": ("50", lambda p, s: p.streams(s, "deadletter_limit")),
     "database_url": ("sqlite:////tmp/childsafe-elsewhere.db",
                      lambda p, s: str(cases_runtime.CaseRuntime.build(s).engine.url)),
-    "intake_tokens": ("token-one-abcdefghij,token-two-abcdefghij", lambda p, s: p.streams(s, "intake_tokens")),
+    "intake_tokens_file": ("/srv/childsafe/intake-tokens.json", lambda p, s: p.streams(s, "intake_tokens_file")),
+    "intake_insecure_local": ("true", lambda p, s: p.streams(s, "intake_insecure_local")),
+    "streams_metrics_port": ("7080", lambda p, s: p.worker_metrics(s)),
     "twilio_account_sid": ("AC" + "1" * 32, lambda p, s: sms_provider.make_gateway(s).client.username),
     "twilio_auth_token": ("another-auth-token", lambda p, s: sms_provider.make_gateway(s).client.password),
     "twilio_from": ("+447700900123", lambda p, s: sms_provider.make_gateway(s).from_number),

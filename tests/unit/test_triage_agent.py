@@ -37,10 +37,10 @@ async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
     app, writer, _ = harness
     real_route = streams_app.route
 
-    def flaky(event, now):
+    def flaky(event, now, received_at=None):
         if event.id == "boom":
             raise ZeroDivisionError("bug")
-        return real_route(event, now)
+        return real_route(event, now, received_at=received_at)
 
     monkeypatch.setattr(streams_app, "route", flaky)
     await _feed(app, [(b"S1", incident_bytes(id="boom")), (b"S1", incident_bytes(id="after"))])
