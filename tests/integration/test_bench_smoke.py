@@ -12,7 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = {  # script → tiny arguments; {bootstrap} is the test session's broker
+    "cap_geo.py": ["--schools", "500", "--polygons", "5", "--circles", "5", "--rounds", "1", "--many-circles", "20"],
     "cases_open.py": ["--n", "20", "--batch", "10", "--bootstrap", "{bootstrap}"],
+    "cpu_hog.py": ["--hogs", "1", "--repeat", "1", "--", sys.executable, "-c", "pass"],
+    # the fault suite's own short profile is tests/integration/test_fault_suite.py (`make faults-short`); here it
+    # must at least import and parse its arguments
+    "faults.py": ["--help"],
     "recall_match.py": ["--registrations", "2000", "--recalls", "5", "--partitions", "2"],
     "sandbox_raw_sdk.py": ["--messages", "20", "--threads", "1", "2"],
     "sms_dispatch_bench.py": ["--messages", "20", "--concurrency", "2", "--batch", "10"],
