@@ -99,7 +99,8 @@ async def raw_loop(bootstrap: str, namespace: str, n: int, full_triage: bool) ->
 
 
 def run_faust(bootstrap: str, namespace: str, n: int, run_dir: Path, metrics: bool = True) -> None:
-    env = {**os.environ, "CHILDSAFE_METRICS_ENABLED": str(metrics).lower(), "CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": namespace,
+    env = {**os.environ, "CHILDSAFE_METRICS_ENABLED": str(metrics).lower(), "CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap,
+           "CHILDSAFE_TOPIC_NAMESPACE": namespace, "CHILDSAFE_INTAKE_INSECURE_LOCAL": "true",  # loopback, no HTTP used
            "CHILDSAFE_WEB_PORT": str(free_port()), "CHILDSAFE_RUN_DIR": str(run_dir)}
     env.update({k: v for k, v in os.environ.items() if k.startswith("CHILDSAFE_BENCH_")})
     log = open(run_dir / f"{namespace}.log", "wb")
