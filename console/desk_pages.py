@@ -155,7 +155,7 @@ async def act(request: web.Request) -> web.Response:
     form = await request.post()
     if action == "answer":
         referral = str(form.get("referral_id", ""))
-        if not referral.isdigit():
+        if not (referral.isascii() and referral.isdecimal()):
             raise web.HTTPUnprocessableEntity(text="referral_id: a referral number")
         call = (console.desk.answer_referral, token, case_id, int(referral), str(form.get("decision", "")),
                 str(form.get("reason", "")))

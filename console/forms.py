@@ -60,7 +60,7 @@ def incident_payload(form: MultiMapping, school_id: str, district_code: str, rep
         payload["occurred_at"] = _local_datetime(when)
     situations = []
     for raw in form.getall("situation", []):
-        situations.append(int(raw) if raw.isdigit() else raw)
+        situations.append(int(raw) if raw.isdecimal() else raw)
     payload["mandatory_situations"] = situations
     children, rows = [], {}
     for row in range(CHILD_ROWS):
@@ -132,7 +132,7 @@ def intake_errors(errors: list[dict], rows: dict, lang: str) -> list[FormError]:
     out = []
     for e in errors:
         path = str(e.get("field", "")).removeprefix("data.")
-        loc = tuple(int(p) if p.isdigit() else p for p in path.split(".")) if path else ()
+        loc = tuple(int(p) if p.isdecimal() else p for p in path.split(".")) if path else ()
         out.append(FormError(form_field(loc, rows), field_reason("", None, str(e.get("reason", "")), lang)))
     return out
 

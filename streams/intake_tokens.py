@@ -2,7 +2,9 @@
 
 A token names its routes (``incidents``, ``safety-reports``, ``recalls``, ``emergency-alerts``) and one
 sender identity: a school (its reports must carry that ``school_id``), a regulator (its recalls carry
-its id as the CloudEvent ``source``) or a CAP sender (its alerts must carry that ``sender``). The book is
+its id as the CloudEvent ``source``), a CAP sender (its alerts must carry that ``sender``), or the web
+console (it reports for the school its signed-in officer belongs to, so it may name any ``school_id``;
+its events carry the console's source). The book is
 a JSON file of hashes written by ``childsafe intake token``; every worker re-reads it when it
 changes, so a new or revoked token needs no restart.
 """
@@ -32,12 +34,14 @@ class SenderKind(StrEnum):
     SCHOOL = "school"
     REGULATOR = "regulator"
     CAP = "cap"
+    CONSOLE = "console"  # the web console: sends for the school of the officer it signed in (console/officer.py)
 
 
 # Which routes each kind of sender may ever be given, and the payload field that must name the sender.
 ROUTES_BY_KIND = {SenderKind.SCHOOL: ("incidents", "safety-reports"), SenderKind.REGULATOR: ("recalls",),
-                  SenderKind.CAP: ("emergency-alerts",)}
-SENDER_FIELD = {SenderKind.SCHOOL: "school_id", SenderKind.REGULATOR: None, SenderKind.CAP: "sender"}
+                  SenderKind.CAP: ("emergency-alerts",), SenderKind.CONSOLE: ("incidents", "safety-reports")}
+SENDER_FIELD = {SenderKind.SCHOOL: "school_id", SenderKind.REGULATOR: None, SenderKind.CAP: "sender",
+                SenderKind.CONSOLE: None}
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ def register(subs) -> None:
     p = subs.add_parser("intake", help="HTTP intake administration: issue intake tokens")
     p.add_argument("action", choices=["token"])
     p.add_argument("--routes", required=True, help="comma-separated: incidents, safety-reports, recalls, emergency-alerts")
-    p.add_argument("--sender-kind", required=True, choices=["school", "regulator", "cap"], help="who sends")
-    p.add_argument("--sender-id", required=True, help="the school id, regulator id or CAP sender it posts as")
+    p.add_argument("--sender-kind", required=True, choices=["school", "regulator", "cap", "console"],
+                   help="who sends (console: the web console, for its signed-in officers' schools)")
+    p.add_argument("--sender-id", required=True, help="the school id, regulator id or CAP sender it posts as "
+                   "(console: a name for the console instance)")
     p.add_argument("--days", type=float, default=365, help="valid for this many days (0 = no expiry)")
     p.add_argument("--label", default="", help="who holds it, e.g. 'Test School safety office'")
     p.set_defaults(handler=_token)

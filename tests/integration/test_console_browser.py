@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import pytest
@@ -25,6 +25,7 @@ from ops.cases_runtime import run_case_consumer
 from ops.commands.console_cmd import build_console
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
+from streams.intake_tokens import IntakeTokenBook
 from tests.cases_fixtures import DISTRICT, SCHOOL, seed_organisations
 from tests.console_fixtures import FAST_HASHER, PASSWORD, add_people
 from tests.databases import fresh_postgres_database
@@ -44,11 +45,11 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
     namespace = f"con{uuid.uuid4().hex[:8]}"
     db_url = fresh_postgres_database(postgres_url)
     apply_topics(kafka_bootstrap, namespace)
-    # the intake runs loopback-only without tokens here; the console still sends its own bearer token
-    # (scoping the console's intake token to the schools its officers act for is still to do)
-    worker = StreamsWorker(kafka_bootstrap, namespace, run_dir)
+    intake_token, token = IntakeTokenBook(run_dir / "intake-tokens.json").issue(  # `childsafe intake token`
+        ["incidents", "safety-reports"], "console", "console-test", datetime.now(timezone.utc), label="console")
+    worker = StreamsWorker(kafka_bootstrap, namespace, run_dir, token=token)
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
-                        console_intake_url=worker.url, console_intake_token="console-intake-token", run_dir=run_dir)
+                        console_intake_url=worker.url, console_intake_token=token, run_dir=run_dir)
     console = build_console(settings)
     console.signin.hasher = FAST_HASHER
     with transaction(console.factory) as s:
@@ -63,7 +64,8 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
         worker.wait_http(90)
         with sync_playwright() as p:
             browser = launch(p)
-            yield {"console": console, "url": server.url, "browser": browser, "worker": worker}
+            yield {"console": console, "url": server.url, "browser": browser, "worker": worker,
+                   "intake_token_id": intake_token.id}
             browser.close()
     finally:
         server.stop()
@@ -257,9 +259,11 @@ def test_access_through_the_browser(stack):
     key = f"access-{uuid.uuid4().hex[:8]}"
     assert stack["worker"].post("/v1/incidents", body, headers={"Idempotency-Key": key}).status_code == 202
 
+    report_id = f"{stack['intake_token_id']}.{key}"  # the intake makes the event id from the client and its key
+
     def opened():
         with console.factory() as s:
-            found = s.scalar(select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == key))
+            found = s.scalar(select(MandatoryReportCase.case_id).where(MandatoryReportCase.report_id == report_id))
         assert found, f"no case yet for report {key}"  # wait_for takes None as passing: assert instead
         return found
     case_id = wait_for(opened, timeout=120, every=0.2)

@@ -116,6 +116,9 @@ async def test_illegal_step_is_shown_on_the_case_page_not_a_500(world, client):
     assert resp.status == 409 and "当前状态不允许" in await resp.text()
     blank = await police.post("/cases/case-000001/act/assign", {"assignee": "   "})
     assert blank.status == 422 and "assignee" in await blank.text()
+    for referral in ("¹", "١", "", "-1", "1e3"):  # superscripts and other digits are not a referral number
+        odd = await police.post("/cases/case-000001/act/answer", {"referral_id": referral, "decision": "accept"})
+        assert odd.status == 422 and "referral_id" in await odd.text(), referral
 
 
 async def test_supervisor_sees_the_cases_of_the_units_under_it_only(world, client):

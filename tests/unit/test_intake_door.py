@@ -125,6 +125,19 @@ async def test_a_school_token_may_send_only_as_its_school(door):
     assert door.writer.written == []
 
 
+async def test_a_console_token_sends_reports_for_any_school_and_nothing_else(door):
+    token = door.issue(["incidents", "safety-reports"], "console", "console-1")
+    for school in (SCHOOL, "SCH-310115-0002"):  # the console names the school of the officer it signed in
+        assert (await _post(door, "/v1/incidents", incident(school_id=school), token=token)).status_code == 202
+    forged = envelope(incident(), id="r-forged")  # still only under the console's own source
+    assert _fields(await _post(door, "/v1/incidents", forged, token=token)) == ["source"]
+    assert len(door.writer.written) == 2
+    with pytest.raises(ChildSafeError):
+        door.issue(["recalls"], "console", "console-1")
+    with pytest.raises(ChildSafeError):
+        door.issue(["emergency-alerts"], "console", "console-1")
+
+
 async def test_a_cap_token_may_send_only_as_its_cap_sender(door):
     token = door.issue(["emergency-alerts"], "cap", "emergency@example.invalid")
     assert (await _post(door, "/v1/emergency-alerts", CAP_ALERT, token=token)).status_code == 202
