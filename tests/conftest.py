@@ -16,6 +16,16 @@ from ops.kafka_local import LocalKafka, free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def no_dead_letter_keyring_between_tests():
+    """A worker run in-process seals dead letters with its keyring (process-wide): never carry it to the next test."""
+    from contracts.deadletter import seal_originals_with
+
+    seal_originals_with(None)
+    yield
+    seal_originals_with(None)
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory) -> str:
     """Bootstrap servers of the run's one broker, on free ports so parallel runs never collide."""

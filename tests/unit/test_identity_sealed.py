@@ -34,12 +34,6 @@ def ring(*kids: str) -> Keyring:
     return Keyring.parse(",".join(f"{k}:{new_key()}" for k in kids))
 
 
-@pytest.fixture(autouse=True)
-def no_process_keyring():
-    yield
-    seal_originals_with(None)
-
-
 def abuse_report() -> IncidentReportedEvent:
     raw = incident_bytes(id="r-sealed-1", category="abuse_harm", severity="serious", description=DESCRIPTION,
                          reporter={"role": "teacher", "unit_id": "SCH-310115-0001", "name": NAME, "phone": PHONE})
