@@ -50,6 +50,13 @@ class EmergencyDesk:
     delegates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rules: BodyRules = field(default_factory=BodyRules)
     job_sink: Callable[[], object] | None = None  # the SMS jobs topic, for "resend to those who have not acknowledged"
+    _sink: object = field(default=None, repr=False)
+
+    def sink(self) -> object:
+        """One producer for the console's lifetime, made on the first resend."""
+        if self._sink is None and self.job_sink is not None:
+            self._sink = self.job_sink()
+        return self._sink
 
 
 def _desk(request: web.Request) -> EmergencyDesk:
@@ -345,7 +352,7 @@ async def resend_post(request: web.Request) -> web.Response:
         raise web.HTTPServiceUnavailable(text="no SMS jobs topic configured")
     ids = await asyncio.to_thread(delivery.thread_alert_ids, desk.engine, thread.root)
     reminded, refusals = 0, []
-    sink = desk.job_sink()
+    sink = await asyncio.to_thread(desk.sink)
     for alert_id in ids:
         try:
             result = await asyncio.to_thread(resend_unacknowledged, desk.engine, sink, console.clock, alert_id,

@@ -3,8 +3,8 @@ circles, an uploaded CAP file, and every refusal named by its form field (before
 
 from __future__ import annotations
 
+import json
 import math
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +18,7 @@ from consumers.store.core import School
 from console.forms import FORM, FormError
 from console.i18n import ZONE, field_reason
 from contracts.cap import CapRejected, from_cap
-from contracts.cap.sms import cap_params, thread_root
+from contracts.cap.sms import cap_params
 from contracts.emergency import (Area, CapCategory, CapCertainty, CapMsgType, CapReference, CapSeverity, CapStatus,
                                  CapUrgency, EmergencyAlertIssued, InfoText)
 from contracts.errors import ContractError
@@ -175,8 +175,6 @@ def compose(form: MultiMapping, *, sender: str, now: datetime, districts_known: 
         districts, circles, area_errors = read_area(form, districts_known)
         errors += area_errors
     else:
-        import json
-
         area = json.loads(thread.area_json)
         districts, circles = area["districts"], [Circle(**c) for c in area["circles"]]
     if errors or kind is None:
@@ -235,16 +233,9 @@ def read_upload(raw: bytes, *, sender: str, now: datetime, lang: str) -> tuple[E
     return (None, errors) if errors else (alert, [])
 
 
-def root_of(alert: EmergencyAlertIssued) -> str:
-    return thread_root(alert)
-
-
 def mixes_exercise(alert: EmergencyAlertIssued, thread) -> FormError | None:
     if thread is not None and alert.is_exercise != thread.exercise:
         return FormError("cap_file", f"status {alert.status.value} refers to "
                          f"{'an exercise' if thread.exercise else 'an actual'} thread: an exercise and an actual "
                          "alert are never mixed in one thread")
     return None
-
-
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")

@@ -17,7 +17,7 @@ from datetime import datetime
 from contracts.alert_request import EMERGENCY_VALIDITY_S, AlertKind, AlertRequested, SchoolList
 from contracts.cap.sms import cap_alert_id, cap_params, short_hash, thread_root  # noqa: F401  (re-exported)
 from contracts.codec import decode
-from contracts.common import Language, Priority
+from contracts.common import Priority
 from contracts.emergency import CapMsgType, CapStatus, EmergencyAlertIssued
 from contracts.errors import ChildSafeError
 from contracts.events import EmergencyAlertIssuedEvent

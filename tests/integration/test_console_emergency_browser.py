@@ -6,7 +6,6 @@ Pages are screenshotted at 390 px and desktop width and checked with axe-core.""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import datetime, timezone
 

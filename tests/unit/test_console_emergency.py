@@ -193,3 +193,29 @@ def test_any_uploaded_bytes_are_a_cap_alert_or_a_refusal_naming_the_file(raw):
     alert, errors = read_upload(raw, sender="em-3101", now=datetime(2026, 11, 29, 1, tzinfo=timezone.utc),
                                 lang="zh-CN")
     assert alert is None and errors and all(e.field == "cap_file" for e in errors)
+
+
+def test_delivery_counts_come_from_the_ledger_and_the_csv_masks_numbers(world):
+    from consumers.store.sms_ledger import SmsAcknowledgement, SmsLedgerEntry
+    from console.delivery import csv_rows, delivery, mask
+    from contracts.cap.sms import cap_alert_id
+
+    root = "em-3101,em-3101_x"
+    alert_id = cap_alert_id(root, "em-3101_x", 0)
+    rows = [("g:1", "+8619900030001", "accepted", "delivered", None), ("g:2", "+8619900030002", "accepted",
+            "undelivered", 30003), ("g:3", "+8619900030003", "refused", None, 21211),
+            ("g:4", "+8619900030004", "skipped", None, None), ("sc:5", "+8619900030005", "retry", None, None)]
+    with world.transaction() as s:
+        for n, (rid, phone, state, provider, code) in enumerate(rows):
+            s.add(SmsLedgerEntry(dedup_key=f"{alert_id}|{rid}", alert_id=alert_id, recipient_id=rid, marker=f"m{n}",
+                                 phone=phone, state=state, provider_status=provider, error_code=code,
+                                 sid=f"SM{n}" if state == "accepted" else None, attempts=1, job_json="{}",
+                                 created_at=float(n), updated_at=float(n + 10), fallback_pending=False))
+        s.add(SmsAcknowledgement(alert_id=alert_id, recipient_id="g:1", phone="+8619900030001", body="1",
+                                 received_at=world.clock.now()))
+    d = delivery(world.engine, root, "zh-CN")
+    assert (d.recipients, d.accepted, d.delivered, d.failed, d.opted_out, d.acknowledged, d.waiting) == (5, 2, 1, 2, 1, 1, 1)
+    assert d.failed_by_reason == {"手机不可达 (30003)": 1, "号码无效 (21211)": 1}
+    text = csv_rows(world.engine, root, "en")
+    assert "+86199****0001" in text and not any(r[1] in text for r in rows)
+    assert mask("+8619900030001") == "+86199****0001" and mask("12345") == "*****"
