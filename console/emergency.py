@@ -8,6 +8,7 @@ Exercise is a mode, never mixed with Actual in one thread; an Update or Cancel c
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import math
 from collections.abc import Callable
@@ -26,10 +27,11 @@ from consumers.sms.reminders import resend_unacknowledged
 from consumers.store.core import School
 from consumers.store.db import transaction
 from console import delivery, emergency_words  # noqa: F401  (registers the pages' words)
-from console.emergency_form import (EVENTS, MAX_CIRCLES, SEVERITIES, Circle, Composed, compose, known_districts,
-                                    mixes_exercise, read_upload)
+from console.emergency_form import (EVENTS, MAX_CIRCLES, MAX_UPLOAD_BYTES, SEVERITIES, Circle, Composed, compose, known_districts,
+                                    mixes_exercise, read_upload, say)
 from console.emergency_threads import ConsoleAlertThread, recent, running
 from console.forms import FormError
+from console.i18n import word
 from console.intake import IntakeAnswer
 from console.web import CONSOLE, IDENTITY, lang_of, redirect, render
 from contracts.alert_request import AlertKind, AlertRequested, SchoolList
@@ -125,7 +127,7 @@ def preview(desk: EmergencyDesk, session, alert: EmergencyAlertIssued, districts
                              reason="console preview")
     bodies = AlertBodies(request, desk.rules)
     out = {"schools": len(schools), "recipients": delivery.audience_count(desk.engine, schools) if schools else 0,
-           "bodies": []}
+           "bodies": [], "exercise": alert.is_exercise}
     for lang in ("zh-CN", "en"):
         body, segments = bodies.body_for(lang, "+8619900000000")
         out["bodies"].append({"lang": lang, "body": body, "segments": segments, "chars": len(body)})
@@ -145,10 +147,12 @@ async def _send(request: web.Request, alert: EmergencyAlertIssued) -> IntakeAnsw
     return await request.app[CONSOLE].intake.send_bytes(PATH, to_cap(alert), "application/cap+xml", key)
 
 
-def _intake_refusal(answer: IntakeAnswer) -> list[FormError]:
+def _intake_refusal(answer: IntakeAnswer, lang: str) -> list[FormError]:
     if answer.status == "unavailable":
-        return [FormError("(form)", f"the intake is unavailable ({answer.detail}); nothing was sent — try again")]
-    return [FormError("(form)", f"refused by the intake: {e.get('field', '')}: {e.get('reason', '')}"[:300])
+        return [FormError("(form)", say(lang, f"预警受理服务暂不可用（{answer.detail}），未发送任何内容，请重试",
+                                          f"the intake is unavailable ({answer.detail}); nothing was sent — try again"))]
+    return [FormError("(form)", (say(lang, "受理服务拒绝：", "refused by the intake: ")
+                                  + f"{e.get('field', '')}: {e.get('reason', '')}")[:300])
             for e in answer.errors]
 
 
@@ -180,7 +184,7 @@ def _context(request: web.Request, **extra) -> dict:
     with console.factory() as session:
         districts = known_districts(session)
     return {"events": EVENTS, "severities": [s.value for s in SEVERITIES], "districts": districts,
-            "circle_rows": MAX_CIRCLES, "form": {}, "errors": {}, "preview": None, "notice": "", **extra}
+            "circle_rows": MAX_CIRCLES, "form": {}, "errors": {}, "preview": None, "cap_b64": "", **extra}
 
 
 async def alerts_page(request: web.Request) -> web.Response:
@@ -218,11 +222,12 @@ async def compose_post(request: web.Request) -> web.Response:
         return render(request, "emergency_compose.html", **_context(request, form=values, preview=shown))
     if shown["schools"] == 0:
         return render(request, "emergency_compose.html", status=422, **_context(
-            request, form=values, preview=shown, errors={"(form)": ["no school in this area: nobody would be told"]}))
+            request, form=values, preview=shown, errors={"(form)": [say(lang, "此范围内没有学校：不会通知任何人",
+                                                                        "no school in this area: nobody would be told")]}))
     answer = await _send(request, composed.alert)
     if answer.status != "accepted":
         return render(request, "emergency_compose.html", status=503 if answer.status == "unavailable" else 422,
-                      **_context(request, form=values, preview=shown, errors=_by_field(_intake_refusal(answer))))
+                      **_context(request, form=values, preview=shown, errors=_by_field(_intake_refusal(answer, lang))))
     with transaction(console.factory) as session:
         _record(session, composed.alert, composed, request[IDENTITY].user_id)
     return redirect(request, f"/emergency/alerts/{quote(composed.alert.identifier, safe='')}")
@@ -233,33 +238,43 @@ async def upload_post(request: web.Request) -> web.Response:
     sender = _manager(request)
     console, desk, lang = request.app[CONSOLE], _desk(request), lang_of(request)
     form = await request.post()
-    upload = form.get("cap_file")
-    raw = upload.file.read(1024 * 1024) if hasattr(upload, "file") else (upload or "").encode()
+    upload, kept = form.get("cap_file"), form.get("cap_b64")
+    if isinstance(kept, str) and kept and form.get("action") == "send":  # the file previewed, carried in the form
+        try:
+            raw = base64.b64decode(kept.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+    else:
+        raw = upload.file.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "file") else str(upload or "").encode()
     alert, errors = read_upload(raw, sender=sender, now=console.clock.now(), lang=lang)
     thread = None
     if alert is not None:
         with console.factory() as session:
             thread = session.get(ConsoleAlertThread, thread_root(alert))
         if alert.msg_type is not CapMsgType.ALERT and thread is None:
-            errors.append(FormError("cap_file", "references: not a thread started from this console"))
-        elif (mixed := mixes_exercise(alert, thread)) is not None:
+            errors.append(FormError("cap_file", say(lang, "引用的预警不是在本平台发布的", "references: not a thread started from this console")))
+        elif (mixed := mixes_exercise(alert, thread, lang)) is not None:
             errors.append(mixed)
         elif thread is not None and not may_act_for(sender, thread.sender, desk.delegates):
-            errors.append(FormError("cap_file", f"only {thread.sender!r} (or one configured to act for it) may "
-                                                "update or cancel this thread"))
+            errors.append(FormError("cap_file", say(
+                lang, f"只有发布单位 {thread.sender!r}（或其授权单位）可以更新或取消此预警",
+                f"only {thread.sender!r} (or one configured to act for it) may update or cancel this thread")))
         elif thread is not None and thread.state == "cancelled":
-            errors.append(FormError("cap_file", "this thread was cancelled"))
+            errors.append(FormError("cap_file", say(lang, "此预警已取消", "this thread was cancelled")))
     if errors:
         return render(request, "emergency_compose.html", status=422,
                       **_context(request, form={"mode": "exercise"}, errors=_by_field(errors)))
     districts, circles = _area_of(alert)
     with console.factory() as session:
         shown = await asyncio.to_thread(preview, desk, session, alert, districts, circles)
+    if form.get("action") != "send":
+        return render(request, "emergency_compose.html", **_context(
+            request, form={"mode": "exercise"}, preview=shown, cap_b64=base64.b64encode(raw).decode()))
     answer = await _send(request, alert)
     if answer.status != "accepted":
         return render(request, "emergency_compose.html", status=503 if answer.status == "unavailable" else 422,
                       **_context(request, form={"mode": "exercise"}, preview=shown,
-                                 errors=_by_field(_intake_refusal(answer))))
+                                 errors=_by_field(_intake_refusal(answer, lang))))
     with transaction(console.factory) as session:
         thread = _record(session, alert, None, request[IDENTITY].user_id)
         key = thread.identifier
@@ -320,7 +335,7 @@ async def change_post(request: web.Request) -> web.Response:
         raise Forbidden(f"only {thread.sender!r} (or one configured to act for it in CHILDSAFE_CAP_DELEGATES) may "
                         f"{msg_type.value.lower()} this alert")
     if thread.state != "running":
-        return await asyncio.to_thread(_thread_view, request, thread, errors={"(form)": ["this alert was cancelled"]})
+        return await asyncio.to_thread(_thread_view, request, thread, errors={"(form)": [say(lang, "此预警已取消", "this alert was cancelled")]})
     composed = compose(form, sender=sender, now=console.clock.now(), districts_known=[], lang=lang, thread=thread,
                        msg_type=msg_type)
     if composed.errors:
@@ -330,16 +345,14 @@ async def change_post(request: web.Request) -> web.Response:
         return view
     answer = await _send(request, composed.alert)
     if answer.status != "accepted":
-        view = await asyncio.to_thread(_thread_view, request, thread, errors=_by_field(_intake_refusal(answer)))
+        view = await asyncio.to_thread(_thread_view, request, thread, errors=_by_field(_intake_refusal(answer, lang)))
         view.set_status(503 if answer.status == "unavailable" else 422)
         return view
     with transaction(console.factory) as session:
         _record(session, composed.alert, composed, request[IDENTITY].user_id)
-    word = "emergency.cancelled" if msg_type is CapMsgType.CANCEL else "emergency.updated"
-    from console.i18n import word as say
-
+    done = "emergency.cancelled" if msg_type is CapMsgType.CANCEL else "emergency.updated"
     return redirect(request, f"/emergency/alerts/{quote(thread.identifier, safe='')}?flash="
-                             f"{quote(say(word, lang))}")
+                             f"{quote(word(done, lang))}")
 
 
 async def resend_post(request: web.Request) -> web.Response:
@@ -361,14 +374,13 @@ async def resend_post(request: web.Request) -> web.Response:
         except UnknownAlert as exc:
             refusals.append(str(exc))
     if not ids or (refusals and not reminded):
-        reason = refusals[0] if refusals else "no SMS has gone out for this alert yet"
+        reason = say(lang, "不能补发：", "cannot resend: ") + (refusals[0] if refusals else say(
+            lang, "此预警还没有发出短信", "no SMS has gone out for this alert yet"))
         view = await asyncio.to_thread(_thread_view, request, thread, errors={"resend": [reason]})
         view.set_status(409)
         return view
-    from console.i18n import word as say
-
     return redirect(request, f"/emergency/alerts/{quote(thread.identifier, safe='')}?flash="
-                             f"{quote(say('emergency.reminded', lang, n=reminded))}")
+                             f"{quote(word('emergency.reminded', lang, n=reminded))}")
 
 
 def routes() -> list[web.RouteDef]:

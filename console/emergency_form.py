@@ -86,19 +86,28 @@ def known_districts(session: Session) -> list[str]:
     return sorted(c for c in session.scalars(select(School.district_code).distinct()) if c)
 
 
-def _number(raw: str, name: str, low: float, high: float, errors: list[FormError], what: str) -> float | None:
+def say(lang: str, zh: str, en: str) -> str:
+    """A refusal in the page's language (zh-CN by default)."""
+    return en if lang == "en" else zh
+
+
+def _number(raw: str, name: str, low: float, high: float, errors: list[FormError], what: tuple[str, str],
+            lang: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        errors.append(FormError(name, f"{what}: a number from {low:g} to {high:g}"))
+        errors.append(FormError(name, say(lang, f"{what[0]}：须为 {low:g} 到 {high:g} 之间的数",
+                                          f"{what[1]}: a number from {low:g} to {high:g}")))
         return None
     if not math.isfinite(value) or not low <= value <= high:
-        errors.append(FormError(name, f"{what}: a number from {low:g} to {high:g}"))
+        errors.append(FormError(name, say(lang, f"{what[0]}：须为 {low:g} 到 {high:g} 之间的数",
+                                          f"{what[1]}: a number from {low:g} to {high:g}")))
         return None
     return value
 
 
-def read_area(form: MultiMapping, districts_known: list[str]) -> tuple[list[str], list[Circle], list[FormError]]:
+def read_area(form: MultiMapping, districts_known: list[str],
+              lang: str = "zh-CN") -> tuple[list[str], list[Circle], list[FormError]]:
     errors: list[FormError] = []
     kind = _text(form, "area_kind") or "districts"
     districts: list[str] = []
@@ -108,24 +117,25 @@ def read_area(form: MultiMapping, districts_known: list[str]) -> tuple[list[str]
         unknown = [d for d in raw if d not in districts_known]
         if unknown:
             shown = "、".join(repr(d[:12]) for d in unknown[:3])
-            errors.append(FormError("districts", f"unknown district {shown}: pick from the list"))
+            errors.append(FormError("districts", say(lang, f"未知区县 {shown}：请从列表中选择", f"unknown district {shown}: pick from the list")))
         districts = sorted(set(d for d in raw if d in districts_known))
         if not raw:
-            errors.append(FormError("districts", "pick at least one district"))
+            errors.append(FormError("districts", say(lang, "请至少选择一个区县", "pick at least one district")))
     elif kind == "circles":
         for row in range(MAX_CIRCLES):
             lat, lon, km = (_text(form, f"circle-{row}-{p}") for p in ("lat", "lon", "km"))
             if not (lat or lon or km):
                 continue
-            values = [_number(lat, f"circle-{row}-lat", -90, 90, errors, "latitude"),
-                      _number(lon, f"circle-{row}-lon", -180, 180, errors, "longitude"),
-                      _number(km, f"circle-{row}-km", 0.1, 500, errors, "radius (km)")]
+            values = [_number(lat, f"circle-{row}-lat", -90, 90, errors, ("纬度", "latitude"), lang),
+                      _number(lon, f"circle-{row}-lon", -180, 180, errors, ("经度", "longitude"), lang),
+                      _number(km, f"circle-{row}-km", 0.1, 500, errors, ("半径（公里）", "radius (km)"), lang)]
             if None not in values:
                 circles.append(Circle(*values))  # type: ignore[arg-type]
         if not circles and not errors:
-            errors.append(FormError("circle-0-lat", "give at least one circle: latitude, longitude and radius"))
+            errors.append(FormError("circle-0-lat", say(lang, "请至少填写一个圆形范围：纬度、经度和半径",
+                                                            "give at least one circle: latitude, longitude and radius")))
     else:
-        errors.append(FormError("area_kind", "districts or circles"))
+        errors.append(FormError("area_kind", say(lang, "区县或圆形范围", "districts or circles")))
     return districts, circles, errors
 
 
@@ -160,19 +170,21 @@ def compose(form: MultiMapping, *, sender: str, now: datetime, districts_known: 
     code = thread.event if thread is not None else _text(form, "event")
     kind = EVENTS.get(code)
     if kind is None:
-        errors.append(FormError("event", "pick an event from the list"))
+        errors.append(FormError("event", say(lang, "请从列表中选择事件", "pick an event from the list")))
     mode = _text(form, "mode")
     if mode not in MODES:
-        errors.append(FormError("mode", "exercise or actual"))
+        errors.append(FormError("mode", say(lang, "请选择演练或真实预警", "exercise or actual")))
     elif thread is not None and (MODES[mode] is CapStatus.EXERCISE) != thread.exercise:
-        errors.append(FormError("mode", "an exercise and an actual alert are never mixed in one thread: this thread "
-                                f"is {'an exercise' if thread.exercise else 'actual'}"))
+        errors.append(FormError("mode", say(
+            lang, f"演练与真实预警不能混在同一预警中：此预警是{'演练' if thread.exercise else '真实预警'}",
+            "an exercise and an actual alert are never mixed in one thread: this thread is "
+            f"{'an exercise' if thread.exercise else 'actual'}")))
     severity = _text(form, "severity") or "Severe"
     if severity not in {s.value for s in SEVERITIES}:
-        errors.append(FormError("severity", f"one of {', '.join(s.value for s in SEVERITIES)}"))
-    hours = _number(_text(form, "expires_hours") or "6", "expires_hours", 0.5, 72, errors, "hours")
+        errors.append(FormError("severity", say(lang, "请从列表中选择", f"one of {', '.join(s.value for s in SEVERITIES)}")))
+    hours = _number(_text(form, "expires_hours") or "6", "expires_hours", 0.5, 72, errors, ("小时", "hours"), lang)
     if thread is None:
-        districts, circles, area_errors = read_area(form, districts_known)
+        districts, circles, area_errors = read_area(form, districts_known, lang)
         errors += area_errors
     else:
         area = json.loads(thread.area_json)
@@ -208,23 +220,29 @@ def read_upload(raw: bytes, *, sender: str, now: datetime, lang: str) -> tuple[E
     """An uploaded CAP 1.2 file: parsed safely and validated against the OASIS schema (contracts/cap), sent by this
     manager's unit, Actual or Exercise, not expired; each refusal names ``cap_file`` and why."""
     if not raw.strip():
-        return None, [FormError("cap_file", "choose a CAP 1.2 XML file")]
+        return None, [FormError("cap_file", say(lang, "请选择 CAP 1.2 XML 文件", "choose a CAP 1.2 XML file"))]
     if len(raw) > MAX_UPLOAD_BYTES:
-        return None, [FormError("cap_file", f"larger than {MAX_UPLOAD_BYTES // 1024} KiB")]
+        return None, [FormError("cap_file", say(lang, f"文件超过 {MAX_UPLOAD_BYTES // 1024} KiB",
+                                                                      f"larger than {MAX_UPLOAD_BYTES // 1024} KiB"))]
     try:
         alert = from_cap(raw, max_bytes=MAX_UPLOAD_BYTES)
     except CapRejected as exc:
-        return None, [FormError("cap_file", f"not a valid CAP 1.2 message: {e.field}: {e.reason}"[:300])
+        return None, [FormError("cap_file", say(lang, "不是有效的 CAP 1.2 消息", "not a valid CAP 1.2 message")
+                                        + f"：{e.field}: {e.reason}"[:300])
                       for e in exc.errors[:5]]
     errors = []
     if alert.sender != sender:
-        errors.append(FormError("cap_file", f"sender {alert.sender[:60]!r}: this account sends as {sender!r}"))
+        errors.append(FormError("cap_file", say(lang, f"发布单位 {alert.sender[:60]!r} 不是本账号的 {sender!r}",
+                                                  f"sender {alert.sender[:60]!r}: this account sends as {sender!r}")))
     if alert.status not in (CapStatus.ACTUAL, CapStatus.EXERCISE):
-        errors.append(FormError("cap_file", f"status {alert.status.value}: the console sends Actual or Exercise"))
+        errors.append(FormError("cap_file", say(lang, f"状态 {alert.status.value}：只能发布真实预警（Actual）或演练（Exercise）",
+                                                  f"status {alert.status.value}: the console sends Actual or Exercise")))
     if alert.msg_type not in (CapMsgType.ALERT, CapMsgType.UPDATE, CapMsgType.CANCEL):
-        errors.append(FormError("cap_file", f"msgType {alert.msg_type.value}: Alert, Update or Cancel"))
+        errors.append(FormError("cap_file", say(lang, f"消息类型 {alert.msg_type.value}：只能是 Alert、Update 或 Cancel",
+                                                  f"msgType {alert.msg_type.value}: Alert, Update or Cancel")))
     if alert.expires is not None and alert.expires <= now:
-        errors.append(FormError("cap_file", f"expired at {alert.expires.isoformat()}: an expired alert is never sent"))
+        errors.append(FormError("cap_file", say(lang, f"已于 {alert.expires.isoformat()} 过期：过期的预警不会发送",
+                                                  f"expired at {alert.expires.isoformat()}: an expired alert is never sent")))
     if not errors:
         try:
             cap_params(alert)
@@ -233,9 +251,10 @@ def read_upload(raw: bytes, *, sender: str, now: datetime, lang: str) -> tuple[E
     return (None, errors) if errors else (alert, [])
 
 
-def mixes_exercise(alert: EmergencyAlertIssued, thread) -> FormError | None:
+def mixes_exercise(alert: EmergencyAlertIssued, thread, lang: str = "zh-CN") -> FormError | None:
     if thread is not None and alert.is_exercise != thread.exercise:
-        return FormError("cap_file", f"status {alert.status.value} refers to "
-                         f"{'an exercise' if thread.exercise else 'an actual'} thread: an exercise and an actual "
-                         "alert are never mixed in one thread")
+        return FormError("cap_file", say(
+            lang, f"状态 {alert.status.value} 指向{'演练' if thread.exercise else '真实预警'}：演练与真实预警不能混在同一预警中",
+            f"status {alert.status.value} refers to {'an exercise' if thread.exercise else 'an actual'} thread: "
+            "an exercise and an actual alert are never mixed in one thread"))
     return None

@@ -155,6 +155,11 @@ def test_an_exercise_to_two_districts_reaches_the_sandbox_totals_then_is_cancell
     page.click("#do-resend")  # the CLI's rule: this alert did not ask for acknowledgement
     expect(page.locator("#err-resend")).to_contain_text("did not ask for acknowledgement")
 
+    page.fill("#instruction", "测试：雨势减弱，学生继续留校")  # an Update through the intake, same thread and mode
+    page.click("#do-update")
+    expect(page.locator(".flash.ok")).to_contain_text("更新已发布", timeout=30000)
+    expect(page.locator("#alert-mode")).to_contain_text("【演练】")
+
     page.goto("/emergency")
     expect(page.locator("#running tr[data-alert]")).to_have_count(1)
     check_page(page, "emergency-list-running")

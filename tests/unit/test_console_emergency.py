@@ -40,10 +40,30 @@ async def world(db_url):
     w.close()
 
 
+class JobsTopic:
+    """The SMS jobs topic's port: what was sent, and flushed."""
+
+    def __init__(self):
+        self.sent: list[tuple[bytes, bytes]] = []
+        self.flushed = 0
+
+    def send(self, key: bytes, value: bytes) -> None:
+        self.sent.append((key, value))
+
+    def flush(self) -> None:
+        self.flushed = len(self.sent)
+
+
 @pytest.fixture()
-async def client(world):
+def jobs():
+    return JobsTopic()
+
+
+@pytest.fixture()
+async def client(world, jobs):
     console = make_console(world)
-    console.emergency = EmergencyDesk(world.engine, {"em-3101": ("em-3103",)})  # em-3103 may act for em-3101
+    console.emergency = EmergencyDesk(world.engine, {"em-3101": ("em-3103",)},  # em-3103 may act for em-3101
+                                      job_sink=lambda: jobs)
     c = await start_client(build_app(console))
     yield c
     await c.close()
@@ -103,7 +123,7 @@ async def test_an_unknown_district_is_refused_beside_the_field(client):
     em = await as_(client, "em1")
     resp = await em.post("/emergency/new", form(districts="999999", action="send"))
     page = await resp.text()
-    assert resp.status == 422 and 'id="err-districts"' in page and "unknown district" in page
+    assert resp.status == 422 and 'id="err-districts"' in page and "未知区县" in page
 
 
 async def test_a_malformed_cap_upload_is_refused_naming_the_file(client):
@@ -118,7 +138,7 @@ async def test_an_expired_cap_upload_is_refused(world, client):
     now = world.clock.now()
     resp = await upload(em, cap_xml(world, sent=now - timedelta(hours=3), expires=now - timedelta(minutes=1)))
     page = await resp.text()
-    assert resp.status == 422 and "expired" in page and 'id="err-cap_file"' in page
+    assert resp.status == 422 and "过期" in page and 'id="err-cap_file"' in page
 
 
 async def test_exercise_and_actual_are_never_mixed_in_one_thread(world, client):
@@ -129,7 +149,7 @@ async def test_exercise_and_actual_are_never_mixed_in_one_thread(world, client):
     actual_update = cap_xml(world, identifier="em-3101_up_2", status="Actual", msg_type="Update", references=[
         {"sender": "em-3101", "identifier": ident, "sent": world.clock.now()}])
     resp = await upload(em, actual_update)
-    assert resp.status == 422 and "never mixed" in await resp.text()
+    assert resp.status == 422 and "不能混在同一预警" in await resp.text()
 
 
 async def test_only_the_sender_or_its_delegate_may_cancel(world, client):
@@ -141,7 +161,7 @@ async def test_only_the_sender_or_its_delegate_may_cancel(world, client):
     assert 'id="do-cancel"' not in page
     delegate = await as_(client, "em3")  # allowed: it then reaches the intake, which is down in this test
     resp = await delegate.post(f"/emergency/alerts/{ident}/cancel", {"mode": "exercise"})
-    assert resp.status == 503 and "nothing was sent" in await resp.text()
+    assert resp.status == 503 and "未发送任何内容" in await resp.text()
 
 
 async def test_other_roles_are_refused_the_emergency_pages(client):
@@ -219,3 +239,70 @@ def test_delivery_counts_come_from_the_ledger_and_the_csv_masks_numbers(world):
     text = csv_rows(world.engine, root, "en")
     assert "+86199****0001" in text and not any(r[1] in text for r in rows)
     assert mask("+8619900030001") == "+86199****0001" and mask("12345") == "*****"
+
+
+async def test_an_uploaded_cap_is_previewed_then_sent_from_what_was_previewed(world, client):
+    import re
+
+    em = await as_(client, "em1")
+    resp = await upload(em, cap_xml(world))
+    page = await resp.text()
+    assert resp.status == 200 and 'id="audience"' in page and "【演练】【儿童安全预警】测试区：暴雨" in page
+    kept = re.search(r'name="cap_b64" value="([^"]+)"', page).group(1)
+    sent = await em.post("/emergency/upload", {"cap_b64": kept, "action": "send"})
+    assert sent.status == 503 and "未发送任何内容" in await sent.text()  # the intake is down in this test
+    tampered = await em.post("/emergency/upload", {"cap_b64": kept[:-8] + "!!!!", "action": "send"})
+    assert tampered.status == 422 and 'id="err-cap_file"' in await tampered.text()
+
+
+def ledger_rows(world, alert_id: str, requires_ack: bool, acked: set[str]) -> None:
+    from consumers.store.sms_ledger import SmsAcknowledgement, SmsAlert, SmsLedgerEntry
+    from contracts.alert_request import AlertRequested
+    from contracts.sms import SmsJob
+
+    alert = AlertRequested(alert_id=alert_id, kind="cap_emergency", priority="emergency",
+                           audience={"kind": "school_list", "school_ids": ["sch-test-001"]},
+                           params={"event": "暴雨"}, exercise=True, requires_ack=requires_ack,
+                           source_event_id="ev-test", reason="test")
+    with world.transaction() as s:
+        s.add(SmsAlert(alert_id=alert_id, request_json=alert.model_dump_json(), requires_ack=requires_ack,
+                       fanout_done=True, jobs_emitted=2, created_at=world.clock.now()))
+        for n in (1, 2):
+            rid, phone = f"g:{n}", f"+861990004000{n}"
+            job = SmsJob(dedup_key=f"{alert_id}|{rid}", alert_id=alert_id, recipient_id=rid, to=phone,
+                         body="【演练】测试", segments=1, priority="emergency")
+            s.add(SmsLedgerEntry(dedup_key=f"{alert_id}|{rid}", alert_id=alert_id, recipient_id=rid, marker=f"k{n}",
+                                 phone=phone, state="accepted", provider_status="delivered", sid=f"SMK{n}",
+                                 attempts=1, job_json=job.model_dump_json(), created_at=1.0,
+                                 updated_at=2.0, fallback_pending=False))
+            if rid in acked:
+                s.add(SmsAcknowledgement(alert_id=alert_id, recipient_id=rid, phone=phone, body="1",
+                                         received_at=world.clock.now()))
+
+
+async def test_resend_to_the_unacknowledged_follows_the_cli_rules(world, client, jobs):
+    from contracts.cap.sms import cap_alert_id
+
+    ident = thread_row(world, exercise=True)
+    em = await as_(client, "em1")
+    none_yet = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert none_yet.status == 409 and "还没有发出短信" in await none_yet.text() and not jobs.sent
+    root = f"em-3101,{ident}"
+    ledger_rows(world, cap_alert_id(root, ident, 0), requires_ack=True, acked={"g:1"})
+    resp = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert resp.status == 303 and "%E5%86%8D%E6%AC%A1%E5%8F%91%E9%80%81" in resp.headers["Location"]  # 再次发送
+    assert [k for k, _ in jobs.sent] == [b"g:2"] and jobs.flushed == 1, "only the one who has not acknowledged"
+    again = await em.post(f"/emergency/alerts/{ident}/resend")  # a new round: its own alert id, the same one person
+    assert again.status == 303 and [k for k, _ in jobs.sent] == [b"g:2", b"g:2"]
+    bodies = [json.loads(v)["data"]["body"] for _, v in jobs.sent]
+    assert all(b.startswith("【演练】") for b in bodies) and bodies[0] != bodies[1], "each round has its own ref"
+
+
+async def test_resend_is_refused_for_an_alert_that_did_not_ask_for_acknowledgement(world, client, jobs):
+    from contracts.cap.sms import cap_alert_id
+
+    ident = thread_row(world, exercise=True)
+    ledger_rows(world, cap_alert_id(f"em-3101,{ident}", ident, 0), requires_ack=False, acked=set())
+    em = await as_(client, "em1")
+    resp = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert resp.status == 409 and "did not ask for acknowledgement" in await resp.text() and not jobs.sent
