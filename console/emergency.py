@@ -29,7 +29,7 @@ from consumers.store.db import transaction
 from console import delivery, emergency_words  # noqa: F401  (registers the pages' words)
 from console.emergency_form import (EVENTS, MAX_CIRCLES, MAX_UPLOAD_BYTES, SEVERITIES, Circle, Composed, compose, known_districts,
                                     mixes_exercise, read_upload, say)
-from console.emergency_threads import ConsoleAlertThread, recent, running
+from console.emergency_threads import ConsoleAlertThread, ended, running
 from console.forms import FormError
 from console.i18n import word
 from console.intake import IntakeAnswer
@@ -190,11 +190,12 @@ def _context(request: web.Request, **extra) -> dict:
 async def alerts_page(request: web.Request) -> web.Response:
     _manager(request)
     console = request.app[CONSOLE]
+    now = console.clock.now()
     with console.factory() as session:
-        now_running, ended = running(session), recent(session)
+        now_running, finished = running(session, now), ended(session, now)
     rows = [(t, await asyncio.to_thread(delivery.delivery, _desk(request).engine, t.root, lang_of(request)))
             for t in now_running]
-    return render(request, "emergency_list.html", rows=rows, ended=ended, events=EVENTS,
+    return render(request, "emergency_list.html", rows=rows, ended=finished, events=EVENTS,
                   flash=request.query.get("flash", "")[:200])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consumers.cases.columns import UtcDateTime
@@ -33,11 +33,16 @@ class ConsoleAlertThread(Base):
     expires: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-def running(session: Session, limit: int = 200) -> list[ConsoleAlertThread]:
-    return list(session.scalars(select(ConsoleAlertThread).where(ConsoleAlertThread.state == "running")
-                                .order_by(ConsoleAlertThread.sent.desc()).limit(limit)))
+def running(session: Session, now: datetime, limit: int = 200) -> list[ConsoleAlertThread]:
+    """Threads neither cancelled nor past their latest message's ``expires``."""
+    return list(session.scalars(select(ConsoleAlertThread).where(
+        ConsoleAlertThread.state == "running",
+        or_(ConsoleAlertThread.expires.is_(None), ConsoleAlertThread.expires > now))
+        .order_by(ConsoleAlertThread.sent.desc()).limit(limit)))
 
 
-def recent(session: Session, limit: int = 50) -> list[ConsoleAlertThread]:
-    return list(session.scalars(select(ConsoleAlertThread).where(ConsoleAlertThread.state != "running")
-                                .order_by(ConsoleAlertThread.last_sent.desc()).limit(limit)))
+def ended(session: Session, now: datetime, limit: int = 50) -> list[ConsoleAlertThread]:
+    """Cancelled or expired threads, the latest first."""
+    return list(session.scalars(select(ConsoleAlertThread).where(
+        or_(ConsoleAlertThread.state != "running", ConsoleAlertThread.expires <= now))
+        .order_by(ConsoleAlertThread.last_sent.desc()).limit(limit)))

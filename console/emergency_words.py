@@ -26,6 +26,7 @@ WORDS.update({
     "emergency.updated": ("更新已发布。", "Update sent."), "emergency.cancelled": ("预警已取消。", "Alert cancelled."),
     "emergency.reminded": ("已向 {n} 位未确认的收信人再次发送。", "Reminded {n} recipient(s) who had not acknowledged."),
     "emergency.state.running": ("发布中", "Running"), "emergency.state.cancelled": ("已取消", "Cancelled"),
+    "emergency.state.expired": ("已过期", "Expired"),
     "emergency.sent_at": ("发布时间", "Sent"), "emergency.sender": ("发布单位", "Sender"),
     "emergency.not_yours": ("只有发布单位（或其授权单位）可以更新或取消。", "Only the sender (or one acting for it) may update or cancel."),
     "delivery.title": ("送达情况", "Delivery"), "delivery.recipients": ("收信人", "Recipients"),

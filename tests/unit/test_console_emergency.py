@@ -306,3 +306,16 @@ async def test_resend_is_refused_for_an_alert_that_did_not_ask_for_acknowledgeme
     em = await as_(client, "em1")
     resp = await em.post(f"/emergency/alerts/{ident}/resend")
     assert resp.status == 409 and "did not ask for acknowledgement" in await resp.text() and not jobs.sent
+
+
+async def test_the_running_screen_lists_running_threads_and_moves_expired_ones_to_ended(world, client):
+    live = thread_row(world, exercise=True)
+    em = await as_(client, "em1")
+    page = await (await em.client.get("/emergency")).text()
+    assert f'data-alert="{live}"' in page and "【演练】" in page
+    world.clock.advance(timedelta(hours=7))  # past the thread's expires (and the session's: sign in again)
+    em = await as_(client, "em1")
+    page = await (await em.client.get("/emergency")).text()
+    assert f'data-alert="{live}"' not in page and "已过期" in page
+    page = await (await em.client.get(f"/emergency/alerts/{live}")).text()
+    assert '<dd id="alert-state">已过期</dd>' in page
