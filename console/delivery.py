@@ -9,7 +9,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, and_, not_, select
+from sqlalchemy import Engine, func, select
 
 from consumers.directory.audience import pages
 from consumers.sms.ledger import ACCEPTED, EXPIRED, FAILED, REFUSED, SKIPPED
@@ -48,9 +48,12 @@ class Delivery:
         return self.delivered + self.failed + self.opted_out
 
 
-def _thread_rows(root: str):
-    prefix = thread_alert_prefix(root)
-    return and_(T.c.alert_id.like(f"{prefix}%"), not_(T.c.alert_id.like(f"%{REMINDER}%")))
+def thread_ids(conn, root: str) -> tuple[list[str], list[str]]:
+    """(the thread's alert requests, their reminder rounds), from ``sms_alerts`` (one row per alert, so the
+    prefix match stays small); the ledger is then read by ``alert_id IN (…)`` on its (alert, recipient) index."""
+    ids = list(conn.execute(select(SmsAlert.alert_id).where(SmsAlert.alert_id.like(f"{thread_alert_prefix(root)}%"))
+                            .order_by(SmsAlert.alert_id)).scalars())
+    return [i for i in ids if REMINDER not in i], [i for i in ids if REMINDER in i]
 
 
 def reason_label(code: int | None, lang: str) -> str:
@@ -63,15 +66,16 @@ def reason_label(code: int | None, lang: str) -> str:
 def delivery(engine: Engine, root: str, lang: str) -> Delivery:
     """Counts of the thread's first messages (reminder rounds are counted in ``reminded``)."""
     d, reasons = Delivery(), Counter()
-    prefix = thread_alert_prefix(root)
     with engine.connect() as conn:
+        firsts, reminders = thread_ids(conn, root)
         rows = conn.execute(select(T.c.state, T.c.provider_status, T.c.error_code, T.c.sid)
-                            .where(_thread_rows(root))).all()
-        d.acknowledged = conn.execute(select(SmsAcknowledgement.recipient_id).distinct()
-                                      .where(SmsAcknowledgement.alert_id.like(f"{prefix}%"))).all().__len__()
-        d.requires_ack = bool(conn.execute(select(SmsAlert.alert_id).where(
-            SmsAlert.alert_id.like(f"{prefix}%"), SmsAlert.requires_ack.is_(True)).limit(1)).first())
-        d.reminded = len(conn.execute(select(T.c.id).where(T.c.alert_id.like(f"{prefix}%{REMINDER}%"))).all())
+                            .where(T.c.alert_id.in_(firsts))).all() if firsts else []
+        d.acknowledged = len(set(conn.execute(select(SmsAcknowledgement.recipient_id)
+                                              .where(SmsAcknowledgement.alert_id.in_(firsts))).scalars()))
+        d.requires_ack = bool(firsts) and bool(conn.execute(select(SmsAlert.alert_id).where(
+            SmsAlert.alert_id.in_(firsts), SmsAlert.requires_ack.is_(True)).limit(1)).first())
+        d.reminded = conn.execute(select(func.count()).select_from(T).where(T.c.alert_id.in_(reminders))).scalar() \
+            if reminders else 0
     for state, provider, code, sid in rows:
         d.recipients += 1
         if state == SKIPPED or code == OPT_OUT_CODE:
@@ -94,8 +98,9 @@ def timeline(engine: Engine, root: str, buckets: int = 30) -> dict:
     """Cumulative counts over time (epoch seconds): queued (ledger row written), accepted, delivered, failed;
     a settled row counts from its last update, which is when its callback landed."""
     with engine.connect() as conn:
+        firsts, _ = thread_ids(conn, root)
         rows = conn.execute(select(T.c.created_at, T.c.updated_at, T.c.state, T.c.provider_status, T.c.sid)
-                            .where(_thread_rows(root))).all()
+                            .where(T.c.alert_id.in_(firsts))).all() if firsts else []
     if not rows:
         return {"t": [], "queued": [], "accepted": [], "delivered": [], "failed": []}
     start = min(r.created_at for r in rows)
@@ -130,11 +135,12 @@ def mask(phone: str) -> str:
 
 def csv_rows(engine: Engine, root: str, lang: str) -> str:
     with engine.connect() as conn:
+        firsts, reminders = thread_ids(conn, root)
         rows = conn.execute(select(T.c.alert_id, T.c.recipient_id, T.c.phone, T.c.state, T.c.provider_status,
                                    T.c.error_code, T.c.attempts, T.c.updated_at)
-                            .where(T.c.alert_id.like(f"{thread_alert_prefix(root)}%")).order_by(T.c.id)).all()
+                            .where(T.c.alert_id.in_(firsts + reminders)).order_by(T.c.id)).all()
         acked = set(conn.execute(select(SmsAcknowledgement.recipient_id)
-                                 .where(SmsAcknowledgement.alert_id.like(f"{thread_alert_prefix(root)}%"))).scalars())
+                                 .where(SmsAcknowledgement.alert_id.in_(firsts))).scalars())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["alert_id", "recipient", "phone_masked", "state", "provider_status", "failure_reason",
@@ -150,9 +156,7 @@ def csv_rows(engine: Engine, root: str, lang: str) -> str:
 def thread_alert_ids(engine: Engine, root: str) -> list[str]:
     """The alert requests the streams agent issued for the thread (not the reminder rounds)."""
     with engine.connect() as conn:
-        return list(conn.execute(select(SmsAlert.alert_id).where(
-            SmsAlert.alert_id.like(f"{thread_alert_prefix(root)}%"),
-            not_(SmsAlert.alert_id.like(f"%{REMINDER}%"))).order_by(SmsAlert.alert_id)).scalars())
+        return thread_ids(conn, root)[0]
 
 
 def audience_count(engine: Engine, school_ids: list[str]) -> int:
