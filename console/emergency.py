@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -321,7 +322,7 @@ async def delivery_csv(request: web.Request) -> web.Response:
         thread = _thread(session, request.match_info["key"])
     text = await asyncio.to_thread(delivery.csv_rows, _desk(request).engine, thread.root, lang_of(request))
     return web.Response(body=("\ufeff" + text).encode(), content_type="text/csv", charset="utf-8", headers={
-        "Content-Disposition": f'attachment; filename="delivery-{thread.identifier[:60]}.csv"'})
+        "Content-Disposition": f'attachment; filename="delivery-{re.sub(r"[^A-Za-z0-9_.-]", "_", thread.identifier)[:60]}.csv"'})
 
 
 async def change_post(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from contracts.errors import ContractError
 DISTRICT_GEOCODE = "GB/T2260"  # a geocode name the school atlas reads as a GB/T 2260 division (streams/emergency/geo.py)
 MAX_CIRCLES = 3
 MAX_UPLOAD_BYTES = 128 * 1024
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.:@-]{1,200}")  # a page address and a file name can carry it as is
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,9 @@ def read_upload(raw: bytes, *, sender: str, now: datetime, lang: str) -> tuple[E
                                         + f"：{e.field}: {e.reason}"[:300])
                       for e in exc.errors[:5]]
     errors = []
+    if not IDENTIFIER.fullmatch(alert.identifier):
+        errors.append(FormError("cap_file", say(lang, "标识符只能含字母、数字和 _ . : @ -（GB/T 35965.1 的形式）",
+                                                "identifier: letters, digits and _ . : @ - only (GB/T 35965.1 form)")))
     if alert.sender != sender:
         errors.append(FormError("cap_file", say(lang, f"发布单位 {alert.sender[:60]!r} 不是本账号的 {sender!r}",
                                                   f"sender {alert.sender[:60]!r}: this account sends as {sender!r}")))

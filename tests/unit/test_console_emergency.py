@@ -321,3 +321,9 @@ async def test_the_running_screen_lists_running_threads_and_moves_expired_ones_t
     assert f'data-alert="{live}"' not in page and "已过期" in page
     page = await (await em.client.get(f"/emergency/alerts/{live}")).text()
     assert '<dd id="alert-state">已过期</dd>' in page
+
+
+async def test_an_upload_whose_identifier_cannot_be_an_address_is_refused(world, client):
+    em = await as_(client, "em1")
+    resp = await upload(em, cap_xml(world, identifier="em-3101/../x?y"))
+    assert resp.status == 422 and "标识符" in await resp.text()
