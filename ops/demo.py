@@ -135,7 +135,8 @@ def _issue_tokens(settings: Settings, schools: list[School]) -> tuple[Path, dict
     tokens = {s.id: book.issue(["incidents", "safety-reports"], "school", s.id, now, label="demo")[1] for s in schools}
     tokens["regulator"] = book.issue(["recalls"], "regulator", REGULATOR, now, label="demo")[1]
     tokens["cap"] = book.issue(["emergency-alerts"], "cap", CAP_SENDER, now, label="demo")[1]
-    tokens["console"] = book.issue(["incidents", "safety-reports"], "console", "demo-console", now, label="demo")[1]
+    tokens["console"] = book.issue(["incidents", "safety-reports", "emergency-alerts"], "console", "demo-console", now,
+                                   label="demo")[1]
     return path, tokens
 
 
@@ -220,6 +221,7 @@ def _console_people(settings: Settings, school: School) -> list[tuple[str, str, 
             wanted += [("demo.civil", "agency_duty_officer", civil.id)] if civil else []
             if police is not None and police.supervisor_id:
                 wanted.append(("demo.supervisor", "supervisor", police.supervisor_id))
+            wanted.append(("demo.emergency", "emergency_manager", f"em-{school.district_code}"))  # its CAP sender
             for username, role, unit in wanted:
                 if find_user(session, username) is None:
                     create_user(session, username, DEMO_PASSWORD.format(username=username), role, unit,

@@ -40,7 +40,7 @@ def test_the_demo_reaches_people_on_a_fresh_broker_and_prints_a_sign_in_per_role
         assert sent and int(sent.group(1)) > 0, f"{section} reached nobody:\n{out[-3000:]}"
     assert "【演练】" in out, "an exercise SMS must say it is an exercise"
     assert "duplicates (one body twice to one number): none" in out
-    assert "(4 demo sign-ins, local-only accounts)" in out
-    for role in ("school_officer", "police_duty_officer", "agency_duty_officer", "supervisor"):
+    assert "(5 demo sign-ins, local-only accounts)" in out
+    for role in ("school_officer", "police_duty_officer", "agency_duty_officer", "supervisor", "emergency_manager"):
         assert re.search(rf"^  {role} +\S+ +user demo\.\w+ +password \S+$", out, re.M), role
     assert "malformed bytes → dead-letter topic" in out
