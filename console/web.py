@@ -25,7 +25,7 @@ from contracts.clock import Clock
 COOKIE = "cs_session"
 PRE_COOKIE = "cs_pre"  # double-submit CSRF for the sign-in form (before there is a session)
 LANG_COOKIE = "cs_lang"
-OPEN_PATHS = ("/signin", "/static/", "/lang/", "/health")
+OPEN_PATHS = ("/signin", "/static/", "/lang/", "/health", "/public/", "/my")  # /public, /my: no account
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Console:
     missing: MissingChildDesk  # police publish / stop a missing-child alert from a case (the case outbox)
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
+    recall_topics: tuple[str, str] = ("", "")  # (holdings, alerts requested): console/recalls.py, console/guardians.py
+    code_gateway: object | None = None  # the SMS gateway (alerts.gateway) that sends guardians' confirmation codes
 
 
 CONSOLE = web.AppKey("console", Console)

@@ -16,6 +16,8 @@ from ops.settings import Settings
 
 if TYPE_CHECKING:
     from console.web import Console
+    from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
+    from ops.sms_provider import make_gateway
 
 
 def build_console(settings: Settings, clock: Clock | None = None) -> Console:
@@ -37,7 +39,10 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
                    intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
                    missing=missing_child_desk(factory, clock, settings),
                    secure_cookies=settings.console_secure_cookies,
-                   acknowledge_minutes=settings.case_acknowledge_minutes)
+                   acknowledge_minutes=settings.case_acknowledge_minutes,
+                   recall_topics=(REGISTRATIONS.name(settings.topic_namespace),
+                                  ALERTS_REQUESTED.name(settings.topic_namespace)),
+                   code_gateway=make_gateway(settings))
 
 
 def _serve(args, settings: Settings) -> int:
