@@ -274,8 +274,7 @@ def _check(request: web.Request, form: MultiMapping, action: str) -> tuple[Recal
 
 
 def _ctx(request: web.Request, form, errors: dict, key: str, number: str = "") -> dict:
-    return dict(form=form, errors=errors, key=key, kinds=KIND, risks=RISK, number=number,
-                notice=i18n.word("form.errors", lang_of(request), n=sum(map(len, errors.values()))) if errors else "")
+    return dict(form=form, errors=errors, key=key, kinds=KIND, risks=RISK, number=number)
 
 
 def _mine(session: Session, unit_id: str) -> list[dict]:
