@@ -16,8 +16,6 @@ from ops.settings import Settings
 
 if TYPE_CHECKING:
     from console.web import Console
-    from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
-    from ops.sms_provider import make_gateway
 
 
 def build_console(settings: Settings, clock: Clock | None = None) -> Console:
@@ -27,6 +25,8 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
     from console.intake import IntakeClient
     from console.sessions import SessionPolicy, SignIn
     from console.web import Console
+    from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
+    from ops.sms_provider import make_gateway
 
     clock = clock or SystemClock()
     factory = session_factory(make_engine(settings.db_url()))
