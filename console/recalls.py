@@ -296,21 +296,31 @@ async def desk(request: web.Request) -> web.Response:
                   done_n=request.query.get("n", "")[:64], **_ctx(request, MultiDict(risk_level="high"), {}, new_key()))
 
 
-async def preview(request: web.Request) -> web.Response:
-    """The form checked by the contract, then what publishing it would do; nothing is sent."""
+async def _checked_form(request: web.Request) -> tuple[MultiMapping, str, RecallPublished | None, dict]:
+    """(form, recall number when updating, the checked notice or None, errors by field)."""
     await asyncio.to_thread(_regulator, request)
     form = await request.post()
     number = request.match_info.get("number", "")
-    action = "updated" if number else "published"
     if number:
         form = MultiDict(form)
         form["recall_number"] = number
-    model, errors = _check(request, form, action)
+    model, errors = _check(request, form, "updated" if number else "published")
+    return form, number, model, errors
+
+
+def _refused_form(request: web.Request, form, number: str, errors: dict, key: str) -> web.Response:
+    """The form again with its refusals beside the fields (the list page for a new recall, else its page)."""
+    extra = {} if number else {"recalls": [], "actions": ACTION, "done": "", "done_n": ""}
+    return render(request, "recall_edit.html" if number else "recalls.html", status=422, **extra,
+                  **_ctx(request, form, errors, key, number))
+
+
+async def preview(request: web.Request) -> web.Response:
+    """The form checked by the contract, then what publishing it would do; nothing is sent."""
+    form, number, model, errors = await _checked_form(request)
     key = str(form.get("idempotency_key", "")) or new_key()
-    template = "recall_edit.html" if number else "recalls.html"
     if model is None:
-        extra = {} if number else {"recalls": [], "actions": ACTION, "done": "", "done_n": ""}
-        return render(request, template, status=422, **extra, **_ctx(request, form, errors, key, number))
+        return _refused_form(request, form, number, errors, key)
 
     def compute():
         with request.app[CONSOLE].factory() as session:
@@ -328,21 +338,12 @@ async def preview(request: web.Request) -> web.Response:
 
 async def publish(request: web.Request) -> web.Response:
     """Send the previewed recall to the intake (`POST /v1/recalls`), remember it with its reach."""
-    await asyncio.to_thread(_regulator, request)
     console, identity = request.app[CONSOLE], request[IDENTITY]
-    form = await request.post()
-    number = request.match_info.get("number", "")
-    action = "updated" if number else "published"
-    if number:
-        form = MultiDict(form)
-        form["recall_number"] = number
-    model, errors = _check(request, form, action)
+    form, number, model, errors = await _checked_form(request)
     key = str(form.get("idempotency_key", ""))
     if model is None or not key:
-        return render(request, "recalls.html" if not number else "recall_edit.html", status=422,
-                      **({} if number else {"recalls": [], "actions": ACTION, "done": "", "done_n": ""}),
-                      **_ctx(request, form, errors or {"(form)": [i18n.word("err.csrf", lang_of(request))]},
-                             key or new_key(), number))
+        return _refused_form(request, form, number, errors or {"(form)": [i18n.word("err.csrf", lang_of(request))]},
+                             key or new_key())
     await asyncio.to_thread(_owner_check, console, identity, model.recall_number, number)
     return await _send(request, model, key, "rc.updated" if number else "rc.published")
 
