@@ -438,9 +438,10 @@ async def withdraw(request: web.Request) -> web.Response:
     row, notice, _, _ = await asyncio.to_thread(_own, request, number)
     if row.action == "withdrawn":
         raise Conflict(f"recall {number} was withdrawn already")
-    withdrawn = notice.model_copy(update={"action": RecallAction.WITHDRAWN, "published_on": _today(request)})
+    withdrawn = RecallPublished.model_validate({**notice.model_dump(), "action": RecallAction.WITHDRAWN,
+                                                "published_on": _today(request)})
     key = str(form.get("idempotency_key", "")) or new_key()
-    return await _send(request, RecallPublished.model_validate(withdrawn.model_dump()), key, "rc.withdrawn")
+    return await _send(request, withdrawn, key, "rc.withdrawn")
 
 
 async def decide(request: web.Request) -> web.Response:
