@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
@@ -42,7 +43,8 @@ from contracts.common import Priority
 from contracts.errors import ContractError
 from contracts.events import AlertRequestedEvent
 from contracts.recall import ProductKind, RecallAction, RecallPublished, RiskLevel
-from contracts.recall_match import Grade, Product, RecallKeys, holder_grade, recall_alert_params
+from contracts.recall_match import (Grade, Product, RecallKeys, gtin14, holder_grade, norm, product_keys,
+                                     recall_alert_params)
 import console.accounts  # noqa: F401  (console_users, which recalls refer to)
 
 REGULATOR = "market_regulation"
@@ -158,8 +160,11 @@ def recall_payload(form: MultiMapping, action: str, published_on: str) -> dict:
 
 def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], list[tuple[str, str, tuple[str, ...], str]]]:
     """Holders by grade over every registration, graded as the stream grades them; and the weak matches
-    (holder kind, holder id, registration ids, reason). One pass, streamed in holder order."""
+    (holder kind, holder id, registration ids, reason). One pass, streamed in holder order; only products
+    sharing an index key with the recall are graded (the stream's index looks up the same keys)."""
     keys = RecallKeys.of(recall)
+    wanted = set(keys.index_keys())
+    fold = lru_cache(maxsize=65536)(norm)  # brands, models and names repeat: normalise each string once
     counts = {g.name.lower(): 0 for g in Grade}
     weak: list[tuple[str, str, tuple[str, ...], str]] = []
     R = ProductRegistration
@@ -167,20 +172,20 @@ def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], li
                     R.barcode).order_by(R.holder_kind, R.holder_id).execution_options(yield_per=SCAN_ROWS))
 
     def close(holder, products) -> None:
-        if holder and (graded := holder_grade(keys, products)) is not None:
+        if holder and products and (graded := holder_grade(keys, products)) is not None:
             counts[graded[0].name.lower()] += 1
             if graded[0] is Grade.WEAK:
                 weak.append((holder[0], holder[1], graded[2], graded[1]))
 
     current, products = None, []
-    for row in session.execute(query):
-        holder = (row.holder_kind, row.holder_id)
-        if holder != current:
+    for kind, holder_id, rid, name, product_kind, brand, model, batch, barcode in session.connection().execute(query):
+        if (kind, holder_id) != current:
             close(current, products)
-            current, products = holder, []
+            current, products = (kind, holder_id), []
         # the name the holdings carry: the product name, or its kind when unnamed (reference_topics.holdings_of)
-        products.append(Product.of(row.id, row.product_name or row.product_kind, row.brand, row.model, row.batch,
-                                   row.barcode))
+        product = Product(rid, fold(name or product_kind), fold(brand), fold(model), fold(batch), gtin14(barcode), None)
+        if wanted.intersection(product_keys(product)):
+            products.append(product)
     close(current, products)
     return counts, weak
 
