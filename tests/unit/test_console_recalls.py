@@ -8,7 +8,6 @@ runs the real intake, streams worker, Twilio SDK and sandbox."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from xml.etree import ElementTree as ET
