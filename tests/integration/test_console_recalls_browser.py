@@ -2,7 +2,8 @@
 the SMS code the sandbox received (sent through the twilio SDK), registers a scooter; a market regulator
 previews a recall of it (the SMS body, its segments, the reach by grade), publishes it through the intake,
 and sees its reach and delivery; the guardian's phone receives the recall's SMS at the sandbox; the public
-recall page shows it (searchable, with Atom) and never any holder data. Every page: screenshots at 390 px and
+recall page shows it (searchable, with Atom) and never any holder data; a weak match confirmed in the review
+queue is told at the sandbox too, and the recall is withdrawn. Every page: screenshots at 390 px and
 desktop width, axe-core with no serious or critical violation."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from alerts.sandbox import SmsSandbox
 from consumers.store.core import Agency
 from consumers.store.db import transaction
-from consumers.store.directory import Guardian
+from consumers.store.directory import Guardian, ProductRegistration
 from console.accounts import create_user
 from console.app import build_app
 from ops.cases_runtime import run_escalation
@@ -39,6 +40,7 @@ from tests.wait_for import wait_for
 pytestmark = pytest.mark.integration
 
 PHONE = "+8619900088001"  # the sandbox-only +86 199 block
+WEAK_PHONE = "+8619900088002"  # a directory guardian whose scooter is registered by name only: a weak match
 REGULATOR = "samr-test-310115"
 NUMBER = f"SAMR-BR-{uuid.uuid4().hex[:6].upper()}"
 
@@ -62,6 +64,9 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
         seed_organisations(s)
         s.add(Agency(id=REGULATOR, kind="market_regulation", district_code="310115", name="测试区市场监督管理局"))
         s.flush()
+        s.add(Guardian(id="G-WEAK-BR", phone=WEAK_PHONE, language="zh-CN"))
+        s.add(ProductRegistration(id="BR-WEAK", holder_kind="guardian", holder_id="G-WEAK-BR", product_kind="toy",
+                                  product_name="儿童滑板车"))
         create_user(s, "samr1", PASSWORD, "agency_duty_officer", REGULATOR, "测试监管员", console.clock.now(),
                     hasher=FAST_HASHER)
     stop = threading.Event()
@@ -143,6 +148,7 @@ def test_guardian_registers_regulator_publishes_guardian_gets_the_recall_sms(sta
     regulator.click("#preview")
     expect(regulator.locator("#sms-zh")).to_contain_text(f"召回编号{NUMBER}")
     expect(regulator.locator("#reach-exact")).to_contain_text("1 个持有者")
+    expect(regulator.locator("#reach-weak")).to_contain_text("1 个持有者")  # held for review, not told
     expect(regulator.locator("#reach-told")).to_contain_text("1 个持有者")
     assert re.search(r"\d+ 条短信计费段", regulator.locator("#segments-zh").inner_text())
     check_page(regulator, "recall-preview")
@@ -181,3 +187,19 @@ def test_guardian_registers_regulator_publishes_guardian_gets_the_recall_sms(sta
     entries = ET.fromstring(atom.body()).findall("{http://www.w3.org/2005/Atom}entry")
     assert [e.findtext("{http://www.w3.org/2005/Atom}id") for e in entries] == [f"urn:childsafe:recall:{NUMBER}"]
     assert PHONE.encode() not in atom.body() and guardian_id.encode() not in atom.body()
+
+    # ---- the weak match: confirmed in the review queue, that holder is told; then the recall is withdrawn ----
+    regulator.goto(f"/recall-desk/{NUMBER}")
+    row = regulator.locator("[data-review]")
+    expect(row).to_contain_text("G-WEAK-BR")
+    check_page(regulator, "recall-review")
+    row.get_by_role("button", name="确认并通知").click()
+    expect(regulator.locator("[data-review]")).to_contain_text("已确认并通知")
+    told = wait_for(lambda: [m for m in sandbox.messages(WEAK_PHONE) if NUMBER in m["body"]], timeout=120, every=0.2)
+    assert len(told) == 1
+    regulator.click("#withdraw")
+    expect(regulator.locator(".flash.ok")).to_contain_text("已撤回")
+    regulator.goto(f"/recall-desk/{NUMBER}")
+    expect(regulator.locator("#status")).to_contain_text("已撤回")
+    expect(regulator.locator("#withdraw")).to_have_count(0)
+    check_page(regulator, "recall-withdrawn")
