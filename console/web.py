@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 COOKIE = "cs_session"
 PRE_COOKIE = "cs_pre"  # double-submit CSRF for the sign-in form (before there is a session)
 LANG_COOKIE = "cs_lang"
-OPEN_PATHS = ("/signin", "/static/", "/lang/", "/health")
+OPEN_PATHS = ("/signin", "/static/", "/lang/", "/health", "/public/", "/my")  # /public, /my: no account
 
 
 @dataclass
@@ -45,6 +45,8 @@ class Console:
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
     emergency: EmergencyDesk | None = None  # the emergency manager's pages (console/emergency.py)
+    recall_topics: tuple[str, str] = ("", "")  # (holdings, alerts requested): console/recalls.py, console/guardians.py
+    code_gateway: object | None = None  # the SMS gateway (alerts.gateway) that sends guardians' confirmation codes
 
 
 CONSOLE = web.AppKey("console", Console)

@@ -35,12 +35,13 @@ class SenderKind(StrEnum):
     REGULATOR = "regulator"
     CAP = "cap"
     CONSOLE = "console"  # the web console: sends for the school of the officer it signed in (console/officer.py)
+    # and the recalls of the market regulators it signed in (console/recalls.py)
 
 
 # Which routes each kind of sender may ever be given, and the payload field that must name the sender.
 ROUTES_BY_KIND = {SenderKind.SCHOOL: ("incidents", "safety-reports"), SenderKind.REGULATOR: ("recalls",),
                   SenderKind.CAP: ("emergency-alerts",),
-                  SenderKind.CONSOLE: ("incidents", "safety-reports", "emergency-alerts")}  # CAP sender: the manager's unit
+                  SenderKind.CONSOLE: ("incidents", "safety-reports", "recalls", "emergency-alerts")}  # for its signed-in people
 SENDER_FIELD = {SenderKind.SCHOOL: "school_id", SenderKind.REGULATOR: None, SenderKind.CAP: "sender",
                 SenderKind.CONSOLE: None}
 

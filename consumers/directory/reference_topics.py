@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from consumers.store.core import School
 from consumers.store.directory import ProductRegistration
@@ -78,16 +79,29 @@ def holdings_of(engine: Engine, clock: Clock, report: PublishReport) -> Iterator
                 products = []
             current = holder
             try:
-                products.append(RegisteredProduct(
-                    registration_id=row.id, product_kind=row.product_kind,
-                    product_name=row.product_name or row.product_kind, brand=row.brand, model=row.model,
-                    batch=row.batch, barcode=row.barcode))
+                products.append(_product(row))
             except ValidationError as exc:
                 first = exc.errors()[0]
                 report.problems.append(f"product_registrations {row.id}: {'.'.join(map(str, first['loc']))}: "
                                        f"{first['msg']} (got {str(first.get('input'))[:40]!r}); not published")
     if current is not None:
         yield _holdings(current, products, clock)
+
+
+def _product(row) -> RegisteredProduct:
+    return RegisteredProduct(registration_id=row.id, product_kind=row.product_kind,
+                             product_name=row.product_name or row.product_kind, brand=row.brand, model=row.model,
+                             batch=row.batch, barcode=row.barcode)
+
+
+def holder_record(session: Session, holder_kind: str, holder_id: str, clock: Clock) -> tuple[bytes, bytes]:
+    """(key, value) of one holder's current holdings for ``registrations.holdings.v1`` (an empty list when the
+    holder has none left): what a change to one holder's registrations publishes (console/guardians.py)."""
+    R = ProductRegistration
+    rows = session.scalars(select(R).where(R.holder_kind == holder_kind, R.holder_id == holder_id).order_by(R.id))
+    holdings = _holdings((holder_kind, holder_id), [_product(r) for r in rows], clock)
+    event = ProductHoldingsEvent.new(holdings, source=SOURCE, subject=holdings.holder_key, time=clock.now())
+    return holdings.holder_key.encode(), event.to_bytes()
 
 
 def _holdings(holder: tuple[str, str], products: list[RegisteredProduct], clock: Clock) -> ProductHoldings:

@@ -25,9 +25,9 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
     from console.intake import IntakeClient
     from console.sessions import SessionPolicy, SignIn
     from console.web import Console
-
     from console.emergency import EmergencyDesk
-    from ops.sms_provider import make_body_rules
+    from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
+    from ops.sms_provider import make_body_rules, make_gateway
     from ops.sms_workers import job_sink
 
     clock = clock or SystemClock()
@@ -44,7 +44,10 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
                    secure_cookies=settings.console_secure_cookies,
                    acknowledge_minutes=settings.case_acknowledge_minutes,
                    emergency=EmergencyDesk(engine, settings.cap_delegate_map, make_body_rules(settings),
-                                           job_sink=lambda: job_sink(settings)))
+                                           job_sink=lambda: job_sink(settings)),
+                   recall_topics=(REGISTRATIONS.name(settings.topic_namespace),
+                                  ALERTS_REQUESTED.name(settings.topic_namespace)),
+                   code_gateway=make_gateway(settings))
 
 
 def _serve(args, settings: Settings) -> int:

@@ -23,7 +23,7 @@ from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex
-from streams.recalls.matching import Grade, RecallKeys
+from contracts.recall_match import Grade, RecallKeys
 from streams.recalls.plan import late_tag, plan
 from streams.safe_agent import each_message, table_put
 from streams.triage import Output

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from contracts.registration import ProductHoldings
-from streams.recalls.matching import Grade, Product, RecallKeys, grade, product_keys
+from contracts.recall_match import Grade, Product, RecallKeys, holder_grade, product_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +89,6 @@ class HoldingsIndex:
         matches = []
         for holder_key in sorted(candidates):
             h = self.holdings[holder_key]
-            graded = [(g, p.registration_id) for p in h.products if (g := grade(keys, p)) is not None]
-            if not graded:
-                continue
-            best = max(g[0] for g, _ in graded)
-            reason = next(g[1] for g, _ in graded if g[0] == best)
-            ids = tuple(rid for g, rid in graded if g[0] == best)
-            matches.append(HolderMatch(h.holder_kind, h.holder_id, best, reason, ids))
+            if (graded := holder_grade(keys, h.products)) is not None:
+                matches.append(HolderMatch(h.holder_kind, h.holder_id, *graded))
         return matches

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.alert_request import AlertKind, AlertRequested, RecallHolders
-from contracts.alert_slots import alert_params
 from contracts.common import Priority
 from contracts.events import RecallPublishedEvent
 from contracts.recall import RecallAction, RiskLevel
 from streams.emitting import alert_output, audit_output, cancel_output, chunks
 from streams.recalls.holdings import HolderMatch
-from streams.recalls.matching import Grade
+from contracts.recall_match import Grade, recall_alert_params
 from streams.triage import Output
 
 SOURCE = "/childsafe/streams/recalls"
@@ -34,16 +33,9 @@ def _revision(event_id: str) -> str:
     return hashlib.sha256(event_id.encode()).hexdigest()[:8]
 
 
-RECALL_FIELDS = {"product": "data.product_name", "hazard": "data.hazard_type", "recall_number": "data.recall_number",
-                 "remedy": "data.remedy", "model": "data.model"}
-
-
 def recall_params(event: RecallPublishedEvent) -> dict[str, str]:
-    """The recall alert's parameters, normalised; a ContractError names the notice's field that cannot compose."""
-    r = event.data
-    return alert_params(AlertKind.RECALL, {"product": r.product_name, "hazard": r.hazard_type,
-                                           "recall_number": r.recall_number, "remedy": r.remedy,
-                                           "action": r.action.value, "model": r.model}, sources=RECALL_FIELDS)
+    """The recall alert's parameters (``contracts.recall_match.recall_alert_params``: the console previews them)."""
+    return recall_alert_params(event.data)
 
 
 def late_tag(holder_key: str) -> str:

@@ -22,8 +22,10 @@ def test_models_match_migrations(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    import console.submissions  # noqa: F401  (console tables share the metadata)
-    import console.emergency_threads  # noqa: F401
+    import console.emergency_threads  # noqa: F401  (console tables share the metadata)
+    import console.guardians  # noqa: F401
+    import console.recalls  # noqa: F401
+    import console.submissions  # noqa: F401
     import consumers.store.models  # noqa: F401
     from consumers.store.db import Base
 

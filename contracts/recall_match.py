@@ -6,6 +6,9 @@ weak   — same model with a brand missing on one side, or same product name onl
          never alerted automatically.
 A conflicting identifier present on both sides (another barcode, batch, brand, or a production date outside
 the recalled range) rules the product out: look-alikes are not recalled products.
+
+Pure and shared: the streams worker grades every holder with it (streams/recalls/), and the console's recall
+preview (console/recalls.py) counts the reach of a recall before it is published with the very same rules.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 
+from contracts.alert_request import AlertKind
+from contracts.alert_slots import alert_params
 from contracts.recall import RecallPublished
 
 _NOISE = re.compile(r"[\s\-_./·,，。()（）\[\]【】'\"]+")
@@ -135,3 +140,24 @@ def grade(r: RecallKeys, p: Product) -> tuple[Grade, str] | None:
     if r.name and r.name == p.name and not (r.model and p.model):
         return Grade.WEAK, "product name only"
     return None
+
+
+def holder_grade(r: RecallKeys, products) -> tuple[Grade, str, tuple[str, ...]] | None:
+    """One holder's best grade over its products, the reason, and the registrations at that grade; or None."""
+    graded = [(g, p.registration_id) for p in products if (g := grade(r, p)) is not None]
+    if not graded:
+        return None
+    best = max(g[0] for g, _ in graded)
+    reason = next(g[1] for g, _ in graded if g[0] == best)
+    return best, reason, tuple(rid for g, rid in graded if g[0] == best)
+
+
+RECALL_FIELDS = {"product": "data.product_name", "hazard": "data.hazard_type", "recall_number": "data.recall_number",
+                 "remedy": "data.remedy", "model": "data.model"}
+
+
+def recall_alert_params(r: RecallPublished) -> dict[str, str]:
+    """The recall alert's parameters, normalised; a ContractError names the notice's field that cannot compose."""
+    return alert_params(AlertKind.RECALL, {"product": r.product_name, "hazard": r.hazard_type,
+                                           "recall_number": r.recall_number, "remedy": r.remedy,
+                                           "action": r.action.value, "model": r.model}, sources=RECALL_FIELDS)
