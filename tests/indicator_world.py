@@ -220,3 +220,9 @@ def expected_sms(world: World, area: str, month: str = MONTH) -> tuple[int, int]
 
 def expected_drills_done(world: World, area: str, month: str = MONTH) -> int:
     return sum(1 for d in world.drills if covers(area, d[2]) and month_of(d[3]) == month)
+
+
+def expected_recalls(world: World, area: str, month: str = MONTH) -> int:
+    """Recalls published in `month` sold anywhere in `area`, or in a province or city that contains it."""
+    return sum(1 for _, regions, published in world.recalls if month_of(published) == month
+               and any(covers(area, r) or covers(r, area) for r in regions))

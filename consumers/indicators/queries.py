@@ -24,8 +24,8 @@ from consumers.store.directory import ChildGuardian, SchoolContact
 from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.errors import ChildSafeError, FieldError
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-AREA = re.compile(r"^\d{6}$")
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+AREA = re.compile(r"[0-9]{6}")
 NOT_SENT = ("skipped", "cancelled")  # ledger rows never meant to reach the provider (opted out, alert cancelled)
 EVACUATION = "evacuation"  # the drill the stream's overdue check watches (streams/safety/drills.py)
 
@@ -97,7 +97,7 @@ class IndicatorPage:
 
 def parse_month(value: str) -> tuple[datetime, datetime]:
     """'YYYY-MM' → [first instant, first instant of the next month) in Asia/Shanghai, as UTC."""
-    found = MONTH.match(value or "")
+    found = MONTH.fullmatch(value or "")
     if not found:
         raise IndicatorInputError([FieldError("month", "a month as YYYY-MM (01-12)", (value or "")[:40])])
     year, month = int(found.group(1)), int(found.group(2))
@@ -107,7 +107,7 @@ def parse_month(value: str) -> tuple[datetime, datetime]:
 
 
 def area_of(session: Session, code: str) -> Area:
-    if not AREA.match(code or ""):
+    if not AREA.fullmatch(code or ""):
         raise IndicatorInputError([FieldError("area", "a 6-digit GB/T 2260 area code", (code or "")[:40])])
     region = session.get(Region, code)
     if region is None:
