@@ -39,6 +39,8 @@ class Role(StrEnum):
     SCHOOL_OFFICER = "school_officer"  # unit: a school; sees only what that school reported, redacted
     SUPERVISOR = "supervisor"  # unit: a supervising agency; reads the cases of the agencies under it (and its own)
     OPERATOR = "operator"  # runs the system; sees no case
+    INDICATORS_PROVINCE = "indicators_province"  # unit: a province (regions); its indicators, no case
+    INDICATORS_CITY = "indicators_city"  # unit: a city (regions); its own city's indicators, no case
 
 
 class Standing(StrEnum):
@@ -69,6 +71,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {  # 1. which roles may ever do an act
     "close": AGENCY_ROLES,
     "reopen": AGENCY_ROLES,
     "missing_child": frozenset({Role.POLICE_DUTY_OFFICER}),  # publish / stop the widening alert
+    "indicators": frozenset({Role.INDICATORS_PROVINCE, Role.INDICATORS_CITY}),  # counts only, never a case
 }
 
 _AGENCY_COMMON = frozenset({"view", "note", "answer_referral"})
@@ -105,6 +108,14 @@ def require(principal: Principal, action: str) -> None:
     if principal.role not in PERMISSIONS[action]:
         allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
         raise Forbidden(f"role {principal.role.value!r} may not {action.replace('_', ' ')}; allowed: {allowed}")
+
+
+def indicator_area_in_scope(principal: Principal, area_code: str) -> bool:
+    """A province's committee sees every area of its province; a city only itself and its districts."""
+    require(principal, "indicators")
+    unit = principal.unit_id
+    prefix = unit[:2] if principal.role == Role.INDICATORS_PROVINCE else unit[:4]
+    return area_code.startswith(prefix) and (principal.role == Role.INDICATORS_PROVINCE or area_code != unit[:2] + "0000")
 
 
 def _held_by(units, referral_states: tuple[str, ...]) -> ColumnElement[bool]:
