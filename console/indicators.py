@@ -71,7 +71,7 @@ async def _page(request: web.Request) -> IndicatorPage:
 
     def read() -> IndicatorPage:
         with console.factory() as session:
-            return indicator_page(session, area, month, now)
+            return indicator_page(session, area, month, now, console.drill_period_days)
     try:
         return await asyncio.to_thread(read)
     except IndicatorInputError as exc:

@@ -40,6 +40,7 @@ class Console:
     missing: MissingChildDesk  # police publish / stop a missing-child alert from a case (the case outbox)
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
+    drill_period_days: int = 180  # a school is overdue for an evacuation drill after this (the indicators)
 
 
 CONSOLE = web.AppKey("console", Console)

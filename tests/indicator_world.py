@@ -65,6 +65,7 @@ class World:
     sms: list[tuple[str, str, str, str | None, float]] = field(default_factory=list)  # alert, recipient, state, status, at
     schools: dict[str, str] = field(default_factory=dict)  # school → district
     guardian_district: dict[str, str] = field(default_factory=dict)
+    events: list = field(default_factory=list)  # the incident, drill and recall events the records came from
 
     def districts(self) -> list[str]:
         return [d for _, (_, ds) in CITIES.items() for d in ds]
@@ -80,8 +81,12 @@ def seed_regions(session: Session) -> None:
                                source="测试统计年鉴 (fictional)" if children else None))
 
 
-def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime | None = None) -> World:
-    """Seed areas, schools, children and guardians, then records for October 2026 (and a few outside it)."""
+def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime | None = None,
+          kids: tuple[int, ...] = (1, 1, 1, 2, 3, 6), record_events: bool = True) -> World:
+    """Seed areas, schools, children and guardians, then records for October 2026 (and a few outside it).
+
+    The incident, drill and recall events are recorded as the recorder would, or (``record_events=False``) left
+    in ``world.events`` for a test to send through the topics."""
     rng = random.Random(seed)
     now = now or datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
     world = World()
@@ -117,14 +122,14 @@ def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime |
         district = world.schools[school]
         day = rng.randint(-3, 33)  # a few fall in September or November: not October's
         occurred = datetime(2026, 10, 1, tzinfo=SHANGHAI) + timedelta(days=day, minutes=rng.randint(0, 1439))
-        kids = rng.choice([1, 1, 1, 2, 3, 6])
+        n_kids = rng.choice(kids)
         category = rng.choice(CATEGORIES)
         event_id = f"rep-{seed}-{n:05d}"
         data = incident(school_id=school, district_code=district, category=category,
-                        occurred_at=occurred.isoformat(), children=[{"age": 9}] * min(kids, 3),
-                        children_affected=kids, reporter={"role": "school_safety_officer", "unit_id": school})
+                        occurred_at=occurred.isoformat(), children=[{"age": 9}] * min(n_kids, 3),
+                        children_affected=n_kids, reporter={"role": "school_safety_officer", "unit_id": school})
         events.append(IncidentReportedEvent.new(IncidentReported.model_validate(data), source="/test", id=event_id))
-        world.incidents.append(IncidentRecord(event_id, school, district, category, occurred, kids))
+        world.incidents.append(IncidentRecord(event_id, school, district, category, occurred, n_kids))
         if category in ("bullying", "abuse_harm"):
             world.cases.append(_case(session, rng, world.incidents[-1], now))
     for n in range(20):
@@ -143,7 +148,9 @@ def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime |
         events.append(RecallPublishedEvent.new(recall(recall_number=number, published_on=published,
                                                       sales_regions=regions), source="/test", id=f"rc-{seed}-{n}"))
         world.recalls.append((number, regions, published))
-    record(session, events)
+    world.events = events
+    if record_events:
+        record(session, events)
     _sms(session, rng, world)
     return world
 

@@ -37,7 +37,8 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
                    intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
                    missing=missing_child_desk(factory, clock, settings),
                    secure_cookies=settings.console_secure_cookies,
-                   acknowledge_minutes=settings.case_acknowledge_minutes)
+                   acknowledge_minutes=settings.case_acknowledge_minutes,
+                   drill_period_days=settings.drill_period_days)
 
 
 def _serve(args, settings: Settings) -> int:
