@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from consumers.cases.models import CaseDeadline, MandatoryReportCase
@@ -147,7 +147,7 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
     like = f"{province[:2]}%"
     regions = {r.code: r for r in session.scalars(select(Region).where(Region.code.like(like)))}
     areas = {code: Area(r.code, r.name, r.level) for code, r in regions.items()}
-    rows = {code: Row(a, _population(regions, a)) for code, a in areas.items()}
+    rows = {code: Row(a, population) for code, a, population in _populations(regions, areas)}
     children: dict[str, list[str]] = {}
     for code in sorted(regions):
         if regions[code].parent_code in regions:
@@ -255,29 +255,38 @@ def recall_regions(session: Session, month: str) -> list[tuple[str, str]]:
 
 def sms_counts(session: Session, like: str, start: datetime, end: datetime) -> list[tuple[str, int, int, int, int]]:
     """(district, SMS meant to reach someone, delivered, of which recall SMS, recall SMS delivered); a recipient's
-    district is their school's (a guardian: the first school of their children), a duty officer's their agency's."""
+    district is their school's (a guardian: the first school of their children), a duty officer's their agency's.
+
+    One statement, set-based: the month's ledger rows (by their creation time, indexed) read once and joined to
+    each kind of recipient; no per-row subquery."""
     s = SmsLedgerEntry
-    rid = func.substr(s.recipient_id, 4)
-    gid = func.substr(s.recipient_id, 3)
-    guardian = (select(func.min(School.district_code)).select_from(ChildGuardian)
-                .join(School, School.id == ChildGuardian.school_id)
-                .where(ChildGuardian.guardian_id == gid).scalar_subquery())
-    contact = (select(School.district_code).select_from(SchoolContact).join(School, School.id == SchoolContact.school_id)
-               .where(SchoolContact.id == rid).scalar_subquery())
-    officer = (select(Agency.district_code).select_from(DutyOfficer).join(Agency, Agency.id == DutyOfficer.agency_id)
-               .where(DutyOfficer.id == rid).scalar_subquery())
-    district = case((s.recipient_id.like("g:%"), guardian), (s.recipient_id.like("sc:%"), contact),
-                    (s.recipient_id.like("do:%"), officer)).label("district")
     meant = s.state.not_in(NOT_SENT)
     delivered = and_(meant, s.provider_status == "delivered")
     recall = s.alert_id.like("recall:%")
-    ledger = (select(district, case((meant, 1), else_=0).label("meant"), case((delivered, 1), else_=0).label("ok"),
-                     case((and_(recall, meant), 1), else_=0).label("r_meant"),
-                     case((and_(recall, delivered), 1), else_=0).label("r_ok"))
-              .where(s.created_at >= start.timestamp(), s.created_at < end.timestamp()).subquery())
-    return [(d, int(a), int(b), int(c), int(e)) for d, a, b, c, e in session.execute(
-        select(ledger.c.district, func.sum(ledger.c.meant), func.sum(ledger.c.ok), func.sum(ledger.c.r_meant),
-               func.sum(ledger.c.r_ok)).where(ledger.c.district.like(like)).group_by(ledger.c.district))]
+    month = (select(s.recipient_id.label("rid"), case((meant, 1), else_=0).label("meant"),
+                    case((delivered, 1), else_=0).label("ok"), case((and_(recall, meant), 1), else_=0).label("r_meant"),
+                    case((and_(recall, delivered), 1), else_=0).label("r_ok"))
+             .where(s.created_at >= start.timestamp(), s.created_at < end.timestamp()).cte("sms_month"))
+    guardians = (select(ChildGuardian.guardian_id.label("gid"), func.min(ChildGuardian.school_id).label("school_id"))
+                 .where(ChildGuardian.guardian_id.in_(select(func.substr(month.c.rid, 3))
+                                                      .where(month.c.rid.like("g:%"))))
+                 .group_by(ChildGuardian.guardian_id).subquery())
+    flags = (month.c.meant, month.c.ok, month.c.r_meant, month.c.r_ok)
+    by_kind = union_all(
+        select(School.district_code.label("district"), *flags).select_from(month)
+        .join(guardians, and_(month.c.rid.like("g:%"), guardians.c.gid == func.substr(month.c.rid, 3)))
+        .join(School, School.id == guardians.c.school_id),
+        select(School.district_code.label("district"), *flags).select_from(month)
+        .join(SchoolContact, and_(month.c.rid.like("sc:%"), SchoolContact.id == func.substr(month.c.rid, 4)))
+        .join(School, School.id == SchoolContact.school_id),
+        select(Agency.district_code.label("district"), *flags).select_from(month)
+        .join(DutyOfficer, and_(month.c.rid.like("do:%"), DutyOfficer.id == func.substr(month.c.rid, 4)))
+        .join(Agency, Agency.id == DutyOfficer.agency_id),
+    ).subquery()
+    return [(d, int(a or 0), int(b or 0), int(c or 0), int(e or 0)) for d, a, b, c, e in session.execute(
+        select(by_kind.c.district, func.sum(by_kind.c.meant), func.sum(by_kind.c.ok), func.sum(by_kind.c.r_meant),
+               func.sum(by_kind.c.r_ok)).where(by_kind.c.district.like(like))
+        .group_by(by_kind.c.district).order_by(by_kind.c.district))]
 
 
 # --- folding and suppression ----------------------------------------------------------------------------------
@@ -292,11 +301,19 @@ def _parents(session: Session, area: Area) -> list[Area]:
     return out
 
 
-def _population(regions: dict[str, Region], area: Area) -> int | None:
-    districts = [r for r in regions.values() if r.level == "district" and within(area, r.code)]
-    if not districts or any(r.children is None for r in districts):
-        return None  # a rate needs every district's denominator; none is invented
-    return sum(r.children for r in districts)
+def _populations(regions: dict[str, Region], areas: dict[str, Area]):
+    """Each area's children: its districts' added up; None if any district under it has none on record (a rate
+    needs every district's denominator, and none is invented)."""
+    total: dict[str, int] = {}
+    unknown: set[str] = set()
+    districts = [r for r in regions.values() if r.level == "district"]
+    for r in districts:
+        for code in {r.code, r.code[:4] + "00", r.code[:2] + "0000"}:
+            if r.children is None:
+                unknown.add(code)
+            total[code] = total.get(code, 0) + (r.children or 0)
+    for code, area in areas.items():
+        yield code, area, (None if code in unknown or code not in total else total[code])
 
 
 def _covers(code: str, district: str) -> bool:

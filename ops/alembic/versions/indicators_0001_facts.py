@@ -1,5 +1,7 @@
 """Indicators: areas with their child population, and the incident, drill and recall facts (consumers/indicators).
 
+Also indexes the SMS ledger by creation time: the indicators count one month's messages.
+
 Revision ID: indicators_0001
 Revises: 0001_core
 """
@@ -10,7 +12,7 @@ from alembic import op
 revision = "indicators_0001"
 down_revision = "0001_core"
 branch_labels = ("indicators",)
-depends_on = None
+depends_on = ("sms_0001",)  # the ledger it indexes
 
 
 def upgrade() -> None:
@@ -59,8 +61,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("recall_number", "region_code", name="pk_indicator_recalls"),
     )
     op.create_index("ix_indicator_recalls_month", "indicator_recalls", ["month"])
+    op.create_index("ix_sms_ledger_created_at", "sms_ledger", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sms_ledger_created_at", table_name="sms_ledger")
     for table in ("indicator_recalls", "indicator_drills", "indicator_incidents", "regions"):
         op.drop_table(table)
