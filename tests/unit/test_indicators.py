@@ -202,3 +202,40 @@ def test_facts_are_recorded_once_and_only_what_counts(db_url):
         assert s.scalar(select(DrillFact.month)) == "2026-10"
         assert sorted(s.scalars(select(RecallFact.region_code))) == ["140100", "140202"]
         assert s.scalar(select(func.count()).select_from(IncidentFact)) == 0
+
+
+REGIONS_CSV = ("code,name,level,parent_code,children,children_year,source\n"
+               "140000,测试省,province,,,,\n140100,测试甲市,city,140000,,,\n"
+               "140105,测试一区,district,140100,52000,2025,测试统计年鉴\n140106,测试二区,district,140100,,,\n")
+
+
+def test_regions_load_from_csv_and_feed_the_rates(db_url):
+    from consumers.indicators.regions import load_regions, parse_regions
+    from consumers.indicators.models import Region
+
+    factory = session_factory(make_engine(db_url))
+    with transaction(factory) as s:
+        assert load_regions(s, parse_regions(REGIONS_CSV)) == 4
+    with transaction(factory) as s:  # loading again updates in place
+        load_regions(s, parse_regions(REGIONS_CSV.replace("140106,测试二区,district,140100,,,",
+                                                          "140106,测试二区,district,140100,61000,2025,年鉴")))
+    with factory() as s:
+        assert s.get(Region, "140106").children == 61000
+        assert indicator_page(s, "140100", MONTH, NOW).total.population == 113000
+
+
+@pytest.mark.parametrize("line, field", [
+    ("1401051,x,district,140100,1,2025,", "code"), ("１４０１０５,x,district,140100,1,2025,", "code"),
+    ("140105,x,county,140100,1,2025,", "level"), ("140105,x,city,140000,,,", "code"),
+    ("140105,,district,140100,1,2025,", "name"), ("140105,x,district,,1,2025,", "parent_code"),
+    ("140105,x,district,140100,-5,2025,", "children"), ("140105,x,district,140100,５,2025,", "children"),
+    ("140105,x,district,140100,1e9,2025,", "children"), ("140100,x,city,140000,900,2025,", "children"),
+    ("140105,\u202ex\u200b" + "y" * 200 + ",district,140100,1,2025,", "name"),
+])
+def test_a_bad_regions_row_is_refused_naming_its_line_and_field(line, field):
+    from consumers.indicators.regions import parse_regions
+    from contracts.errors import ContractError
+
+    with pytest.raises(ContractError) as refused:
+        parse_regions("code,name,level,parent_code,children,children_year,source\n" + line + "\n")
+    assert refused.value.errors[0].field == f"line 2: {field}"
