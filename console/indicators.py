@@ -13,13 +13,13 @@ import io
 from aiohttp import web
 from openpyxl import Workbook
 
+from console import i18n
+from console.web import CONSOLE, IDENTITY, lang_of, render
 from consumers.cases.access import indicator_area_in_scope, require
 from consumers.cases.errors import CaseNotFound, InvalidCaseInput
 from consumers.indicators.facts import month_of
 from consumers.indicators.queries import IndicatorInputError, IndicatorPage, Row, indicator_page
 from consumers.indicators.suppression import Cell
-from console import i18n
-from console.web import CONSOLE, IDENTITY, lang_of, render
 
 HIDDEN = "*"  # a suppressed cell, explained under every table and in every export
 WORDS: dict[str, tuple[str, str]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
@@ -88,7 +88,7 @@ def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime |
     The incident, drill and recall events are recorded as the recorder would, or (``record_events=False``) left
     in ``world.events`` for a test to send through the topics."""
     rng = random.Random(seed)
-    now = now or datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+    now = now or datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
     world = World()
     seed_regions(session)
     for district in world.districts():
@@ -157,7 +157,7 @@ def build(session: Session, seed: int = 7, incidents: int = 120, now: datetime |
 
 def _case(session: Session, rng: random.Random, rec: IncidentRecord, now: datetime) -> CaseRecord:
     case_id = f"case-{rec.event_id}"
-    reported = rec.occurred_at.astimezone(timezone.utc) + timedelta(minutes=5)
+    reported = rec.occurred_at.astimezone(UTC) + timedelta(minutes=5)
     forwarded = rng.choice([timedelta(minutes=3), timedelta(minutes=14), timedelta(minutes=40), None])
     acks = [rng.choice([timedelta(minutes=20), timedelta(minutes=90), None]) for _ in range(2)]
     session.add(MandatoryReportCase(
@@ -168,7 +168,7 @@ def _case(session: Session, rng: random.Random, rec: IncidentRecord, now: dateti
     session.flush()
     breaches = escalations = 0
     fwd_due = reported + timedelta(minutes=15)
-    rows = [(f"forward", fwd_due, forwarded)]
+    rows = [("forward", fwd_due, forwarded)]
     base = reported + (forwarded or timedelta(0))
     rows += [("acknowledge", base + timedelta(hours=1), ack) for ack in acks] if forwarded else []
     for duty, due, after in rows:
@@ -185,7 +185,7 @@ def _case(session: Session, rng: random.Random, rec: IncidentRecord, now: dateti
 
 
 def _sms(session: Session, rng: random.Random, world: World) -> None:
-    october = datetime(2026, 10, 10, 2, 0, tzinfo=timezone.utc).timestamp()
+    october = datetime(2026, 10, 10, 2, 0, tzinfo=UTC).timestamp()
     for n, gid in enumerate(sorted(world.guardian_district)):
         for alert in (f"recall:{world.recalls[0][0]}:0:p0:e{n}", f"inc:{n}"):
             state = rng.choice(["accepted", "accepted", "accepted", "skipped", "failed"])
@@ -221,7 +221,7 @@ def expected_cases(world: World, area: str, month: str = MONTH) -> list[CaseReco
 
 def expected_sms(world: World, area: str, month: str = MONTH) -> tuple[int, int]:
     meant = [s for s in world.sms if covers(area, world.guardian_district[s[1][2:]])
-             and month_of(datetime.fromtimestamp(s[4], timezone.utc)) == month and s[2] not in ("skipped", "cancelled")]
+             and month_of(datetime.fromtimestamp(s[4], UTC)) == month and s[2] not in ("skipped", "cancelled")]
     return len(meant), sum(1 for s in meant if s[3] == "delivered")
 
 

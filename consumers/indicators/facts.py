@@ -29,18 +29,18 @@ def month_of(moment: datetime | date) -> str:
 def facts_of(event) -> list:
     """The fact rows one event gives (none for an inspection, a food-safety check or a recall update)."""
     if isinstance(event, IncidentReportedEvent):
-        d = event.data
-        return [IncidentFact(event_id=event.id, school_id=d.school_id, district_code=d.district_code,
-                             category=d.category.value, month=month_of(d.occurred_at), occurred_at=d.occurred_at,
-                             children=d.children_count)]
+        inc = event.data
+        return [IncidentFact(event_id=event.id, school_id=inc.school_id, district_code=inc.district_code,
+                             category=inc.category.value, month=month_of(inc.occurred_at),
+                             occurred_at=inc.occurred_at, children=inc.children_count)]
     if isinstance(event, SafetyReportFiledEvent) and isinstance(event.data.body, Drill):
-        d = event.data
-        return [DrillFact(event_id=event.id, school_id=d.school_id, district_code=d.district_code,
-                          drill_kind=d.body.drill_kind.value, held_on=d.body.held_on, month=month_of(d.body.held_on))]
+        report, drill = event.data, event.data.body
+        return [DrillFact(event_id=event.id, school_id=report.school_id, district_code=report.district_code,
+                          drill_kind=drill.drill_kind.value, held_on=drill.held_on, month=month_of(drill.held_on))]
     if isinstance(event, RecallPublishedEvent) and event.data.action is RecallAction.PUBLISHED:
-        d = event.data
-        return [RecallFact(recall_number=d.recall_number, region_code=code, month=month_of(d.published_on),
-                           published_on=d.published_on) for code in sorted(set(d.sales_regions))]
+        notice = event.data
+        return [RecallFact(recall_number=notice.recall_number, region_code=code, month=month_of(notice.published_on),
+                           published_on=notice.published_on) for code in sorted(set(notice.sales_regions))]
     return []
 
 
@@ -52,7 +52,7 @@ def record(session: Session, events) -> int:
         mine = {k: r for (m, k), r in rows.items() if m is model}
         if not mine:
             continue
-        pk = model.__table__.primary_key.columns
+        pk = model.__mapper__.primary_key
         known = {tuple(row) for row in session.execute(select(*pk).where(tuple_(*pk).in_(list(mine))))}
         for key, row in mine.items():
             if key not in known:
@@ -62,4 +62,4 @@ def record(session: Session, events) -> int:
 
 
 def _key(row) -> tuple:
-    return tuple(getattr(row, c.key) for c in row.__table__.primary_key.columns)
+    return tuple(getattr(row, c.key) for c in row.__mapper__.primary_key)

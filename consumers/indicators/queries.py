@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -72,9 +72,10 @@ class Row:
     sms_delivered: int = 0
 
     def per_10k(self, cell: Cell) -> float | None:
-        if cell.shown is None or not self.population:
+        value = cell.shown
+        if value is None or not self.population:
             return None
-        return round(cell.value * 10_000 / self.population, 2)
+        return round(value * 10_000 / self.population, 2)
 
     @property
     def sms_delivered_share(self) -> float | None:
@@ -103,7 +104,7 @@ def parse_month(value: str) -> tuple[datetime, datetime]:
     year, month = int(found.group(1)), int(found.group(2))
     start = datetime(year, month, 1, tzinfo=ZONE)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ZONE)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def area_of(session: Session, code: str) -> Area:
@@ -150,8 +151,9 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
     rows = {code: Row(a, population) for code, a, population in _populations(regions, areas)}
     children: dict[str, list[str]] = {}
     for code in sorted(regions):
-        if regions[code].parent_code in regions:
-            children.setdefault(regions[code].parent_code, []).append(code)
+        parent = regions[code].parent_code
+        if parent is not None and parent in regions:
+            children.setdefault(parent, []).append(code)
 
     def chain(district: str) -> list[Row]:
         """The district's row and every row above it (a code not on record counts in the areas above it)."""
@@ -161,10 +163,8 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
     for district, category, n, kids in incident_counts(session, like, month):
         categories.add(category)
         for r in chain(district):
-            cell = r.incidents.setdefault(category, Cell(0, 0))
-            cell.value, cell.children = cell.value + n, cell.children + kids
-            r.incidents_total.value += n
-            r.incidents_total.children += kids
+            for cell in (r.incidents.setdefault(category, Cell(0, 0)), r.incidents_total):
+                cell.value, cell.children = (cell.value or 0) + n, (cell.children or 0) + kids
     tallies: dict[str, dict[str, int]] = {}
     for district, values in case_counts(session, like, start, end, now).items():
         for r in chain(district):
@@ -199,7 +199,7 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
 def incident_counts(session: Session, like: str, month: str) -> list[tuple[str, str, int, int]]:
     """(district, category, incidents, children they were about)."""
     i = IncidentFact
-    return [tuple(r) for r in session.execute(
+    return [(d, c, int(n), int(k or 0)) for d, c, n, k in session.execute(
         select(i.district_code, i.category, func.count(), func.sum(i.children))
         .where(i.month == month, i.district_code.like(like)).group_by(i.district_code, i.category))]
 
@@ -230,7 +230,7 @@ def case_counts(session: Session, like: str, start: datetime, end: datetime, now
 
 
 def drills_done(session: Session, like: str, month: str) -> list[tuple[str, int]]:
-    return [tuple(r) for r in session.execute(
+    return [(d, int(n)) for d, n in session.execute(
         select(DrillFact.district_code, func.count()).where(DrillFact.month == month,
                                                            DrillFact.district_code.like(like))
         .group_by(DrillFact.district_code))]
@@ -242,14 +242,14 @@ def drills_overdue(session: Session, like: str, on: date, period_days: int) -> l
             .where(DrillFact.drill_kind == EVACUATION, DrillFact.held_on <= on,
                    DrillFact.district_code.like(like)).group_by(DrillFact.school_id).subquery())
     overdue = or_(last.c.last.is_(None), last.c.last < on - timedelta(days=period_days))
-    return [tuple(r) for r in session.execute(
+    return [(d, int(n), int(late or 0)) for d, n, late in session.execute(
         select(School.district_code, func.count(), func.sum(case((overdue, 1), else_=0)))
         .select_from(School).outerjoin(last, last.c.school_id == School.id)
         .where(School.district_code.like(like)).group_by(School.district_code))]
 
 
 def recall_regions(session: Session, month: str) -> list[tuple[str, str]]:
-    return [tuple(r) for r in session.execute(
+    return [(number, code) for number, code in session.execute(
         select(RecallFact.recall_number, RecallFact.region_code).where(RecallFact.month == month))]
 
 

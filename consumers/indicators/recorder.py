@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.indicators.facts import record
 from consumers.kafka_io import commit_tolerantly
-from consumers.outage import OutageGuard, Stopped
+from consumers.outage import OutageGuard, poll_until_stopped
 from consumers.store.db import transaction
 from contracts.codec import decode
 from contracts.errors import ContractError
@@ -56,11 +56,4 @@ class IndicatorRecorder:
             return record(session, events)
 
     def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
-        self.guard.stop = stop
-        try:
-            while not stop.is_set():
-                self.poll_once(timeout_ms)
-        except Stopped:
-            log.info("stopped while waiting out an outage; nothing was committed past it")
-        finally:
-            self.kafka.close(autocommit=False)
+        poll_until_stopped(self.guard, stop, lambda: self.poll_once(timeout_ms), self.kafka)

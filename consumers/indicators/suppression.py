@@ -48,7 +48,7 @@ def secondary(groups: list[Group]) -> None:
             if group.total.hidden or not hidden or (len(hidden) >= 2 and sum(m.children or 0 for m in hidden) >= THRESHOLD):
                 continue
             candidates = sorted((m for m in group.members if not m.hidden and (m.children or 0) > 0),
-                                key=lambda m: m.children)
+                                key=lambda m: m.children or 0)
             if candidates:
                 candidates[0].hidden = True
             else:

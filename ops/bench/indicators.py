@@ -22,16 +22,24 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, text
 
-from consumers.indicators.queries import (case_counts, drills_done, drills_overdue, incident_counts, indicator_page,
-                                          parse_month, recall_regions, sms_counts)
+from consumers.indicators.queries import (
+    case_counts,
+    drills_done,
+    drills_overdue,
+    incident_counts,
+    indicator_page,
+    parse_month,
+    recall_regions,
+    sms_counts,
+)
 from consumers.store.db import make_engine, session_factory
 from consumers.store.migrate import upgrade
 
-NOW = datetime(2026, 12, 15, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 15, 4, 0, tzinfo=UTC)
 MONTH = "2026-06"
 CATEGORIES = ["traffic", "drowning", "fall", "burn_scald", "food_poisoning", "poisoning_other", "bullying",
               "abuse_harm", "sexual_assault", "missing_child", "self_harm", "facility_hazard", "other"]

@@ -10,7 +10,7 @@ import csv
 import io
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -29,14 +29,25 @@ from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, make_console
 from tests.databases import fresh_postgres_database
 from tests.factories import incident
-from tests.indicator_world import (CITIES, MONTH, SHANGHAI, IncidentRecord, build, covers, expected_cases,
-                                   expected_drills_done, expected_incidents, expected_recalls, expected_sms)
+from tests.indicator_world import (
+    CITIES,
+    MONTH,
+    SHANGHAI,
+    IncidentRecord,
+    build,
+    covers,
+    expected_cases,
+    expected_drills_done,
+    expected_incidents,
+    expected_recalls,
+    expected_sms,
+)
 from tests.integration.console_browser import check_page, launch, new_page, sign_in
 from tests.sms_servers import BackgroundApp
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
-NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +16,7 @@ from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, Browserless, add_people, build_app, make_console, start_client
 from tests.indicator_world import MONTH, build
 
-NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture()

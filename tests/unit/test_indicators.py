@@ -3,10 +3,11 @@ made-up province was built from; no shown figure is about fewer than 5 children,
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from consumers.indicators.facts import record
@@ -16,11 +17,20 @@ from consumers.indicators.suppression import THRESHOLD, Cell, Group, suppress
 from consumers.store.db import make_engine, session_factory, transaction
 from contracts.events import RecallPublishedEvent, SafetyReportFiledEvent
 from contracts.safety import SafetyReportFiled
-from tests.indicator_world import (CITIES, MONTH, PROVINCE, build, expected_cases, expected_drills_done,
-                                   expected_incidents, expected_recalls, expected_sms)
+from tests.indicator_world import (
+    CITIES,
+    MONTH,
+    PROVINCE,
+    build,
+    expected_cases,
+    expected_drills_done,
+    expected_incidents,
+    expected_recalls,
+    expected_sms,
+)
 from tests.recall_fixtures import recall
 
-NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 AREAS = [PROVINCE, *CITIES, *(d for _, ds in CITIES.values() for d in ds)]
 
 
@@ -85,9 +95,8 @@ def test_a_cell_hidden_on_one_page_is_hidden_on_every_page(world):
 
 def emitted_cells(page):
     for row in [*page.rows, page.total]:
-        for cell in [*row.incidents.values(), row.incidents_total, row.cases, row.forwarded_in_time,
-                     row.acknowledged_in_time, row.breaches, row.escalations]:
-            yield cell
+        yield from [*row.incidents.values(), row.incidents_total, row.cases, row.forwarded_in_time,
+                    row.acknowledged_in_time, row.breaches, row.escalations]
 
 
 DISTRICTS = [d for _, ds in CITIES.values() for d in ds]
@@ -132,10 +141,10 @@ def test_what_a_group_hides_is_never_one_cell_nor_fewer_than_5_children_together
     group hides together, which must be several cells about at least 5 children."""
     cells = [[Cell(v, v) for v in row] for row in grid]
     row_totals = [Cell(sum(row), sum(row)) for row in grid]
-    col_totals = [Cell(sum(col), sum(col)) for col in zip(*grid)]
+    col_totals = [Cell(sum(col), sum(col)) for col in zip(*grid, strict=True)]
     grand = Cell(sum(map(sum, grid)), sum(map(sum, grid)))
-    groups = [Group(tuple(r), t) for r, t in zip(cells, row_totals)]
-    groups += [Group(tuple(col), t) for col, t in zip(zip(*cells), col_totals)]
+    groups = [Group(tuple(r), t) for r, t in zip(cells, row_totals, strict=True)]
+    groups += [Group(tuple(col), t) for col, t in zip(zip(*cells, strict=True), col_totals, strict=True)]
     groups += [Group(tuple(row_totals), grand), Group(tuple(col_totals), grand)]
     everything = [c for r in cells for c in r] + row_totals + col_totals + [grand]
     suppress(everything, groups)
@@ -210,8 +219,8 @@ REGIONS_CSV = ("code,name,level,parent_code,children,children_year,source\n"
 
 
 def test_regions_load_from_csv_and_feed_the_rates(db_url):
-    from consumers.indicators.regions import load_regions, parse_regions
     from consumers.indicators.models import Region
+    from consumers.indicators.regions import load_regions, parse_regions
 
     factory = session_factory(make_engine(db_url))
     with transaction(factory) as s:
