@@ -267,9 +267,11 @@ def sms_counts(session: Session, like: str, start: datetime, end: datetime) -> l
                     case((delivered, 1), else_=0).label("ok"), case((and_(recall, meant), 1), else_=0).label("r_meant"),
                     case((and_(recall, delivered), 1), else_=0).label("r_ok"))
              .where(s.created_at >= start.timestamp(), s.created_at < end.timestamp()).cte("sms_month"))
+    # the month's guardians once each, joined to their children's schools by the (guardian, school) index
+    month_guardians = (select(func.substr(month.c.rid, 3).label("gid")).where(month.c.rid.like("g:%"))
+                       .distinct().subquery())
     guardians = (select(ChildGuardian.guardian_id.label("gid"), func.min(ChildGuardian.school_id).label("school_id"))
-                 .where(ChildGuardian.guardian_id.in_(select(func.substr(month.c.rid, 3))
-                                                      .where(month.c.rid.like("g:%"))))
+                 .join(month_guardians, ChildGuardian.guardian_id == month_guardians.c.gid)
                  .group_by(ChildGuardian.guardian_id).subquery())
     flags = (month.c.meant, month.c.ok, month.c.r_meant, month.c.r_ok)
     by_kind = union_all(

@@ -1,6 +1,7 @@
 """Indicators: areas with their child population, and the incident, drill and recall facts (consumers/indicators).
 
-Also indexes the SMS ledger by creation time: the indicators count one month's messages.
+Also indexes the SMS ledger by creation time (the indicators count one month's messages) and the directory's
+child-guardian links by guardian and school (a message's district is its guardian's first school, index-only).
 
 Revision ID: indicators_0001
 Revises: 0001_core
@@ -62,9 +63,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_indicator_recalls_month", "indicator_recalls", ["month"])
     op.create_index("ix_sms_ledger_created_at", "sms_ledger", ["created_at"])
+    op.create_index("ix_child_guardians_guardian_school", "child_guardians", ["guardian_id", "school_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_sms_ledger_created_at", table_name="sms_ledger")
+    op.drop_index("ix_child_guardians_guardian_school", table_name="child_guardians")
     for table in ("indicator_recalls", "indicator_drills", "indicator_incidents", "regions"):
         op.drop_table(table)
