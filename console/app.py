@@ -8,7 +8,7 @@ import secrets
 from aiohttp import web
 
 from consumers.cases.access import Role
-from console import desk_pages, emergency, guardians, officer, public, recalls
+from console import desk_pages, emergency, guardians, indicators, officer, public, recalls
 from console.errors import SignInRefused
 from console.web import (CONSOLE, COOKIE, IDENTITY, LANG_COOKIE, PRE_COOKIE, Console, case_errors, csrf_ok, lang_of,
                          refuse_csrf, render, security_headers, sessions, set_cookie, static_root)
@@ -59,6 +59,8 @@ async def signout(request: web.Request) -> web.Response:
 
 async def home(request: web.Request) -> web.Response:
     role = request[IDENTITY].principal.role
+    if role in (Role.INDICATORS_PROVINCE, Role.INDICATORS_CITY):
+        raise web.HTTPSeeOther("/indicators")
     raise web.HTTPSeeOther("/reports" if role == Role.SCHOOL_OFFICER else
                            "/emergency" if role == Role.EMERGENCY_MANAGER else "/queue")
 
@@ -85,7 +87,7 @@ def build_app(console: Console) -> web.Application:
     app.add_routes([
         web.get("/signin", signin_form), web.post("/signin", signin), web.post("/signout", signout),
         web.post("/lang/{lang}", switch_language), web.get("/health", health), web.get("/", home),
-        *officer.routes(), *desk_pages.routes(), *emergency.routes(), *recalls.routes(), *public.routes(), *guardians.routes(),
+        *officer.routes(), *desk_pages.routes(), *emergency.routes(), *indicators.routes(), *recalls.routes(), *public.routes(), *guardians.routes(),
         web.static("/static", static_root()),
     ])
     return app

@@ -20,6 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "lang.switch": ("English", "中文"),
     "nav.report": ("报告事件", "Report an incident"), "nav.safety": ("校园安全检查", "Campus safety report"),
     "nav.reports": ("本校报告", "My school's reports"), "nav.queue": ("个案队列", "Case queue"),
+    "nav.indicators": ("监测指标", "Indicators"),
     "report.title": ("报告事件", "Report an incident"),
     "report.intro": ("请如实填写。儿童姓名不需要填写；您的身份将保密，仅办案公安可在留痕后查看。",
                      "Fill in what you know. No child's name is needed; your identity is confidential and only "

@@ -47,6 +47,7 @@ class Console:
     emergency: EmergencyDesk | None = None  # the emergency manager's pages (console/emergency.py)
     recall_topics: tuple[str, str] = ("", "")  # (holdings, alerts requested): console/recalls.py, console/guardians.py
     code_gateway: object | None = None  # the SMS gateway (alerts.gateway) that sends guardians' confirmation codes
+    drill_period_days: int = 180  # a school is overdue for an evacuation drill after this (the indicators)
 
 
 CONSOLE = web.AppKey("console", Console)

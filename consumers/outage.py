@@ -104,3 +104,17 @@ def outage_middleware(worker: str, retry_after_s: int = 5):
                                      headers={"Retry-After": str(retry_after_s)})
 
     return middleware
+
+
+def poll_until_stopped(guard: OutageGuard, stop: threading.Event, poll_once: Callable[[], object], kafka) -> None:
+    """A consumer worker's loop: poll until `stop` is set (an outage wait ends early then); the Kafka consumer is
+    closed on the way out without committing anything not yet done."""
+    guard.stop = stop
+    try:
+        while not stop.is_set():
+            poll_once()
+    except Stopped:
+        log.info("stopped while waiting out an outage; nothing was committed past it",
+                 extra={"worker": guard.worker})
+    finally:
+        kafka.close(autocommit=False)

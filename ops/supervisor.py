@@ -27,6 +27,7 @@ KINDS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "fanout": (["sms", "fanout"], ("sms_fanout_metrics_port",)),
     "dispatch": (["sms", "dispatch"], ("sms_dispatch_metrics_port",)),
     "webhooks": (["sms", "webhooks"], ("sms_webhook_port",)),
+    "indicators": (["indicators", "record"], ()),  # incident, drill and recall facts for the province's indicators
 }
 DEFAULT_COUNTS = {kind: 1 for kind in KINDS}
 

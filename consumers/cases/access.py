@@ -40,6 +40,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # unit: a supervising agency; reads the cases of the agencies under it (and its own)
     OPERATOR = "operator"  # runs the system; sees no case
     EMERGENCY_MANAGER = "emergency_manager"  # unit: an emergency-management or education bureau; sees no case
+    INDICATORS_PROVINCE = "indicators_province"  # unit: a province (regions); its indicators, no case
+    INDICATORS_CITY = "indicators_city"  # unit: a city (regions); its own city's indicators, no case
 
 
 class Standing(StrEnum):
@@ -70,6 +72,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {  # 1. which roles may ever do an act
     "close": AGENCY_ROLES,
     "reopen": AGENCY_ROLES,
     "missing_child": frozenset({Role.POLICE_DUTY_OFFICER}),  # publish / stop the widening alert
+    "indicators": frozenset({Role.INDICATORS_PROVINCE, Role.INDICATORS_CITY}),  # counts only, never a case
 }
 
 _AGENCY_COMMON = frozenset({"view", "note", "answer_referral"})
@@ -106,6 +109,14 @@ def require(principal: Principal, action: str) -> None:
     if principal.role not in PERMISSIONS[action]:
         allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
         raise Forbidden(f"role {principal.role.value!r} may not {action.replace('_', ' ')}; allowed: {allowed}")
+
+
+def indicator_area_in_scope(principal: Principal, area_code: str) -> bool:
+    """A province's committee sees every area of its province; a city only itself and its districts."""
+    require(principal, "indicators")
+    unit = principal.unit_id
+    prefix = unit[:2] if principal.role == Role.INDICATORS_PROVINCE else unit[:4]
+    return area_code.startswith(prefix) and (principal.role == Role.INDICATORS_PROVINCE or area_code != unit[:2] + "0000")
 
 
 def _held_by(units, referral_states: tuple[str, ...]) -> ColumnElement[bool]:

@@ -23,7 +23,7 @@ from consumers.cases.outbox import OutboxRelay
 from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
-from consumers.outage import OutageGuard, Stopped, dependency_of
+from consumers.outage import OutageGuard, dependency_of, poll_until_stopped
 from consumers.store.db import transaction
 from contracts.clock import Clock
 from contracts.dlq import DeadLetterWindow, count_dead_letters
@@ -122,11 +122,4 @@ class CaseCommandConsumer:
 
     def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
         """Poll until `stop` is set; commits what is done and closes the Kafka consumer on the way out."""
-        self.guard.stop = stop  # an outage wait ends early when the worker is told to stop
-        try:
-            while not stop.is_set():
-                self.poll_once(timeout_ms)
-        except Stopped:
-            log.info("stopped while waiting out an outage; nothing was committed past it")
-        finally:
-            self.kafka.close(autocommit=False)
+        poll_until_stopped(self.guard, stop, lambda: self.poll_once(timeout_ms), self.kafka)

@@ -18,6 +18,7 @@ from consumers.cases import audit
 from consumers.cases.access import Principal, Role
 from consumers.cases.columns import UtcDateTime
 from consumers.cases.errors import InvalidCaseInput, NotAuthenticated
+from consumers.indicators.models import Region
 from consumers.store.core import Agency, School
 from consumers.store.db import Base, transaction
 from contracts.common import AgencyKind
@@ -57,6 +58,16 @@ def _check_unit(session: Session, role: Role, unit_id: str) -> None:
         if role == Role.POLICE_DUTY_OFFICER and agency.kind != AgencyKind.PUBLIC_SECURITY:
             raise InvalidCaseInput([FieldError("unit", "a police duty officer's unit must be a public_security agency",
                                                f"{unit_id} ({agency.kind})")])
+    elif role in (Role.INDICATORS_PROVINCE, Role.INDICATORS_CITY):
+        _check_indicator_unit(session, role, unit_id)
+
+
+def _check_indicator_unit(session: Session, role: Role, unit_id: str) -> None:
+    level = "province" if role == Role.INDICATORS_PROVINCE else "city"
+    region = session.get(Region, unit_id)
+    if region is None or region.level != level:
+        raise InvalidCaseInput([FieldError("unit", f"an indicators {level}'s unit must be a {level} code in `regions`",
+                                           unit_id)])
 
 
 def issue_token(session: Session, role: str, unit_id: str, now: datetime, label: str = "",

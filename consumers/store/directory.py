@@ -51,6 +51,7 @@ class ChildGuardian(Base):
         UniqueConstraint("child_id", "guardian_id", name="uq_child_guardians_child_guardian"),
         Index("ix_child_guardians_school_guardian", "school_id", "guardian_id", "contact_order"),
         Index("ix_child_guardians_class_guardian", "class_id", "guardian_id", "contact_order"),
+        Index("ix_child_guardians_guardian_school", "guardian_id", "school_id"),  # a guardian's schools (indicators)
     )
 
     child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), primary_key=True)

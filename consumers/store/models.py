@@ -6,3 +6,4 @@ from consumers.store import directory, sms_ledger  # noqa: F401
 from consumers.store import replays  # noqa: F401,E402  (dead letters replayed, branch `ops`)
 from consumers.store import sms_cancellations  # noqa: F401,E402  (SMS cancellations, branch `wire`)
 from consumers.store import sms_rate  # noqa: F401,E402  (shared provider rate per sending number, branch `sms`)
+from consumers.indicators import models as indicator_models  # noqa: F401,E402  (indicator facts, branch `indicators`)

@@ -34,6 +34,7 @@ class SmsLedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "recipient_id", name="uq_sms_ledger_alert_recipient"),
         Index("ix_sms_ledger_state_due", "state", "due_at"),
+        Index("ix_sms_ledger_created_at", "created_at"),  # the indicators count a month's SMS (branch `indicators`)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

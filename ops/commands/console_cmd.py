@@ -47,7 +47,8 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
                                            job_sink=lambda: job_sink(settings)),
                    recall_topics=(REGISTRATIONS.name(settings.topic_namespace),
                                   ALERTS_REQUESTED.name(settings.topic_namespace)),
-                   code_gateway=make_gateway(settings))
+                   code_gateway=make_gateway(settings),
+                   drill_period_days=settings.drill_period_days)
 
 
 def _serve(args, settings: Settings) -> int:

@@ -18,6 +18,8 @@ SMOKE = {  # script → tiny arguments; {bootstrap} is the test session's broker
     # the fault suite's own short profile is tests/integration/test_fault_suite.py (`make faults-short`); here it
     # must at least import and parse its arguments
     "faults.py": ["--help"],
+    # PostgreSQL: CHILDSAFE_TEST_POSTGRES_URL when set, else its own throwaway server; figures not asserted here
+    "indicators.py": ["--registrations", "5000", "--incidents", "500", "--rounds", "1", "--limit-s", "60"],
     "recall_match.py": ["--registrations", "2000", "--recalls", "5", "--partitions", "2"],
     "sandbox_raw_sdk.py": ["--messages", "20", "--threads", "1", "2"],
     "sms_dispatch_bench.py": ["--messages", "20", "--concurrency", "2", "--batch", "10"],
