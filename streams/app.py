@@ -109,8 +109,9 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions)
 
     def remember(routed: dict[str, tuple[int, float]]) -> list[Output]:
-        """Mark event ids as routed. The changelog records are written with the batch's outputs, so they
-        are durable before the batch is acked (take() has no current event for Faust's own table writes)."""
+        """Mark event ids as routed. The changelog records are written after the batch's outputs were
+        acknowledged and before the batch is acked (``write_durably``; take() has no current event for Faust's
+        own table writes): a crash in between routes the report again, never marks it routed with outputs lost."""
         changelog = seen.changelog_topic.get_topic_name()
         records = []
         for event_id, (partition, at) in routed.items():
