@@ -59,8 +59,8 @@ class KafkaWriter:
             async with self._lock:
                 if self._producer is None:
                     producer = self._factory()
-                    try:
-                        await producer.start()
+                    try:  # bounded: an idempotent producer's start waits for a producer id as long as it takes
+                        await asyncio.wait_for(producer.start(), self.ack_timeout_s)
                     except BaseException:
                         await producer.stop()  # a failed or cancelled start must not leak its connections
                         raise
