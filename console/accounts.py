@@ -23,7 +23,8 @@ from console.errors import AccountError
 
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106 low-memory profile)
 MIN_PASSWORD = 10
-PEOPLE_ROLES = (Role.SCHOOL_OFFICER, Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER, Role.SUPERVISOR)
+PEOPLE_ROLES = (Role.SCHOOL_OFFICER, Role.POLICE_DUTY_OFFICER, Role.AGENCY_DUTY_OFFICER, Role.SUPERVISOR,
+                Role.EMERGENCY_MANAGER)
 _DUMMY: dict[int, str] = {}  # per hasher: a hash to verify against for unknown names, so timing does not tell
 
 

@@ -8,7 +8,7 @@ import secrets
 from aiohttp import web
 
 from consumers.cases.access import Role
-from console import desk_pages, officer
+from console import desk_pages, emergency, officer
 from console.errors import SignInRefused
 from console.web import (CONSOLE, COOKIE, IDENTITY, LANG_COOKIE, PRE_COOKIE, Console, case_errors, csrf_ok, lang_of,
                          refuse_csrf, render, security_headers, sessions, set_cookie, static_root)
@@ -59,7 +59,8 @@ async def signout(request: web.Request) -> web.Response:
 
 async def home(request: web.Request) -> web.Response:
     role = request[IDENTITY].principal.role
-    raise web.HTTPSeeOther("/reports" if role == Role.SCHOOL_OFFICER else "/queue")
+    raise web.HTTPSeeOther("/reports" if role == Role.SCHOOL_OFFICER else
+                           "/emergency" if role == Role.EMERGENCY_MANAGER else "/queue")
 
 
 async def switch_language(request: web.Request) -> web.Response:
@@ -84,7 +85,7 @@ def build_app(console: Console) -> web.Application:
     app.add_routes([
         web.get("/signin", signin_form), web.post("/signin", signin), web.post("/signout", signout),
         web.post("/lang/{lang}", switch_language), web.get("/health", health), web.get("/", home),
-        *officer.routes(), *desk_pages.routes(),
+        *officer.routes(), *desk_pages.routes(), *emergency.routes(),
         web.static("/static", static_root()),
     ])
     return app

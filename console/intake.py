@@ -29,7 +29,11 @@ class IntakeClient:
 
     async def send(self, path: str, payload: dict, idempotency_key: str) -> IntakeAnswer:
         body = json.dumps(payload, ensure_ascii=False, default=str).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        return await self.send_bytes(path, body, "application/json", idempotency_key)
+
+    async def send_bytes(self, path: str, body: bytes, content_type: str, idempotency_key: str) -> IntakeAnswer:
+        """``body`` as is (CAP XML: ``application/cap+xml``), with the same retries and answers as ``send``."""
+        headers = {"Content-Type": content_type, "Idempotency-Key": idempotency_key}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         last = ""

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
@@ -21,6 +22,9 @@ from console import i18n
 from console.intake import IntakeClient
 from console.sessions import Identity, SignIn
 from contracts.clock import Clock
+
+if TYPE_CHECKING:
+    from console.emergency import EmergencyDesk
 
 COOKIE = "cs_session"
 PRE_COOKIE = "cs_pre"  # double-submit CSRF for the sign-in form (before there is a session)
@@ -40,6 +44,7 @@ class Console:
     missing: MissingChildDesk  # police publish / stop a missing-child alert from a case (the case outbox)
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
+    emergency: EmergencyDesk | None = None  # the emergency manager's pages (console/emergency.py)
 
 
 CONSOLE = web.AppKey("console", Console)

@@ -45,6 +45,7 @@ class Step:
     title: str
     file: str
     key: str
+    invalid: bool = False  # sent as written (but from a scenario school, with its token): intake must refuse it
 
 
 SCENARIO = (
@@ -52,9 +53,10 @@ SCENARIO = (
     Step("疑似家庭暴力 (suspected abuse: mandatory report)", "incident_abuse.json", "demo-abuse-0001"),
     Step("持刀闯入校园 (campus intrusion: school emergency)", "incident_intrusion.json", "demo-intrusion-0001"),
     Step("放学后儿童走失 (missing child: mandatory report)", "incident_missing.json", "demo-missing-0001"),
-    Step("无效报告 (invalid report over HTTP)", "incident_invalid.json", "demo-invalid-0001"),
+    Step("无效报告 (invalid report over HTTP)", "incident_invalid.json", "demo-invalid-0001", invalid=True),
 )
 RAW_BAD_BYTES = "{这不是合法的JSON".encode()
+REGULATOR, CAP_SENDER = "SAMR-DEMO", "demo-emergency@example.invalid"
 
 
 def _say(text: str) -> None:
@@ -101,7 +103,7 @@ def _cap_exercise(school: School) -> bytes:
     from contracts.emergency import EmergencyAlertIssued
 
     drill = EmergencyAlertIssued.model_validate(dict(
-        identifier="310101000000001_20261129100000_1", sender="demo-emergency@example.invalid",
+        identifier="310101000000001_20261129100000_1", sender=CAP_SENDER,
         sent=datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc), status="Exercise", msg_type="Alert", scope="Public",
         categories=["Met"], event="暴雨防汛演练", urgency="Immediate", severity="Severe", certainty="Observed",
         areas=[{"area_desc": "演练区", "circles": [{"center": {"lat": school.lat, "lon": school.lon},
@@ -112,9 +114,30 @@ def _cap_exercise(school: School) -> bytes:
 def _payload(step: Step, school: School | None) -> bytes:
     body = json.loads((SCENARIO_DIR / step.file).read_text())
     if school is not None:  # place the report at one of the directory's (fictional) schools
-        body.update(school_id=school.id, district_code=school.district_code)
+        body.update(school_id=school.id) if step.invalid else body.update(school_id=school.id,
+                                                                           district_code=school.district_code)
         body["reporter"]["unit_id"] = school.id
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _issue_tokens(settings: Settings, schools: list[School]) -> tuple[Path, dict[str, str]]:
+    """The intake stays closed, as in production: a token per scenario school, the regulator, the CAP sender
+    and the console, in the demo's own token book (rewritten each run; only the hashes are stored)."""
+    from streams.intake_tokens import IntakeTokenBook
+
+    path = settings.run_dir / "demo-intake-tokens.json"
+    path.unlink(missing_ok=True)
+    book, now = IntakeTokenBook(path), SystemClock().now()
+    tokens = {s.id: book.issue(["incidents", "safety-reports"], "school", s.id, now, label="demo")[1] for s in schools}
+    tokens["regulator"] = book.issue(["recalls"], "regulator", REGULATOR, now, label="demo")[1]
+    tokens["cap"] = book.issue(["emergency-alerts"], "cap", CAP_SENDER, now, label="demo")[1]
+    tokens["console"] = book.issue(["incidents", "safety-reports", "emergency-alerts"], "console", "demo-console", now,
+                                   label="demo")[1]
+    return path, tokens
 
 
 def _wait_quiet(sandbox_url: str, settle: float = 5.0, timeout: float = 60.0) -> dict:
@@ -198,6 +221,7 @@ def _console_people(settings: Settings, school: School) -> list[tuple[str, str, 
             wanted += [("demo.civil", "agency_duty_officer", civil.id)] if civil else []
             if police is not None and police.supervisor_id:
                 wanted.append(("demo.supervisor", "supervisor", police.supervisor_id))
+            wanted.append(("demo.emergency", "emergency_manager", f"em-{school.district_code}"))  # its CAP sender
             for username, role, unit in wanted:
                 if find_user(session, username) is None:
                     create_user(session, username, DEMO_PASSWORD.format(username=username), role, unit,
@@ -208,10 +232,13 @@ def _console_people(settings: Settings, school: School) -> list[tuple[str, str, 
     return people
 
 
-def _serve_until_interrupted(console_url: str, people: list[tuple[str, str, str]]) -> None:
-    _say(f"\n▶ web console: {console_url}  (sign-ins below are local-only demo accounts)")
+def _print_sign_ins(console_url: str, people: list[tuple[str, str, str]]) -> None:
+    _say(f"\n▶ web console: {console_url}  ({len(people)} demo sign-ins, local-only accounts)")
     for username, role, unit in people:
         _say(f"  {role:<20} {unit:<16} user {username:<16} password {DEMO_PASSWORD.format(username=username)}")
+
+
+def _serve_until_interrupted() -> None:
     _say("  serving until interrupted (Ctrl-C); `childsafe demo --no-serve` runs the scenario and exits")
     try:
         threading.Event().wait()
@@ -234,15 +261,16 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
     _say(f"▶ database {db_url.split('///')[-1]} migrated; scenario schools: {', '.join(s.id for s in schools)}")
 
     sandbox_url = f"http://{settings.sms_sandbox_host}:{settings.sms_sandbox_port}"
+    book, tokens = _issue_tokens(settings, schools)
     env = {"CHILDSAFE_BOOTSTRAP_SERVERS": bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": ns,
-           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_INSECURE_LOCAL": "1",  # loopback-only demo
+           "CHILDSAFE_RUN_DIR": str(settings.run_dir), "CHILDSAFE_INTAKE_TOKENS_FILE": str(book),
+           "CHILDSAFE_CONSOLE_INTAKE_TOKEN": tokens["console"],
            "CHILDSAFE_DATABASE_URL": db_url, "CHILDSAFE_TWILIO_BASE_URL": sandbox_url}
     logs = settings.run_dir / "logs"
     processes = {name: ChildProcess(args, env, logs / f"{name}.log") for name, args in [
         ("sms-sandbox", ["sms-sandbox"]), ("sms-webhooks", ["sms", "webhooks"]), ("worker", ["worker"]),
         ("cases", ["cases", "consume"]), ("sms-fanout", ["sms", "fanout"]), ("sms-dispatch", ["sms", "dispatch"]),
         ("console", ["console"])]}
-    env["CHILDSAFE_CONSOLE_INTAKE_TOKEN"] = DEMO_TOKEN
     console_url = f"http://{settings.console_host}:{settings.console_port}"
     url = f"http://{settings.web_host}:{settings.web_port}"
     try:
@@ -254,9 +282,10 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
              f"webhooks; Twilio sandbox at {sandbox_url})\n")
         accepted: list[tuple[Step, str]] = []
         for i, step in enumerate(SCENARIO):
-            school = schools[i] if i < len(schools) else None
+            school = schools[i % len(schools)] if schools else None  # the invalid one stays invalid (a 25-year-old)
             resp = httpx.post(url + "/v1/incidents", content=_payload(step, school), timeout=30,
-                              headers={"content-type": "application/json", "Idempotency-Key": step.key})
+                              headers={"content-type": "application/json", "Idempotency-Key": step.key,
+                                       **_bearer(tokens.get(school.id if school else ""))})
             body = resp.json()
             if resp.status_code == 202:
                 _say(f"  POST {step.title}: 202 accepted as {body['id']} (partition {body['partition']}, "
@@ -272,11 +301,12 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
                    until=lambda rs: len({r.key for r in rs}) >= holders)
         if product is not None:
             resp = httpx.post(url + "/v1/recalls", content=_recall_for(product), timeout=30,
-                              headers={"content-type": "application/json", "Idempotency-Key": "demo-recall-1"})
+                              headers={"content-type": "application/json", "Idempotency-Key": "demo-recall-1",
+                                       **_bearer(tokens["regulator"])})
             _say(f"  POST 召回 SAMR-DEMO-0001 ({product.product_name} {product.brand} {product.model}): {resp.status_code}")
         if schools and schools[0].lat is not None:
             resp = httpx.post(url + "/v1/emergency-alerts", content=_cap_exercise(schools[0]), timeout=30,
-                              headers={"content-type": "application/cap+xml"})
+                              headers={"content-type": "application/cap+xml", **_bearer(tokens["cap"])})
             _say(f"  POST CAP 1.2 演练 (Exercise, 3 km around {schools[0].id}): {resp.status_code}")
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         meta = producer.send(INCIDENTS.name(ns), key=b"SCH-BAD", value=RAW_BAD_BYTES).get(30)
@@ -294,14 +324,15 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
             if (d.source_partition, d.source_offset) == (meta.partition, meta.offset):
                 _say(f"\n  malformed bytes → dead-letter topic: {d.reason}")
         _say(f"\n▶ this run the sandbox received {counts.get('total', 0)} SMS for {counts.get('recipients', 0)} "
-             f"recipients; duplicates: {counts.get('duplicates') or 'none'} (a re-run sends nothing already sent)")
+             f"recipients; duplicates (one body twice to one number): {counts.get('duplicates') or 'none'} (a re-run sends nothing already sent)")
         _say(f"▶ logs in {logs}; Kafka keeps running (stop it with `make kafka-down`)")
         processes["console"].wait_http(console_url + "/health", timeout=60)
         people = _console_people(settings, schools[0]) if schools else []
+        _print_sign_ins(console_url, people)
         if serve:
-            _serve_until_interrupted(console_url, people)
+            _serve_until_interrupted()
         else:
-            _say(f"\n▶ web console was up at {console_url} ({len(people)} demo sign-ins); --no-serve: stopping")
+            _say("  --no-serve: stopping")
         return 0
     finally:
         for proc in reversed(list(processes.values())):

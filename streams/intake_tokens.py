@@ -39,7 +39,8 @@ class SenderKind(StrEnum):
 
 # Which routes each kind of sender may ever be given, and the payload field that must name the sender.
 ROUTES_BY_KIND = {SenderKind.SCHOOL: ("incidents", "safety-reports"), SenderKind.REGULATOR: ("recalls",),
-                  SenderKind.CAP: ("emergency-alerts",), SenderKind.CONSOLE: ("incidents", "safety-reports")}
+                  SenderKind.CAP: ("emergency-alerts",),
+                  SenderKind.CONSOLE: ("incidents", "safety-reports", "emergency-alerts")}  # CAP sender: the manager's unit
 SENDER_FIELD = {SenderKind.SCHOOL: "school_id", SenderKind.REGULATOR: None, SenderKind.CAP: "sender",
                 SenderKind.CONSOLE: None}
 

@@ -39,6 +39,7 @@ class Role(StrEnum):
     SCHOOL_OFFICER = "school_officer"  # unit: a school; sees only what that school reported, redacted
     SUPERVISOR = "supervisor"  # unit: a supervising agency; reads the cases of the agencies under it (and its own)
     OPERATOR = "operator"  # runs the system; sees no case
+    EMERGENCY_MANAGER = "emergency_manager"  # unit: an emergency-management or education bureau; sees no case
 
 
 class Standing(StrEnum):

@@ -26,8 +26,13 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
     from console.sessions import SessionPolicy, SignIn
     from console.web import Console
 
+    from console.emergency import EmergencyDesk
+    from ops.sms_provider import make_body_rules
+    from ops.sms_workers import job_sink
+
     clock = clock or SystemClock()
-    factory = session_factory(make_engine(settings.db_url()))
+    engine = make_engine(settings.db_url())
+    factory = session_factory(engine)
     policy = SessionPolicy(idle=timedelta(minutes=settings.console_session_idle_minutes),
                            lifetime=timedelta(hours=settings.console_session_hours),
                            max_failures=settings.console_signin_max_failures,
@@ -37,7 +42,9 @@ def build_console(settings: Settings, clock: Clock | None = None) -> Console:
                    intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
                    missing=missing_child_desk(factory, clock, settings),
                    secure_cookies=settings.console_secure_cookies,
-                   acknowledge_minutes=settings.case_acknowledge_minutes)
+                   acknowledge_minutes=settings.case_acknowledge_minutes,
+                   emergency=EmergencyDesk(engine, settings.cap_delegate_map, make_body_rules(settings),
+                                           job_sink=lambda: job_sink(settings)))
 
 
 def _serve(args, settings: Settings) -> int:

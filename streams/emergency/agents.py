@@ -11,7 +11,7 @@ import faust
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import EmergencyAlertIssuedEvent
-from contracts.topics import EMERGENCY_ALERTS, SCHOOL_LOCATIONS
+from contracts.topics import EMERGENCY_ALERTS, EMERGENCY_THREADS, SCHOOL_LOCATIONS
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, keep_following
 from streams.emergency.threads import ExerciseMismatch, release_due, thread_root, widen
@@ -28,7 +28,7 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
                        atlas: SchoolAtlas | None = None):
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
     alerts_topic = app.topic(EMERGENCY_ALERTS.name(cfg.namespace), schema=raw, partitions=EMERGENCY_ALERTS.partitions)
-    threads_name = f"{cfg.namespace}-streams-emergency-threads"
+    threads_name = EMERGENCY_THREADS.name(cfg.namespace)
     threads_topic = app.topic(threads_name, schema=raw, partitions=EMERGENCY_ALERTS.partitions, internal=True)
     threads = app.Table("emergency-threads", default=None, partitions=EMERGENCY_ALERTS.partitions)
     ready = asyncio.Event()

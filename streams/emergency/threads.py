@@ -12,13 +12,12 @@ What each status, time and priority means is in ``semantics``; every CAP message
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from contracts.alert_request import EMERGENCY_VALIDITY_S, AlertKind, AlertRequested, SchoolList
-from contracts.alert_slots import alert_params, normalise_text, slot_specs
+from contracts.cap.sms import cap_alert_id, cap_params, short_hash, thread_root  # noqa: F401  (re-exported)
 from contracts.codec import decode
-from contracts.common import Language, Priority
+from contracts.common import Priority
 from contracts.emergency import CapMsgType, CapStatus, EmergencyAlertIssued
 from contracts.errors import ChildSafeError
 from contracts.events import EmergencyAlertIssuedEvent
@@ -39,18 +38,6 @@ class ExerciseMismatch(ChildSafeError):
     sender must reference an alert of the same status."""
 
 
-def thread_root(alert: EmergencyAlertIssued) -> str:
-    """The earliest referenced message (CAP Updates and Cancels list the alerts they follow), else itself."""
-    if alert.references:
-        first = min(alert.references, key=lambda r: r.sent)
-        return f"{first.sender},{first.identifier}"
-    return f"{alert.sender},{alert.identifier}"
-
-
-def _h(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def record(event: EmergencyAlertIssuedEvent, root: str, outcome: str, why: str, now: datetime,
            **details) -> Output:
     """The alert record: what became of this CAP message and why (on the audit topic)."""
@@ -58,32 +45,6 @@ def record(event: EmergencyAlertIssuedEvent, root: str, outcome: str, why: str, 
     return audit_output(ACTOR, f"cap.{outcome}", a.identifier, outcome, why, now,
                         {"thread": root[:200], "status": a.status.value, "msg_type": a.msg_type.value, **details},
                         f"{event.id}:{outcome}")
-
-
-def _language(tag: str) -> Language | None:
-    tag = tag.strip().lower()
-    return next((lang for lang in Language if tag == lang.value.lower() or tag.split("-")[0] == lang.value), None)
-
-
-CAP_FIELDS = {"area": "data.areas[0].area_desc", "event": "data.event", "instruction": "data.instruction"}
-
-
-def cap_params(a: EmergencyAlertIssued) -> dict[str, str]:
-    """The CAP alert's SMS parameters, free text normalised (line breaks and all), and ``slot@language`` for every
-    other info block's language (the composer picks the recipient's); a ContractError names the field that cannot
-    compose."""
-    params = alert_params(AlertKind.CAP_EMERGENCY, {
-        "area": a.areas[0].area_desc if a.areas else None, "event": a.event, "instruction": a.instruction,
-        "msg_type": a.msg_type.value, "status": a.status.value}, sources=CAP_FIELDS)
-    specs, main = slot_specs(AlertKind.CAP_EMERGENCY), _language(a.language)
-    for other in a.translations:
-        lang = _language(other.language)
-        if lang is None or lang == main:
-            continue
-        for slot, text in (("event", other.event), ("instruction", other.instruction)):
-            if text and (value := normalise_text(text, specs[slot].limit)):
-                params[f"{slot}@{lang.value}"] = value
-    return params
 
 
 def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str], conf: AlertingConfig,
@@ -96,7 +57,7 @@ def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str
         kind, params = AlertKind.CAP_EMERGENCY, cap_params(a)
     outputs, ids = [], []
     for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
-        alert = AlertRequested(alert_id=f"cap:{_h(root)}:{_h(a.identifier)}:{n}", kind=kind,
+        alert = AlertRequested(alert_id=cap_alert_id(root, a.identifier, n), kind=kind,
                                priority=priority(a), audience=SchoolList(school_ids=chunk,
                                                                          include_guardians=include_guardians),
                                params=params, exercise=a.is_exercise, guaranteed_reach=True, validity_seconds=EMERGENCY_VALIDITY_S,
@@ -194,7 +155,7 @@ def widen(state: dict, atlas: SchoolAtlas, conf: AlertingConfig, now: datetime) 
     for k in due_steps(conf.widening, datetime.fromisoformat(m["sent"]), now, steps):
         schools = ring_schools(atlas, conf.widening, k, m["lat"], m["lon"], told)
         for n, chunk in enumerate(chunks(schools, conf.holders_per_alert)):
-            alert = AlertRequested(alert_id=f"mc:{_h(m['root'])}:r{k}:{n}", kind=AlertKind.MISSING_CHILD,
+            alert = AlertRequested(alert_id=f"mc:{short_hash(m['root'])}:r{k}:{n}", kind=AlertKind.MISSING_CHILD,
                                    priority=Priority.EMERGENCY, audience=SchoolList(school_ids=chunk),
                                    exercise=state["exercise"], guaranteed_reach=True, validity_seconds=EMERGENCY_VALIDITY_S,
                                    source_event_id=m["event_id"],

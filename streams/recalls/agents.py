@@ -18,7 +18,7 @@ import faust
 from contracts.codec import decode
 from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
 from contracts.recall import RecallAction
-from contracts.topics import RECALLS, REGISTRATIONS
+from contracts.topics import RECALL_PROBES, RECALLS, REGISTRATIONS
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
 from streams.recalls.disclosure import disclosure_record, register_disclosure
@@ -40,7 +40,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     parts = REGISTRATIONS.partitions
     holdings_topic = app.topic(REGISTRATIONS.name(ns), schema=_raw(), partitions=parts)
     recalls_topic = app.topic(RECALLS.name(ns), schema=_raw(), partitions=RECALLS.partitions)
-    probes_name = f"{ns}-streams-recall-probes"
+    probes_name = RECALL_PROBES.name(ns)
     probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
     holdings = app.Table("recall-holdings", default=None, partitions=parts)
     issued = app.Table("recall-issued", default=None, partitions=parts)

@@ -13,7 +13,7 @@ import json
 import faust
 
 from contracts.errors import ContractError, FieldError
-from contracts.topics import INCIDENTS
+from contracts.topics import INCIDENTS, SPIKE_DISTRICTS
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
@@ -24,7 +24,7 @@ from streams.triage import Output
 
 def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> None:
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
-    by_district_name = f"{cfg.namespace}-streams-spike-districts"
+    by_district_name = SPIKE_DISTRICTS.name(cfg.namespace)
     by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
     schools = app.Table("spike-schools", default=None, partitions=INCIDENTS.partitions)
     districts = app.Table("spike-districts", default=None, partitions=INCIDENTS.partitions)

@@ -134,8 +134,17 @@ async def test_a_console_token_sends_reports_for_any_school_and_nothing_else(doo
     assert len(door.writer.written) == 2
     with pytest.raises(ChildSafeError):
         door.issue(["recalls"], "console", "console-1")
+
+
+async def test_a_console_token_sends_cap_alerts_as_the_signed_in_managers_unit(door):
+    """The console names the emergency manager's unit as the CAP sender (console/emergency.py); the door still
+    checks the thread's sender rules and that every SMS composes."""
+    token = door.issue(["emergency-alerts"], "console", "console-1")
+    for sender in ("em-3101", "em-3102"):
+        resp = await _post(door, "/v1/emergency-alerts", {**CAP_ALERT, "sender": sender}, token=token)
+        assert resp.status_code == 202, resp.text
     with pytest.raises(ChildSafeError):
-        door.issue(["emergency-alerts"], "console", "console-1")
+        door.issue(["recalls", "emergency-alerts"], "console", "console-1")
 
 
 async def test_a_cap_token_may_send_only_as_its_cap_sender(door):

@@ -23,6 +23,7 @@ def test_models_match_migrations(db_url):
     from alembic.runtime.migration import MigrationContext
 
     import console.submissions  # noqa: F401  (console tables share the metadata)
+    import console.emergency_threads  # noqa: F401
     import consumers.store.models  # noqa: F401
     from consumers.store.db import Base
 
