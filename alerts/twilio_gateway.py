@@ -50,7 +50,7 @@ class TwilioGateway:
 
     def __init__(self, *, account_sid: str, auth_token: str, from_number: str | None = None,
                  messaging_service_sid: str | None = None, base_url: str | None = None, timeout: float = 5.0,
-                 lookup_limit: int = 20):
+                 lookup_limit: int = 1000, lookup_page_size: int = 100):
         if not from_number and not messaging_service_sid:
             raise GatewayConfigError("twilio_from or twilio_messaging_service_sid must be set")
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
@@ -58,7 +58,7 @@ class TwilioGateway:
         if base_url:
             self.client.api.base_url = base_url.rstrip("/")
         self.from_number, self.messaging_service_sid = from_number, messaging_service_sid
-        self.lookup_limit = lookup_limit
+        self.lookup_limit, self.lookup_page_size = lookup_limit, lookup_page_size
 
     def send(self, *, to: str, body: str, status_callback: str, validity_seconds: int | None = None) -> SentMessage:
         sender = {"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid \
@@ -81,10 +81,13 @@ class TwilioGateway:
                            segments=int(message.num_segments) if message.num_segments else None)
 
     def find_messages(self, *, to: str) -> list[ProviderMessage]:
-        """Newest first. Twilio's Message resource has no status-callback field, so ``status_callback`` is
+        """Newest first, every page up to ``lookup_limit`` messages: reading one page (it was the newest 20)
+        missed a message that newer ones to the same number had pushed onto the next page, and the dispatcher
+        sent it again. Twilio's Message resource has no status-callback field, so ``status_callback`` is
         None: match on ``body`` (which carries the alert reference) and ``to``."""
-        return self._read(f"look up messages to {to}",
-                          lambda: [self._provider(m) for m in self.client.messages.list(to=to, limit=self.lookup_limit)])
+        return self._read(f"look up messages to {to}", lambda: [
+            self._provider(m) for m in self.client.messages.stream(
+                to=to, limit=self.lookup_limit, page_size=min(self.lookup_page_size, self.lookup_limit))])
 
     def fetch(self, sid: str) -> ProviderMessage:
         return self._read(f"fetch {sid}", lambda: self._provider(self.client.messages(sid).fetch()))

@@ -153,8 +153,8 @@ def run_escalation(settings: Settings, stop: threading.Event, once: bool = False
     try:
         while True:
             if runtime.clock.monotonic() >= next_anchor:
-                try:
-                    AUDIT_ANCHORED.inc(anchor.publish())
+                try:  # reads the chain head from the database: an outage waits like the tick below
+                    AUDIT_ANCHORED.inc(guard.run(anchor.publish, "audit anchor"))
                     next_anchor = runtime.clock.monotonic() + settings.audit_anchor_seconds
                 except (KafkaError, ProduceFailed) as exc:  # not anchored yet: the next tick retries
                     log.warning("audit anchor publish failed (%r); will retry", exc)

@@ -109,8 +109,9 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions)
 
     def remember(routed: dict[str, tuple[int, float]]) -> list[Output]:
-        """Mark event ids as routed. The changelog records are written with the batch's outputs, so they
-        are durable before the batch is acked (take() has no current event for Faust's own table writes)."""
+        """Mark event ids as routed. The changelog records are written after the batch's outputs were
+        acknowledged and before the batch is acked (``write_durably``; take() has no current event for Faust's
+        own table writes): a crash in between routes the report again, never marks it routed with outputs lost."""
         changelog = seen.changelog_topic.get_topic_name()
         records = []
         for event_id, (partition, at) in routed.items():
@@ -155,9 +156,15 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
                 limit.record(True)
         return outputs, routed, tally
 
-    async def write_then_ack(stream, events, records, tally: BatchTally) -> None:
+    async def write_then_ack(stream, events, records, tally: BatchTally, after: asyncio.Future | None) -> None:
         await write_durably(writer, records)
-        for event in events:  # Faust commits only up to the contiguous acked offsets of a partition
+        if after is not None:
+            # Acks in offset order: Faust commits the first run of consecutive acked offsets, and right after a
+            # rebalance (no commit of its own yet) it does not check that run starts at the committed offset,
+            # so a later batch acked while an earlier one's write was still failing committed past it (the fault
+            # suite lost 7 reports after a broker SIGKILL that way). The writes still overlap; the acks wait.
+            await after
+        for event in events:
             await stream.ack(event)
         tally.log_routed()
         if cfg.metrics:
@@ -166,14 +173,17 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     @app.agent(incidents, name="triage")
     async def triage(stream):
         """Batches are pipelined: batch N+1 is triaged while N's writes are in flight; each batch's
-        events are acked only after all its outputs (and dedup marks) are acknowledged by the broker."""
+        events are acked only after all its outputs (and dedup marks) are acknowledged by the broker, and
+        only after batch N's events were acked (never past an unwritten batch)."""
         in_flight: deque[asyncio.Future] = deque()
         async for events in stream.noack_take(cfg.batch, within=cfg.batch_within_s):
             try:
                 outputs, routed, tally = triage_batch(events)
             except DeadLetterLimitExceeded as exc:
                 stop_worker(exc)  # before the batch is acked: nothing is committed past it
-            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally)))
+            previous = in_flight[-1] if in_flight else None
+            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally,
+                                                                  previous)))
             stats.routed += len(routed)
             stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)
             while in_flight and (len(in_flight) > cfg.max_in_flight_batches or in_flight[0].done()):

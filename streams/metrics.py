@@ -38,6 +38,9 @@ WRITE_RETRIES = Counter(
     "Kafka did not acknowledge them (an outage, a leader moving).")
 WRITE_RETRY_SECONDS = Counter(
     "childsafe_streams_write_retry_seconds_total", "Seconds streams agents waited for Kafka to take their outputs.")
+PRODUCERS_REPLACED = Counter(
+    "childsafe_streams_producers_replaced_total", "Kafka producers a streams worker threw away and started anew "
+    "(idempotence state broken, e.g. OutOfOrderSequenceNumber after a broker crash, or no acknowledgement in time).")
 INTAKE_REQUESTS = Counter(
     "childsafe_intake_requests_total", "HTTP intake requests by route and status code.", ["route", "status"])
 INTAKE_SECONDS = Histogram(

@@ -3,8 +3,9 @@
 Faust acks (and later commits) a message whose agent raised, so a bug would skip it silently. Here each
 message is handled on its own: a contract error or any other exception dead-letters that message (source
 topic, partition, offset, reason) and the batch goes on. Outputs of a batch, including the changelog
-records of the table state it changed (``table_put``), are written with acks=all and awaited before any
-event of the batch is acked, as the triage agent does (``noack_take`` + write, then ack).
+records of the table state it changed (``table_put``, written after the outputs: ``write_durably``), are
+written with acks=all and awaited before any event of the batch is acked, as the triage agent does
+(``noack_take`` + write, then ack).
 """
 
 from __future__ import annotations

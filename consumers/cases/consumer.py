@@ -48,7 +48,9 @@ class CaseCommandConsumer:
 
     def poll_once(self, timeout_ms: int = 500) -> BatchReport:
         report = BatchReport()
-        batch = self.kafka.poll(timeout_ms=timeout_ms, max_records=self.max_records)
+        # kafka-python raises from poll when the group coordinator's broker is down (a broker SIGKILL): wait it out
+        batch = self.guard.run(lambda: self.kafka.poll(timeout_ms=timeout_ms, max_records=self.max_records),
+                               "polling case commands")
         positions = [Position(r.topic, r.partition, r.offset, r.key, r.value)
                      for records in batch.values() for r in records]
         if positions:

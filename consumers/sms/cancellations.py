@@ -27,7 +27,8 @@ class CancellationConsumer:
         self.guard = guard or OutageGuard("sms-cancellations")
 
     def poll_once(self, timeout_ms: int = 20, max_records: int = 500) -> int:
-        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        batch = self.guard.run(lambda: self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records),
+                               "polling cancellations")  # kafka-python raises from poll while a broker is down
         recorded = 0
         for records in batch.values():
             good, last = [], None

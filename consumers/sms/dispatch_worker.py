@@ -46,7 +46,8 @@ class DispatchWorker:
         """One round: cancellations, new jobs from Kafka, then due ledger work, then guardian fallbacks."""
         if self.cancellations is not None:
             self.cancellations.poll_once()
-        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch)
+        batch = self.guard.run(lambda: self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch),
+                               "polling SMS jobs")  # kafka-python raises from poll while a broker is down
         jobs = []
         for records in batch.values():
             for record in records:

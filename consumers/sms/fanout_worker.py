@@ -33,7 +33,8 @@ class FanoutWorker:
             log.info("stopped while waiting out an outage; the alert in hand was not committed")
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=1)
+        batch = self.guard.run(lambda: self.consumer.poll(timeout_ms=timeout_ms, max_records=1),
+                               "polling alert requests")  # kafka-python raises from poll while a broker is down
         handled = 0
         for records in batch.values():
             for record in records:

@@ -37,7 +37,7 @@ from ops.pg_local import LocalPostgres
 from ops.settings import Settings
 from ops.supervisor import Supervisor, parse_counts, plan
 
-TOKEN = "fault-suite-intake-token"
+CAP_SENDER = "demo-emergency@example.invalid"  # the sender of ops.demo's CAP exercise
 FORWARD_LIMIT = timedelta(minutes=15)
 
 
@@ -53,7 +53,7 @@ class Profile:
 
 
 PROFILES = {
-    "short": Profile(seconds=45, rate=2.0, pg_outage_s=6, schools=4, guardians=160, drain_s=360),
+    "short": Profile(seconds=30, rate=2.0, pg_outage_s=6, schools=4, guardians=80, drain_s=300),
     "full": Profile(seconds=300, rate=2.0, pg_outage_s=20, schools=8, guardians=160, drain_s=900,
                     emergency_share=0.05),
     "long": Profile(seconds=1800, rate=2.0, pg_outage_s=20, schools=12, guardians=600, drain_s=900,
@@ -100,11 +100,13 @@ class Load:
     """Posts at a steady rate; a refused or unanswered post (a worker was just killed) is retried with the same
     Idempotency-Key on the other worker, as a client would, until it is accepted (202)."""
 
-    def __init__(self, run: Run, urls: list[str], schools, product, profile: Profile, started: float):
+    def __init__(self, run: Run, urls: list[str], schools, product, profile: Profile, started: float,
+                 tokens: dict[str, str]):
         self.run, self.urls, self.schools, self.product, self.profile = run, urls, schools, product, profile
         self.started, self.stop = started, threading.Event()
         self.rng = random.Random(2026)
-        self.client = httpx.Client(timeout=20, headers={"Authorization": f"Bearer {TOKEN}"})
+        self.tokens = tokens  # route path -> bearer token (a console, a regulator and a CAP sender token)
+        self.client = httpx.Client(timeout=20)
 
     def _post(self, path: str, body: bytes, key: str, content_type: str) -> dict:
         attempt = 0
@@ -112,7 +114,8 @@ class Load:
             url = self.urls[attempt % len(self.urls)]
             try:
                 resp = self.client.post(url + path, content=body,
-                                        headers={"content-type": content_type, "Idempotency-Key": key})
+                                        headers={"content-type": content_type, "Idempotency-Key": key,
+                                                 "Authorization": f"Bearer {self.tokens[path]}"})
                 if resp.status_code == 202:
                     return resp.json()
                 if resp.status_code < 500:
@@ -244,6 +247,9 @@ def count(settings: Settings, run: Run, sandbox) -> dict:
                                     MandatoryReportCase.reported_at, MandatoryReportCase.opened_at)).all()
         links = conn.execute(select(CaseAgency.case_id, CaseAgency.forwarded_at).where(CaseAgency.via == "routing")).all()
         ledger = Counter(conn.execute(select(SmsLedgerEntry.state)).scalars())
+        rows = {r.marker: r for r in conn.execute(select(
+            SmsLedgerEntry.marker, SmsLedgerEntry.state, SmsLedgerEntry.attempts, SmsLedgerEntry.sid,
+            SmsLedgerEntry.owner, SmsLedgerEntry.last_error, SmsLedgerEntry.created_at, SmsLedgerEntry.updated_at))}
     engine.dispose()
     per_report = Counter(c.report_id for c in cases)
     mandatory = [a.event_id for a in reports if a.kind == "mandatory"]
@@ -272,23 +278,51 @@ def count(settings: Settings, run: Run, sandbox) -> dict:
             at_sandbox[marker] += 1
             accepted_at.setdefault(marker, datetime.fromisoformat(m["created"]))
     duplicates = {k: n for k, n in at_sandbox.items() if n > 1}
+    # the records behind each duplicate: what the provider holds and what the ledger says, to tell the cause
+    duplicate_details = [{"marker": k, "ledger": _row(rows.get(k)),
+                          "at_sandbox": [{f: m.get(f) for f in ("sid", "created", "status", "fault")}
+                                         for m in messages if (m.get("status_callback") or "").endswith(f"job={k}")]}
+                         for k in sorted(duplicates)][:20]
     missing_sms = sorted(k for k in jobs if k not in at_sandbox)
     alert_latency = [(accepted_at[k] - requested[j.alert_id]).total_seconds()
                      for k, j in jobs.items() if k in accepted_at and j.alert_id in requested]
     case_latency = [(_aware(c.opened_at) - _aware(c.reported_at)).total_seconds() for c in ours]
     return {
         "reports_accepted": len(reports), "reports_routed": len(reports) - len(lost), "reports_lost": len(lost),
-        "lost_ids": lost[:20], "recalls_accepted": sum(a.kind == "recall" for a in run.accepted),
+        "lost_ids": lost[:20], "lost_where": _where(bootstrap, ns, set(lost[:200])), "recalls_accepted": sum(a.kind == "recall" for a in run.accepted),
         "cap_alerts_accepted": sum(a.kind == "cap" for a in run.accepted),
         "mandatory_reports": len(mandatory), "cases": len(ours), "missing_cases": len(missing_cases),
         "duplicate_cases": sum(n - 1 for n in per_report.values() if n > 1),
         "forwarded_within_15_min": len(on_time), "forwarded_share": (len(on_time) / len(ours)) if ours else 1.0,
         "sms_jobs": len(jobs), "sms_at_sandbox": sum(at_sandbox.values()), "sms_duplicates": sum(n - 1 for n in
                                                                                                 duplicates.values()),
-        "sms_missing": len(missing_sms), "ledger_states": dict(ledger),
+        "sms_missing": len(missing_sms), "ledger_states": dict(ledger), "duplicate_sms_details": duplicate_details,
+        "missing_sms_ledger": [_row(rows.get(k)) or {"marker": k, "ledger": None} for k in missing_sms[:20]],
         "report_to_case_s": _percentiles(case_latency), "alert_to_provider_s": _percentiles(alert_latency),
         "client_retries": run.retried_posts, "refused_by_intake": run.refused[:5], "faults": run.faults,
     }
+
+
+def _row(row) -> dict | None:
+    return None if row is None else {k: getattr(row, k) for k in row._fields}
+
+
+def _where(bootstrap: str, namespace: str, ids: set[str]) -> list[dict]:
+    """Where each lost report sits on the intake topic (partition, offset): which consumer owned it."""
+    from contracts.topics import INCIDENTS
+
+    if not ids:
+        return []
+    return [{"partition": r.partition, "offset": r.offset, "key": r.key.decode(errors="replace") if r.key else None,
+             "id": i} for r in read_all(bootstrap, INCIDENTS.name(namespace))
+            for i in [_event_id(r.value)] if i in ids]
+
+
+def _event_id(value: bytes | None) -> str | None:
+    try:
+        return json.loads(value or b"{}").get("id")
+    except ValueError:
+        return None
 
 
 def _aware(value: datetime) -> datetime:
@@ -380,7 +414,8 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
         publish_reference_topics(settings)
         env = {"CHILDSAFE_BOOTSTRAP_SERVERS": cluster.bootstrap, "CHILDSAFE_TOPIC_NAMESPACE": ns,
                "CHILDSAFE_DATABASE_URL": db_url, "CHILDSAFE_RUN_DIR": str(work / "run"),
-               "CHILDSAFE_INTAKE_TOKENS": TOKEN, "CHILDSAFE_TWILIO_BASE_URL": sandbox.url,
+               "CHILDSAFE_INTAKE_TOKENS_FILE": str(settings.intake_tokens_path()),  # instance 2 has its own run dir
+               "CHILDSAFE_TWILIO_BASE_URL": sandbox.url,
                "CHILDSAFE_TWILIO_ACCOUNT_SID": sandbox.account_sid, "CHILDSAFE_TWILIO_AUTH_TOKEN": sandbox.auth_token,
                "CHILDSAFE_SMS_CALLBACK_BASE_URL": f"http://127.0.0.1:{webhook_ports[0]}",
                "CHILDSAFE_SMS_LEASE_S": "10", "CHILDSAFE_SMS_RECONCILE_DELAY_S": "0.5",
@@ -392,6 +427,7 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
                "CHILDSAFE_LOG_LEVEL": "warning",
                **{f"CHILDSAFE_{p}": "0" for p in ("CASE_METRICS_PORT", "ESCALATION_METRICS_PORT",
                                                   "SMS_FANOUT_METRICS_PORT", "SMS_DISPATCH_METRICS_PORT")}}
+        tokens = _issue_tokens(settings)
         children = plan(settings, {**parse_counts("desk=0"), **{k: 2 for k in KINDS}}, work / "logs", env)
         web_ports = [free_port(), free_port()]
         for child in children:
@@ -407,7 +443,7 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
         say(f"{len(children)} workers up: {', '.join(c.name for c in children)}")
 
         started = time.monotonic()
-        load = Load(run, urls, schools, product, profile, started)
+        load = Load(run, urls, schools, product, profile, started, tokens)
         loader = threading.Thread(target=load.loop, daemon=True)
         loader.start()
         _inject_faults(run, supervisor, cluster, pg, profile, started, say)
@@ -433,6 +469,19 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
         print(f"JSON: {json_path}")
     print("FAILED: " + "; ".join(problems) if problems else "all counts as promised", flush=True)
     return 1 if problems else 0
+
+
+def _issue_tokens(settings: Settings) -> dict[str, str]:
+    """Intake is closed by default: a console token (reports for any school), a regulator's and a CAP sender's,
+    as `childsafe intake token` issues them, in the run folder the workers read."""
+    from streams.intake_tokens import IntakeTokenBook
+
+    book, now = IntakeTokenBook(settings.intake_tokens_path()), datetime.now(timezone.utc)
+    issued = {path: book.issue([route], kind, sender, now, label="fault suite")[1]
+              for path, route, kind, sender in (("/v1/incidents", "incidents", "console", "fault-suite"),
+                                                ("/v1/recalls", "recalls", "regulator", "samr-fault-suite"),
+                                                ("/v1/emergency-alerts", "emergency-alerts", "cap", CAP_SENDER))}
+    return issued
 
 
 def _topic_config(cluster: LocalKafkaCluster, namespace: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ Before, the 1,500 sends after the kill were not checked, and one unacknowledged 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 
@@ -78,9 +79,19 @@ def test_start_and_sigkill_recovery_take_seconds(kafka_bootstrap, tmp_path):
         duplicates = len(routed) - len(set(routed))
     finally:
         restarted.stop()
+    bound = _seconds_bound(60.0)
     figures = {"start_to_first_routed_s": round(start_to_first, 1),
                "sigkill_to_routing_resumed_s": round(kill_to_resumed, 1),
-               "reports": len(ids) + 2, "missing": 0, "duplicate_audits_after_kill": duplicates}
+               "reports": len(ids) + 2, "missing": 0, "duplicate_audits_after_kill": duplicates,
+               "bound_s": round(bound, 1), "load_average_1m": round(os.getloadavg()[0], 1)}
     print("\nRECOVERY", json.dumps(figures))
     (tmp_path / "recovery.json").write_text(json.dumps(figures))
-    assert start_to_first < 60 and kill_to_resumed < 60, figures
+    assert start_to_first < bound and kill_to_resumed < bound, figures
+
+
+def _seconds_bound(quiet_s: float) -> float:
+    """``quiet_s`` on a machine with a core to spare; on an oversubscribed one (CPU hogs, other suites: the
+    1-minute load average above the core count) the worker gets that much less CPU, so the bound grows by the
+    same factor (capped at 4x). Losing or doubling a report is never excused: those asserts have no bound."""
+    oversubscribed = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return quiet_s * min(4.0, max(1.0, oversubscribed))

@@ -143,3 +143,11 @@ def test_slow_lookups_are_slow_not_failed(sms_sandbox):
     assert len(gateway.find_messages(to=TO)) == 1
     assert send(gateway).sid.startswith("SM")  # a slow create is stored once, answered late
     assert sms_sandbox.counts() == {TO: 2}
+
+
+def test_find_messages_reads_every_page(sms_sandbox):
+    gateway = gateway_for(sms_sandbox, lookup_page_size=10)
+    sids = [send(gateway, body=f"第{i}条").sid for i in range(25)]
+    found = gateway.find_messages(to=TO)
+    assert [m.sid for m in found] == sids[::-1], "three pages of 10, newest first, none left out"
+    assert len(gateway_for(sms_sandbox, lookup_limit=12, lookup_page_size=5).find_messages(to=TO)) == 12

@@ -4,6 +4,7 @@ cluster's size."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -133,18 +134,16 @@ def test_replication_and_min_insync_follow_the_cluster_size(brokers, expected):
 
 
 class FlakyWriter:
-    """The writer port: fails with the given errors first, then takes the outputs; counts resets."""
+    """The writer port: fails with the given errors first, then takes the outputs; counts the calls."""
 
     def __init__(self, *failures):
-        self.failures, self.resets, self.written = list(failures), 0, []
+        self.failures, self.calls, self.written = list(failures), [], []
 
     async def write(self, outputs):
+        self.calls.append(list(outputs))
         if self.failures:
             raise self.failures.pop(0)
         self.written.extend(outputs)
-
-    async def reset(self):
-        self.resets += 1
 
 
 async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sent_again():
@@ -154,7 +153,50 @@ async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sen
     writer = FlakyWriter(aio.OutOfOrderSequenceNumber(), aio.KafkaConnectionError())
     outputs = [Output("t", b"k", b"v")]
     await write_durably(writer, outputs, max_delay_s=0.01)
-    assert writer.written == outputs and writer.resets == 1, "a new producer only for the broken one"
+    assert writer.written == outputs and writer.calls == [outputs] * 3
+
+
+async def test_producers_that_keep_breaking_stop_the_worker_before_its_input_is_acked():
+    from streams.triage import Output
+    from streams.writer import ProducerBroken, ProducerStuck, write_durably
+
+    stopped = []
+    writer = FlakyWriter(*[aio.OutOfOrderSequenceNumber(), ProducerStuck("no ack")] * 3)
+    with pytest.raises(ProducerBroken):
+        await write_durably(writer, [Output("t", b"k", b"v")], max_delay_s=0.01, max_new_producers=4,
+                            on_broken=stopped.append)
+    assert len(writer.calls) == 5 and writer.written == [] and len(stopped) == 1
+    assert "5 new Kafka producers in a row" in str(stopped[0])
+    # a retryable outage in between resets the count: the worker rides that out
+    writer = FlakyWriter(*[aio.OutOfOrderSequenceNumber(), aio.KafkaConnectionError()] * 4)
+    await write_durably(writer, [Output("t", b"k", b"v")], max_delay_s=0.01, max_new_producers=1,
+                        on_broken=stopped.append)
+    assert len(stopped) == 1 and len(writer.written) == 1
+
+
+class Crash(BaseException):
+    """The process dying between two writes (SIGKILL)."""
+
+
+async def test_table_state_is_written_only_after_the_effects_it_stands_for():
+    from streams.triage import Output
+    from streams.writer import write_durably
+
+    effect, state = Output("ns.audit.v1", b"r1", b"routed"), Output("ns-streams-triage-seen-changelog", b"r1", b"[0]")
+
+    class DiesOnSecondWrite(FlakyWriter):
+        async def write(self, outputs):
+            if self.calls:
+                raise Crash()
+            await super().write(outputs)
+
+    writer = DiesOnSecondWrite()
+    with pytest.raises(Crash):
+        await write_durably(writer, [state, effect], max_delay_s=0.01)
+    assert writer.written == [effect], "the effect is durable, the 'done' mark is not: a restart redoes r1"
+    writer = FlakyWriter()
+    await write_durably(writer, [state, effect, state], max_delay_s=0.01)
+    assert writer.calls == [[effect], [state, state]]
 
 
 async def test_a_record_the_broker_refuses_for_its_size_is_not_retried_forever():
@@ -164,3 +206,66 @@ async def test_a_record_the_broker_refuses_for_its_size_is_not_retried_forever()
     writer = FlakyWriter(aio.MessageSizeTooLargeError())
     with pytest.raises(OutputRefused, match="MessageSizeTooLarge"):
         await write_durably(writer, [Output("t", b"k", b"v" * 10)], max_delay_s=0.01)
+
+
+class NeverAcks:
+    """An aiokafka-shaped producer whose sends are never acknowledged and whose stop() (a flush) never ends,
+    as an idempotent producer retrying a batch forever behaves."""
+
+    made = 0
+
+    def __init__(self):
+        NeverAcks.made += 1
+        self.started = self.stop_called = False
+
+    async def start(self):
+        self.started = True
+
+    async def send(self, topic, value, **kw):
+        return asyncio.get_running_loop().create_future()
+
+    async def stop(self):
+        self.stop_called = True
+        await asyncio.Event().wait()
+
+
+async def test_a_producer_that_never_acknowledges_is_replaced_without_waiting_for_its_flush():
+    import time
+
+    from streams.metrics import PRODUCERS_REPLACED
+    from streams.triage import Output
+    from streams.writer import KafkaWriter, ProducerBroken, ProducerStuck, write_durably
+
+    NeverAcks.made = 0
+    writer = KafkaWriter("127.0.0.1:9", "ns", "test", ack_timeout_s=0.2, close_timeout_s=0.1,
+                         producer_factory=NeverAcks)
+    before = PRODUCERS_REPLACED._value.get()
+    started = time.monotonic()
+    with pytest.raises(ProducerStuck, match="1 of 1 records not acknowledged within 0.2s"):
+        await writer.write([Output("t", b"k", b"v")])
+    assert time.monotonic() - started < 2 and writer.replaced == 1 and PRODUCERS_REPLACED._value.get() == before + 1
+    stopped = []
+    with pytest.raises(ProducerBroken):
+        await write_durably(writer, [Output("t", b"k", b"v")], max_delay_s=0.01, max_new_producers=2,
+                            on_broken=stopped.append)
+    assert len(stopped) == 1 and writer.replaced == 4 and NeverAcks.made == 4
+
+
+async def test_a_replacement_by_one_write_is_not_undone_by_another_that_failed_on_the_old_producer():
+    from streams.triage import Output
+    from streams.writer import KafkaWriter
+
+    class Broken(NeverAcks):
+        async def send(self, topic, value, **kw):
+            raise aio.OutOfOrderSequenceNumber()
+
+        async def stop(self):
+            self.stop_called = True
+
+    writer = KafkaWriter("127.0.0.1:9", "ns", "test", producer_factory=Broken)
+    old = await writer.producer()
+    with pytest.raises(aio.OutOfOrderSequenceNumber):
+        await writer.write([Output("t", b"k", b"v")])
+    new = await writer.producer()
+    await writer._replace(old, aio.OutOfOrderSequenceNumber())  # a second write that failed on the old one
+    assert writer._producer is new and writer.replaced == 1 and old.stop_called and not new.stop_called

@@ -155,3 +155,47 @@ def test_a_stale_emergency_expires_instead_of_arriving_late(world):
     clock.advance(61)
     dispatcher.sweep()
     assert states(engine) == {"g:G1": "expired"} and gateway.sent == {}
+
+
+def test_a_lost_response_is_found_when_the_number_has_more_than_one_page_of_messages(db_url, tmp_path, sms_sandbox):
+    """The real gateway (twilio SDK) against the sandbox: the provider stored the message but the answer was lost,
+    and by the time the dispatcher reconciles, 60 newer messages to the same number push it off the newest 20
+    (one page of the old look-up). Reading one page said "the provider never had it" and sent it again."""
+    import random
+
+    from alerts.sandbox import FaultPlan, FaultRule
+    from alerts.twilio_gateway import TwilioGateway
+    from consumers.sms.backoff import Backoff
+    from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
+    from consumers.sms.ledger import SmsLedger
+    from consumers.store.db import make_engine
+    from contracts.clock import FakeClock
+
+    engine = make_engine(db_url)
+    sms_directory.load(engine, tmp_path / "dir")
+    clock = FakeClock(DAYTIME)
+    gateway = TwilioGateway(account_sid=sms_sandbox.account_sid, auth_token=sms_sandbox.auth_token,
+                            from_number="+447700900999", base_url=sms_sandbox.url, timeout=5.0)
+    settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
+                                concurrency=1)
+    dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock, settings, rng=random.Random(1))
+    try:
+        to = sms_directory.G[1]
+        j = job("g:G1", to)
+        sms_sandbox.set_faults(FaultPlan([FaultRule("response_lost")]))
+        dispatcher.dispatch([j])
+        assert states(engine) == {"g:G1": "reconcile"}
+        sms_sandbox.set_faults(FaultPlan([]))
+        for i in range(60):  # other alerts' messages to the same guardian, sent before the reconcile comes round
+            gateway.send(to=to, body=f"【儿童安全】另一条提醒 {i}", status_callback="http://127.0.0.1:9/sms/status?job=other")
+        clock.advance(3)
+        dispatcher.sweep()
+        assert states(engine) == {"g:G1": "accepted"}
+        marker = job_marker(j.dedup_key)
+        ours = [m for m in sms_sandbox.messages(to) if m["status_callback"].endswith(f"job={marker}")]
+        assert len(ours) == 1, f"{len(ours)} messages for one job"
+        with engine.connect() as conn:
+            assert conn.execute(SmsLedgerEntry.__table__.select()).one().sid == ours[0]["sid"]
+    finally:
+        dispatcher.close()
+        engine.dispose()
