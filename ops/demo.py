@@ -30,7 +30,7 @@ from contracts.clock import SystemClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, INCIDENTS
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import publish_reference_topics
 from ops.kafka_local import LocalKafka
 from ops.processes import ChildProcess
 from ops.settings import Settings
@@ -242,7 +242,6 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
         ("sms-sandbox", ["sms-sandbox"]), ("sms-webhooks", ["sms", "webhooks"]), ("worker", ["worker"]),
         ("cases", ["cases", "consume"]), ("sms-fanout", ["sms", "fanout"]), ("sms-dispatch", ["sms", "dispatch"]),
         ("console", ["console"])]}
-    env["CHILDSAFE_CONSOLE_INTAKE_TOKEN"] = DEMO_TOKEN
     console_url = f"http://{settings.console_host}:{settings.console_port}"
     url = f"http://{settings.web_host}:{settings.web_port}"
     try:

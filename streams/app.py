@@ -7,22 +7,30 @@ import json
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import faust
 
-from contracts.clock import Clock, SystemClock
+from contracts.clock import Clock
 from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, reason_class
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import IncidentReportedEvent
 from contracts.topics import DEADLETTER, INCIDENTS
+from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
+from streams.ports import IdempotencyLedger, StreamsWriter
+from streams.intake import IntakeDoor, register_intake
+from streams.intake_tokens import IntakeTokenBook
+from streams.safety_alerts import SafetyAlerts, register_safety_alerts
 from streams.deadletter import dead_letter, refuse_oversized, stop_worker
 from streams.metrics import BatchTally
-from streams.triage import Output, route
-from streams.writer import KafkaWriter, write_durably
+from streams.output import Output
+from streams.triage import route
+from streams.writer import write_durably
 
 log = logging.getLogger("childsafe.streams")
 
@@ -46,7 +54,7 @@ class StreamsConfig:
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
     heartbeat_s: float = 1.0
-    alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
+    alerting: AlertingConfig = field(default_factory=AlertingConfig)  # the item 18/22 agents
     metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
     keyring: object = None  # contracts.sealed.Keyring: the intake seals identity with it (None: unsealed, unit tests)
 
@@ -58,11 +66,26 @@ class TriageStats:
     dead_lettered: int = 0
 
 
-def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWriter | None = None,
-               ledger=None) -> faust.App:
-    """Build the app; tests may pass a fake clock, a fake writer (anything with ``async write(outputs)``) and an
-    idempotency ledger (streams/idempotency.py; default: the Kafka one)."""
-    clock = clock or SystemClock()
+IncidentHook = Callable[[IncidentReportedEvent, int, datetime], list[Output]]
+
+
+@dataclass
+class StreamsRuntime:
+    """What `create_app` built: the Faust app and the handles ops and tests reach (the timers' bodies, the intake)."""
+
+    app: faust.App
+    config: StreamsConfig
+    clock: Clock
+    writer: StreamsWriter
+    stats: TriageStats
+    door: IntakeDoor
+    safety: SafetyAlerts
+    incident_hooks: list[IncidentHook]
+
+
+def create_app(cfg: StreamsConfig, *, clock: Clock, writer: StreamsWriter, ledger: IdempotencyLedger) -> StreamsRuntime:
+    """Build the app on its ports: the clock, the writer (``async write(outputs)``: Kafka, or a fake in tests) and
+    the idempotency ledger (streams/idempotency.py). ops/bootstrap.py picks the real ones."""
     app = faust.App(
         f"{cfg.namespace}-streams",
         broker=f"kafka://{cfg.bootstrap}",
@@ -93,13 +116,10 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     # With stats off Faust mounts its "production index" at / instead; we serve nothing at / at all.
     app.web.blueprints._enabled[:] = [(prefix, bp) for prefix, bp in app.web.blueprints._enabled
                                       if "production_index" not in str(bp)]
-    writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     stats = TriageStats()
     limit = DeadLetterWindow(cfg.deadletter_limit, "streams.triage")
     # incident_hooks: more work on each new report, done in triage's one pass (e.g. outbreak counting)
-    incident_hooks: list = []
-    app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock,  # type: ignore[attr-defined]
-                     "incident_hooks": incident_hooks}
+    incident_hooks: list[IncidentHook] = []
 
     incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=RawBytesSchema(key_serializer="raw",
                                                                                 value_serializer="raw"),
@@ -183,28 +203,20 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
     async def expire_seen():
         """Forget event ids older than the retention, with tombstones so a restart forgets them too."""
         horizon = clock.now().timestamp() - cfg.dedup_retention_s
-        for key, (partition, at) in [(k, v) for k, v in list(seen.data.items()) if v and v[1] < horizon]:
+        for key, (partition, _at) in [(k, v) for k, v in list(seen.data.items()) if v and v[1] < horizon]:
             seen.data.pop(key, None)
             seen.send_changelog(partition, key, None, value_serializer="raw")
 
-    from streams.idempotency import KafkaIdempotencyLedger
-    from streams.intake import IntakeDoor, register_intake
-    from streams.intake_tokens import IntakeTokenBook
-
-    ledger = ledger or KafkaIdempotencyLedger(cfg.bootstrap, f"{cfg.namespace}-streams-intake-idempotency", writer,
-                                              retention_s=cfg.dedup_retention_s)
-    tokens = IntakeTokenBook(cfg.intake_tokens_file) if cfg.intake_tokens_file else None
-    door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, insecure_local=cfg.intake_insecure_local,
-                      clock=clock, alerting=cfg.alerting, keyring=cfg.keyring)
-    app.childsafe["door"] = door  # type: ignore[attr-defined]
+    tokens = IntakeTokenBook(Path(cfg.intake_tokens_file)) if cfg.intake_tokens_file else None
+    door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, clock=clock,
+                      insecure_local=cfg.intake_insecure_local, alerting=cfg.alerting, keyring=cfg.keyring)
     register_intake(app, door)
 
     # Item 18/22 agents (recalls, campus safety reports, spikes, CAP emergencies): their own modules.
-    from streams.safety_alerts import register_safety_alerts
+    safety = register_safety_alerts(app, cfg, writer, clock)
+    incident_hooks.extend(safety.incident_hooks)
 
-    register_safety_alerts(app, cfg, writer, clock)
-
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def close_writer(app, **kwargs) -> None:
         """After the consumer stopped: flush and close the writer (pending batches were awaited or unacked)."""
         close_ledger = getattr(ledger, "close", None)
@@ -214,7 +226,8 @@ def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWrit
         if close is not None:
             await close()
 
-    return app
+    return StreamsRuntime(app=app, config=cfg, clock=clock, writer=writer, stats=stats, door=door, safety=safety,
+                          incident_hooks=incident_hooks)
 
 
 def _record_time(msg) -> datetime | None:

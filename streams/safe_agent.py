@@ -19,7 +19,7 @@ from contracts.errors import ContractError, FieldError
 from streams.deadletter import dead_letter, stop_worker
 from streams.metrics import record_agent_batch
 from streams.writer import write_durably
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.agents")
 Handler = Callable[[object], Awaitable[list[Output]]]

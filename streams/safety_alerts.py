@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import faust
 
-from streams.alerting_config import AlertingConfig
-from streams.emergency.agents import register_emergency
+from streams.emergency.agents import EmergencyHandles, register_emergency
 from streams.recalls.agents import register_recalls
+from streams.recalls.holdings import HoldingsIndex
 from streams.safety.agents import register_safety
 from streams.spikes.agents import register_spikes
+from dataclasses import dataclass
 
 
-def register_safety_alerts(app: faust.App, cfg, writer, clock, atlas=None) -> dict:
-    conf = cfg.alerting or AlertingConfig()
-    hooks = {
-        "holdings_index": register_recalls(app, cfg, writer, clock, conf),
-        "check_drills": register_safety(app, cfg, writer, clock, conf),
-    }
+@dataclass
+class SafetyAlerts:
+    """The handles ops and tests reach: the timers' bodies, the recall holdings index, the school atlas."""
+
+    holdings_index: HoldingsIndex
+    check_drills: object
+    emergency: EmergencyHandles
+    incident_hooks: list
+
+
+def register_safety_alerts(app: faust.App, cfg, writer, clock, atlas=None) -> SafetyAlerts:
+    conf = cfg.alerting
+    holdings = register_recalls(app, cfg, writer, clock, conf)
+    check_drills = register_safety(app, cfg, writer, clock, conf)
     emergency = register_emergency(app, cfg, writer, clock, conf, atlas)
-    hooks.update(widen_missing_children=emergency["widen"], atlas=emergency["atlas"],
-                 atlas_ready=emergency["atlas_ready"])
-    register_spikes(app, cfg, writer, clock, conf)
-    app.childsafe.update(hooks)  # type: ignore[attr-defined]  # tests and ops reach the timers' bodies here
-    return hooks
+    count_school = register_spikes(app, cfg, writer, clock, conf)
+    return SafetyAlerts(holdings, check_drills, emergency, [count_school])

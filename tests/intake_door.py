@@ -58,7 +58,7 @@ class RunningIntake:
         self.app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", web_port=self.port,
                                             max_body_bytes=max_body_bytes, intake_tokens_file=str(self.tokens.path),
                                             intake_insecure_local=insecure_local),
-                              clock=self.clock, writer=self.writer, ledger=self.ledger)
+                              clock=self.clock, writer=self.writer, ledger=self.ledger).app
         self.app.finalize()
 
     @property

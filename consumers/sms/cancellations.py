@@ -22,9 +22,9 @@ log = logging.getLogger("childsafe.sms.cancellations")
 class CancellationConsumer:
     """Reads ``alerts.cancelled.v1``; commits each record's offset only after it is recorded (or dead-lettered)."""
 
-    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters, guard: OutageGuard | None = None):
+    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters, guard: OutageGuard):
         self.consumer, self.book, self.dead_letters = consumer, book, dead_letters
-        self.guard = guard or OutageGuard("sms-cancellations")
+        self.guard = guard
 
     def poll_once(self, timeout_ms: int = 20, max_records: int = 500) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)

@@ -19,9 +19,9 @@ log = logging.getLogger("childsafe.sms.fanout")
 
 
 class FanoutWorker:
-    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard | None = None):
+    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard):
         self.consumer, self.fanout, self.dead_letters = consumer, fanout, dead_letters
-        self.guard = guard or OutageGuard("sms-fanout")
+        self.guard = guard
         self.results: list[FanoutResult] = []
 
     def run(self, stop: threading.Event) -> None:

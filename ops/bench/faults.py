@@ -340,7 +340,7 @@ def run_suite(profile_name: str, json_path: Path | None = None, work: Path | Non
     from consumers.store.directory import ProductRegistration
     from consumers.store.core import School
     from consumers.store.migrate import upgrade
-    from ops.commands.directory_cmd import publish_reference_topics
+    from ops.bootstrap import publish_reference_topics
     from ops.topics_admin import apply_topics
     from sqlalchemy import select
 

@@ -28,7 +28,7 @@ from streams.emergency.semantics import (check_sender, expired, hold_until, is_m
                                          original_sender, priority)
 from streams.emergency.widening import due_steps, ring_schools
 from streams.emitting import alert_output, audit_output, cancel_output, chunks
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/emergency"
 ACTOR = "streams.emergency"

@@ -26,7 +26,7 @@ from streams.recalls.holdings import Holding, HoldingsIndex
 from streams.recalls.matching import Grade, RecallKeys
 from streams.recalls.plan import late_tag, plan
 from streams.safe_agent import each_message, table_put
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.recalls")
 

@@ -16,7 +16,7 @@ from contracts.dlq import DeadLetterLimit
 from contracts.events import RecallPublishedEvent
 from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
-from streams.triage import Output
+from streams.output import Output
 
 FEED_KEY = "feed"
 MAX_PAGE_SIZE = 100

@@ -18,7 +18,7 @@ from contracts.recall import RecallAction, RiskLevel
 from streams.emitting import alert_output, audit_output, cancel_output, chunks
 from streams.recalls.holdings import HolderMatch
 from streams.recalls.matching import Grade
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/recalls"
 REVIEW_LIST_LIMIT = 200

@@ -19,7 +19,7 @@ from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
 from streams.safety.drills import drill_overdue_alerts, overdue, record_report
 from streams.safety.followup import hazard_followups
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.safety")
 

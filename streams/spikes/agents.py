@@ -19,10 +19,11 @@ from streams.faust_plumbing import RawBytesSchema
 from streams.safe_agent import each_message, table_put
 from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe
-from streams.triage import Output
+from streams.output import Output
 
 
-def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> None:
+def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig):
+    """Registers the district agent; returns the school count, an incident hook for the triage agent's pass."""
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
     by_district_name = f"{cfg.namespace}-streams-spike-districts"
     by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
@@ -48,8 +49,6 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
             outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike, now))
         return outputs + [table_put(schools, partition, key, state)]
 
-    app.childsafe["incident_hooks"].append(count_school)  # type: ignore[attr-defined]
-
     @app.agent(by_district, name="spikes-district")
     async def count_districts(stream):
         async def handle(event) -> list[Output]:
@@ -61,6 +60,8 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-district",
                            limit=cfg.deadletter_limit)
+
+    return count_school
 
 
 def _forwarded(raw: bytes | None) -> tuple[str, str, str, float, int]:

@@ -12,7 +12,7 @@ from contracts.common import AgencyKind, Priority
 from contracts.incident import IncidentCategory
 from streams.emitting import alert_output
 from streams.spikes.window import Spike
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/spikes"
 

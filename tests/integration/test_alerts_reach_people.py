@@ -21,7 +21,7 @@ from consumers.store.migrate import upgrade
 from contracts.cap import to_cap
 from contracts.clock import SystemClock
 from contracts.emergency import EmergencyAlertIssued
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import publish_reference_topics
 from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.cap_samples import missing_child_alert as _missing_child

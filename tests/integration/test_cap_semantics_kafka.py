@@ -29,7 +29,7 @@ from contracts.emergency import EmergencyAlertIssued
 from contracts.events import AuditRecordedEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, EMERGENCY_ALERTS
 from consumers.kafka_io import AcknowledgedProducer
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import publish_reference_topics
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests import sms_directory

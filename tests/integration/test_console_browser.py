@@ -21,8 +21,8 @@ from consumers.cases.tracking import OutboxMessage
 from consumers.store.db import transaction
 from console.accounts import ConsoleSession
 from console.app import build_app
-from ops.cases_runtime import run_case_consumer
-from ops.commands.console_cmd import build_console
+from ops.bootstrap import run_case_consumer
+from ops.bootstrap import build_console
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from streams.intake_tokens import IntakeTokenBook

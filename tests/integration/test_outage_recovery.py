@@ -21,11 +21,11 @@ from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.common import Priority
 from contracts.sms import SmsJob
 from contracts.topics import CASE_COMMANDS, SMS_JOBS
-from ops.cases_runtime import run_case_consumer
+from ops.bootstrap import run_case_consumer
 from ops.kafka_local import free_port
 from ops.pg_local import LocalPostgres
 from ops.settings import Settings
-from ops.sms_workers import build_dispatch
+from ops.bootstrap import build_dispatch
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
 from tests.integration.helpers import producer

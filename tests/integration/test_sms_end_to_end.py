@@ -14,7 +14,7 @@ from consumers.store.directory import ChildGuardian, Guardian
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, DEADLETTER
 from ops.kafka_local import free_port
-from ops.sms_workers import build_dispatch, build_fanout, build_webhooks
+from ops.bootstrap import build_dispatch, build_fanout, build_webhooks
 from ops.topics_admin import apply_topics
 from tests.integration.helpers import publish, settings_for
 from tests.sms_servers import BackgroundApp, alert_event

@@ -119,7 +119,7 @@ def test_token_bucket_sustained_rate_over_simulated_minute():
 
 def test_token_bucket_rejects_bad_rate():
     with pytest.raises(ValueError, match="rate"):
-        TokenBucket(rate=0)
+        TokenBucket(rate=0, clock=FakeClock())
 
 
 def test_time_critical_messages_carry_a_short_validity_period():

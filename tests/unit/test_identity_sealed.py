@@ -133,7 +133,7 @@ def test_the_webhook_verifier_refuses_the_default_token_unless_the_sandbox_is_in
     else:
         with pytest.raises(ChildSafeOpsError, match="public default"):
             webhook_auth_token(settings)
-        from ops.sms_workers import build_webhooks
+        from ops.bootstrap import build_webhooks
         with pytest.raises(ChildSafeOpsError):
             build_webhooks(settings)
     assert webhook_auth_token(Settings(twilio_base_url=base_url, twilio_auth_token="a-real-provider-token")) \

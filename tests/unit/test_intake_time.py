@@ -46,7 +46,7 @@ async def test_the_triage_agent_takes_the_kafka_record_time():
     writer = RecordingWriter()
     app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01,
                                    intake_insecure_local=True),
-                     clock=FakeClock(NOW), writer=writer, ledger=MemoryIdempotencyLedger())
+                     clock=FakeClock(NOW), writer=writer, ledger=MemoryIdempotencyLedger()).app
     app.finalize()
     record_time = NOW - timedelta(minutes=5)
     async with app.agents["triage"].test_context() as agent:

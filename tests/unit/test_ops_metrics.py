@@ -66,7 +66,7 @@ def _value(name: str, **labels) -> float:
 def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic():
     from contracts.topics import AUDIT, CASE_COMMANDS
     from streams.metrics import BatchTally
-    from streams.triage import Output
+    from streams.output import Output
 
     class Report:
         def __init__(self, id, time):

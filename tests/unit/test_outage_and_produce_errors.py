@@ -148,7 +148,7 @@ class FlakyWriter:
 
 
 async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sent_again():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import write_durably
 
     writer = FlakyWriter(aio.OutOfOrderSequenceNumber(), aio.KafkaConnectionError())
@@ -158,7 +158,7 @@ async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sen
 
 
 async def test_a_record_the_broker_refuses_for_its_size_is_not_retried_forever():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import OutputRefused, write_durably
 
     writer = FlakyWriter(aio.MessageSizeTooLargeError())

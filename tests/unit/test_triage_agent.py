@@ -14,18 +14,20 @@ async def _feed(app, messages):
 
 
 async def test_duplicate_report_is_routed_once(harness):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     await _feed(app, [(b"S1", incident_bytes(id="dup-1")), (b"S1", incident_bytes(id="dup-1")),
                       (b"S1", incident_bytes(id="dup-2"))])
     audited = [o.key for o in writer.on("audit.v1")]
     assert audited == [b"dup-1", b"dup-2"]
-    assert app.childsafe["stats"].duplicates == 1
+    assert runtime.stats.duplicates == 1
     changelog = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("triage-seen-changelog")]
     assert [o.key for o in changelog] == [b'"dup-1"', b'"dup-2"'], "dedup marks are written with the batch"
 
 
 async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     await _feed(app, [(b"S1", b"{broken"), (b"S1", incident_bytes(id="ok-1", severity="apocalyptic")),
                       (b"S1", incident_bytes(id="ok-2"))])
     dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
@@ -34,7 +36,8 @@ async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
 
 
 async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     real_route = streams_app.route
 
     def flaky(event, now, received_at=None):
