@@ -19,6 +19,10 @@ class BodyRules:
     no_url_prefixes: tuple[str, ...] = ("+86",)
 
 
+CHINA_GUIDANCE = BodyRules()
+"""The rules when CHILDSAFE_SMS_MAX_SEGMENTS is not set (ops/bootstrap.build_body_rules reads it)."""
+
+
 def check_body(body: str, to: str, rules: BodyRules, *, withheld: Iterable[str] = (), fixed_text: str = "") -> SegmentCount:
     """Refuse ``body`` for ``to`` if it breaks a rule; otherwise return its segment count.
 

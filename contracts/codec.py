@@ -21,7 +21,7 @@ _GOT_LIMIT = 80
 def _adapter(events: tuple[type[CloudEvent], ...]) -> TypeAdapter:
     if len(events) == 1:
         return TypeAdapter(events[0])
-    return TypeAdapter(Annotated[Union[events], Field(discriminator="type")])  # type: ignore[valid-type]
+    return TypeAdapter(Annotated[Union[events], Field(discriminator="type")])  # type: ignore[arg-type]
 
 
 def _got(value: object) -> str | None:

@@ -310,7 +310,7 @@ class LocalKafkaCluster:
         nodes = self.nodes
         with ThreadPoolExecutor(len(nodes)) as pool:
             procs = list(pool.map(lambda n: None if n.answers() else n.start(), nodes))
-        for node, proc in zip(nodes, procs):
+        for node, proc in zip(nodes, procs, strict=True):
             if proc is not None:
                 node.wait(proc, timeout, started)
         return time.monotonic() - started

@@ -56,7 +56,7 @@ class _Phones:
 def generate_rows(schools: int, guardians: int, seed: int = 7) -> Iterator[tuple[str, dict]]:
     """Yield (file name, row) in dependency order per school: a school's classes before its children."""
     rng, phones = random.Random(seed), _Phones()
-    for d, code in enumerate(DISTRICTS[: max(1, min(len(DISTRICTS), schools))]):
+    for code in DISTRICTS[: max(1, min(len(DISTRICTS), schools))]:
         for k, kind in enumerate(AGENCY_KINDS):
             agency = f"AG-{code}-{kind.value}"
             yield "agencies.csv", {"id": agency, "kind": kind.value, "district_code": code,

@@ -155,7 +155,7 @@ def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_
                           throttle=SharedRateLimit(make_engine(db_url), SENDER, rate, clock).reserve, owner=name)
                for name in ("A", "B")]
     batches = [jobs(30, alert="A-RATE-1"), jobs(30, alert="A-RATE-2")]
-    threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches)]
+    threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from consumers.kafka_io import ProduceFailed
+
 from alerts.gateway import AmbiguousSendError
 from consumers.directory.audience import pages
 from consumers.sms.cancellation_book import CancellationBook
@@ -72,7 +74,7 @@ def test_school_list_fan_out_resumes_across_sources_with_the_same_dedup_keys(dir
     sink = FakeSink(fail_on_flush=4)
     fanout = AudienceFanout(directory, sink, FakeClock(), page_size=2)
     event = request("CAP-1", SchoolList(school_ids=["S1", "S2"]))
-    with pytest.raises(Exception):
+    with pytest.raises(ProduceFailed, match="broker down"):
         fanout.fan_out(event)
     result = fanout.fan_out(event)
     assert result.resumed_after == "g:G6", "pages G1-G2, G3-G4, G5-G6 were acknowledged; G7 was not"
