@@ -36,6 +36,7 @@ from ops.processes import ChildProcess
 from ops.settings import Settings
 from ops.topic_reader import read_topic
 from ops.topics_admin import apply_topics
+from streams.internal_topics import changelog
 
 SCENARIO_DIR = Path(__file__).parent / "demo"
 
@@ -267,7 +268,7 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
 
         # A recall is matched against the holdings the worker has indexed: wait until it has them all
         # (as a deployment loads holdings before recalls arrive).
-        read_topic(bootstrap, f"{ns}-streams-recall-holdings-changelog", timeout=60,
+        read_topic(bootstrap, changelog(ns, "recall-holdings"), timeout=60,
                    until=lambda rs: len({r.key for r in rs}) >= holders)
         if product is not None:
             resp = httpx.post(url + "/v1/recalls", content=_recall_for(product), timeout=30,

@@ -4,7 +4,8 @@ agent acknowledged it, which it does only after its outputs were written. No fix
 from __future__ import annotations
 
 from contracts.clock import FakeClock
-from streams.app import StreamsConfig, StreamsRuntime, create_app
+from streams.app import StreamsRuntime, create_app
+from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from tests.fakes import FakeWriter
 from tests.wait_for import wait_for_async

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from contracts.clock import FakeClock
 from ops.kafka_local import free_port
-from streams.app import StreamsConfig, create_app
+from streams.app import create_app
+from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.intake_tokens import IntakeTokenBook
 

@@ -20,7 +20,8 @@ from streams.emergency.threads import ExerciseMismatch, release_due, thread_root
 from streams.emergency.threads import handle as handle_thread
 from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
+from streams.internal_topics import EMERGENCY_THREADS
+from streams.agent_loop import each_message, table_put
 from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.emergency")
@@ -39,7 +40,7 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
                        atlas: SchoolAtlas | None = None) -> EmergencyHandles:
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
     alerts_topic = app.topic(EMERGENCY_ALERTS.name(cfg.namespace), schema=raw, partitions=EMERGENCY_ALERTS.partitions)
-    threads_name = f"{cfg.namespace}-streams-emergency-threads"
+    threads_name = EMERGENCY_THREADS.name(cfg.namespace)
     threads_topic = app.topic(threads_name, schema=raw, partitions=EMERGENCY_ALERTS.partitions, internal=True)
     threads = app.Table("emergency-threads", default=None, partitions=EMERGENCY_ALERTS.partitions)
     ready = asyncio.Event()

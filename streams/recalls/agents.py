@@ -21,11 +21,12 @@ from contracts.recall import RecallAction
 from contracts.topics import RECALLS, REGISTRATIONS
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
+from streams.internal_topics import RECALL_PROBES
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex
 from streams.recalls.matching import Grade, RecallKeys
 from streams.recalls.plan import late_tag, plan
-from streams.safe_agent import each_message, table_put
+from streams.agent_loop import each_message, table_put
 from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.recalls")
@@ -40,7 +41,7 @@ def register_recalls(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -
     parts = REGISTRATIONS.partitions
     holdings_topic = app.topic(REGISTRATIONS.name(ns), schema=_raw(), partitions=parts)
     recalls_topic = app.topic(RECALLS.name(ns), schema=_raw(), partitions=RECALLS.partitions)
-    probes_name = f"{ns}-streams-recall-probes"
+    probes_name = RECALL_PROBES.name(ns)
     probes = app.topic(probes_name, schema=_raw(), partitions=parts, internal=True, acks=True)
     holdings = app.Table("recall-holdings", default=None, partitions=parts)
     issued = app.Table("recall-issued", default=None, partitions=parts)

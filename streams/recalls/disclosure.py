@@ -15,7 +15,8 @@ from aiohttp import web as aioweb
 from contracts.dlq import DeadLetterLimit
 from contracts.events import RecallPublishedEvent
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
+from streams.internal_topics import RECALL_DISCLOSURES
+from streams.agent_loop import each_message, table_put
 from streams.output import Output
 
 FEED_KEY = "feed"
@@ -43,7 +44,7 @@ def page_of(entries: list[dict], page: int, size: int) -> dict:
 
 
 def register_disclosure(app: faust.App, namespace: str, writer, clock, limit: DeadLetterLimit) -> str:
-    name = f"{namespace}-streams-recall-disclosures"
+    name = RECALL_DISCLOSURES.name(namespace)
     topic = app.topic(name, schema=RawBytesSchema(key_serializer="raw", value_serializer="raw"), partitions=1,
                       internal=True)
     feed = app.Table("recall-disclosure", default=None, partitions=1)

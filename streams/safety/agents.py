@@ -16,7 +16,7 @@ from contracts.topics import SAFETY_REPORTS
 from streams.alerting_config import AlertingConfig
 from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
+from streams.agent_loop import each_message, table_put
 from streams.safety.drills import drill_overdue_alerts, overdue, record_report
 from streams.safety.followup import hazard_followups
 from streams.output import Output

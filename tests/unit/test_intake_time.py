@@ -12,7 +12,8 @@ from consumers.store.migrate import upgrade
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import IncidentReportedEvent
-from streams.app import StreamsConfig, create_app
+from streams.app import create_app
+from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.triage import route
 from tests.cases_fixtures import CaseWorld, open_case

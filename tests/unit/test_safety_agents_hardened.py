@@ -13,6 +13,7 @@ import streams.safety.agents as safety_agents
 import streams.spikes.agents as spike_agents
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, DeadLetteredEvent
+from contracts.spikes import SpikeReportForwarded
 from streams.emergency.atlas import SchoolPlace
 from tests.agents import handle_all
 from tests.factories import incident_bytes
@@ -68,7 +69,7 @@ async def test_recall_holdings_agent(harness, monkeypatch):
                                         (b"guardian:G-OK", holdings_event("G-OK", SCOOTER).to_bytes())])
     assert_dead_lettered(writer, "registrations.holdings.v1", [0, 1], "")
     assert "internal error: ZeroDivisionError" in dead(writer)[1].reason
-    assert list(runtime.safety.holdings_index.holdings) == ["guardian:G-OK"]
+    assert list(runtime.holdings_index.holdings) == ["guardian:G-OK"]
     changelog = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("recall-holdings-changelog")]
     assert [o.key for o in changelog] == [b'"guardian:G-OK"'], "the table mark is written with the batch"
 
@@ -141,9 +142,14 @@ async def test_spikes_district_agent(harness, monkeypatch):
     runtime, writer, clock = harness
     app = runtime.app
     at = clock.now().timestamp()
-    good = [(b"310115", json.dumps([f"r{n}", "food_poisoning", "310115", at]).encode()) for n in range(5)]
-    await feed(app, "spikes-district", [(b"310115", b'["only", "two"]'), (b"310115", b"garbage")] + good)
-    assert_dead_lettered(writer, "spike-districts", [0, 1], "expected [report id, kind, district, epoch s, children]")
+    good = [(b"310115", SpikeReportForwarded(report_id=f"r{n}", kind="food_poisoning", district_code="310115",
+                                             occurred_at_s=at).to_bytes()) for n in range(4)]
+    legacy = [(b"310115", json.dumps(["r4", "food_poisoning", "310115", at]).encode())]  # written before the contract
+    await feed(app, "spikes-district", [(b"310115", b'["only", "two"]'), (b"310115", b"garbage"),
+                                        (b"310115", b'{"report_id": "r9", "kind": "food_poisoning"}')] + good + legacy)
+    assert_dead_lettered(writer, "spike-districts", [0, 1, 2], "")
+    assert [d.errors[0].field for d in dead(writer)] == ["(body)", "(body)", "district_code"]
+    assert "expected [report_id, kind" in dead(writer)[0].reason and "not JSON" in dead(writer)[1].reason
     assert len(alerts(writer, "outbreak")) == 1
 
 
@@ -162,8 +168,8 @@ async def test_emergency_alerts_agent(harness, monkeypatch):
 async def test_emergency_threads_agent(harness, monkeypatch):
     runtime, writer, _ = harness
     app = runtime.app
-    runtime.safety.emergency.atlas.put(SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), "S-IN-POLY")
-    runtime.safety.emergency.atlas_ready.set()
+    runtime.emergency.atlas.put(SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), "S-IN-POLY")
+    runtime.emergency.atlas_ready.set()
     monkeypatch.setattr(emergency_agents, "handle_thread", boom_once(
         emergency_agents.handle_thread, lambda ev, *a: ev.data.identifier == "A-BUG"))
     drill_on_actual = cap("A-3", msg_type="Update", status="Exercise", refs=["A-1"])
@@ -180,10 +186,10 @@ async def test_emergency_threads_agent(harness, monkeypatch):
 async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkeypatch):
     runtime, writer, clock = harness
     app = runtime.app
-    atlas = runtime.safety.emergency.atlas
+    atlas = runtime.emergency.atlas
     for km in (50, 150):
         atlas.put(SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0), f"S-{km:03d}KM")
-    runtime.safety.emergency.atlas_ready.set()
+    runtime.emergency.atlas_ready.set()
     from tests.cap_samples import missing  # a missing-child alert at (40.0, 100.0)
 
     await feed(app, "emergency-threads", [(b"r1", missing("MC-1").to_bytes()), (b"r2", missing("MC-2").to_bytes())])
@@ -191,7 +197,7 @@ async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkey
     real = emergency_agents.widen
     monkeypatch.setattr(emergency_agents, "widen", lambda state, *a: (_ for _ in ()).throw(ValueError("bad state"))
                         if state["missing"]["root"].endswith("MC-1") else real(state, *a))
-    written = await runtime.safety.emergency.widen()
+    written = await runtime.emergency.widen()
     assert written == 1, "MC-2's second ring went out although MC-1 failed"
     monkeypatch.setattr(emergency_agents, "widen", real)
-    assert await runtime.safety.emergency.widen() == 1, "MC-1 is retried on the next tick"
+    assert await runtime.emergency.widen() == 1, "MC-1 is retried on the next tick"

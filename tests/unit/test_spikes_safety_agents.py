@@ -92,7 +92,7 @@ async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness)
 async def test_school_without_evacuation_drill_in_period_is_flagged_once(harness):
     runtime, writer, clock = harness
     app = runtime.app
-    check = runtime.safety.check_drills
+    check = runtime.check_drills
     async with app.agents["safety-reports"].test_context() as agent:
         held = (clock.now() - timedelta(days=10)).date().isoformat()
         await handled(agent, _report(clock, {"kind": "drill", "drill_kind": "evacuation", "held_on": held,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import streams.app as streams_app
+import streams.triage_agent as triage_agent
 from contracts.codec import decode
 from contracts.events import DeadLetteredEvent
 from tests.agents import handle_all
@@ -38,14 +38,14 @@ async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
 async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
     runtime, writer, _ = harness
     app = runtime.app
-    real_route = streams_app.route
+    real_route = triage_agent.route
 
     def flaky(event, now, received_at=None):
         if event.id == "boom":
             raise ZeroDivisionError("bug")
         return real_route(event, now, received_at=received_at)
 
-    monkeypatch.setattr(streams_app, "route", flaky)
+    monkeypatch.setattr(triage_agent, "route", flaky)
     await _feed(app, [(b"S1", incident_bytes(id="boom")), (b"S1", incident_bytes(id="after"))])
     dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
     assert len(dead) == 1 and "internal error: ZeroDivisionError" in dead[0].reason
