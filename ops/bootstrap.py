@@ -53,6 +53,7 @@ from contracts.topics import (ALERTS_CANCELLED, ALERTS_REQUESTED, AUDIT, CASE_CO
                               REGISTRATIONS, SCHOOL_LOCATIONS, SMS_JOBS, SMS_STATUS)
 from ops.errors import ChildSafeOpsError
 from ops.identity import field_keyring, webhook_auth_token
+from ops.kafka_local import LocalKafka, LocalKafkaCluster
 from ops.settings import Settings
 from streams.alerting_config import AlertingConfig
 from streams.app import StreamsRuntime, create_app
@@ -132,7 +133,7 @@ def intake_may_run_open(settings: Settings) -> bool:
             raise ChildSafeOpsError(f"CHILDSAFE_INTAKE_INSECURE_LOCAL is set but CHILDSAFE_WEB_HOST={settings.web_host} is not "
                                     "a loopback address: an open intake may only listen on 127.0.0.1/::1")
         return True
-    if not IntakeTokenBook(settings.intake_tokens_path()).tokens():
+    if not build_intake_token_book(settings).tokens():
         raise ChildSafeOpsError(f"no intake tokens in {settings.intake_tokens_path()}: issue one with `childsafe intake "
                                 "token`, or set CHILDSAFE_INTAKE_INSECURE_LOCAL=1 for a loopback-only local run")
     return False
@@ -264,11 +265,10 @@ def build_missing_child_desk(settings: Settings, factory: sessionmaker[Session],
 
 def build_case_api(settings: Settings, runtime: CaseRuntime):
     """`childsafe cases serve`: the HTTP desk with its missing-child routes."""
-    from consumers.cases.actions import CaseDesk
     from consumers.cases.api import build_app
     from consumers.cases.missing_child import add_routes
 
-    return add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)),
+    return add_routes(build_app(build_case_desk(runtime)),
                       build_missing_child_desk(settings, runtime.factory, runtime.clock))
 
 
@@ -389,6 +389,35 @@ def build_status_consumer(settings: Settings, *, clock: Clock | None = None,
 
 def build_job_sink(settings: Settings) -> TopicSink:
     return build_producer(settings, "childsafe-sms").to(SMS_JOBS.name(settings.topic_namespace))
+
+
+# ---- local services, stores the commands read ----------------------------------------------------------------
+
+def build_local_kafka(settings: Settings) -> LocalKafka:
+    return LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
+                      controller_port=settings.kafka_controller_port)
+
+
+def build_local_cluster(settings: Settings, brokers: int) -> LocalKafkaCluster:
+    return LocalKafkaCluster.on_ports(settings.run_dir / f"kafka-{brokers}", brokers, settings.kafka_port,
+                                      settings.kafka_controller_port)
+
+
+def build_intake_token_book(settings: Settings) -> IntakeTokenBook:
+    return IntakeTokenBook(settings.intake_tokens_path())
+
+
+def build_case_desk(runtime: CaseRuntime):
+    from consumers.cases.actions import CaseDesk
+
+    return CaseDesk(runtime.factory, runtime.clock)
+
+
+def build_deadletter_replayer(settings: Settings, factory: sessionmaker[Session], operator: str):
+    from ops.deadletters import DeadLetterReplayer
+
+    return DeadLetterReplayer(settings.bootstrap_servers, settings.topic_namespace, factory, SystemClock(),
+                              operator=operator, keyring=field_keyring(settings))
 
 
 # ---- directory, console ---------------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from consumers.store.core import School
 from consumers.store.db import make_engine, session_factory
 from consumers.store.directory import ProductRegistration
 from consumers.store.migrate import upgrade
-from ops.bootstrap import publish_reference_topics
-from ops.kafka_local import LocalKafka
+from ops.bootstrap import build_local_kafka, publish_reference_topics
 from ops.processes import ChildProcess
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
@@ -57,8 +56,7 @@ class DemoStack:
 def start_stack(settings: Settings) -> DemoStack:
     """Start everything and return once the sandbox and the streams worker answer (stop() it in any case)."""
     ns = settings.topic_namespace
-    broker = LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
-                        controller_port=settings.kafka_controller_port)
+    broker = build_local_kafka(settings)
     say(f"▶ Kafka {broker.version} (KRaft, single node from Maven Central jars) …")
     say(f"  answering on {broker.bootstrap} after {broker.up():.1f}s")
     bootstrap = broker.bootstrap

@@ -72,11 +72,10 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _act(args, settings: Settings) -> int:
-    from consumers.cases.actions import CaseDesk
-    from ops.bootstrap import build_case_runtime
+    from ops.bootstrap import build_case_desk, build_case_runtime
 
     runtime = build_case_runtime(settings)
-    desk = CaseDesk(runtime.factory, runtime.clock)
+    desk = build_case_desk(runtime)
     token = args.token or settings.case_token.get_secret_value()
     try:
         if args.action == "list":

@@ -72,10 +72,7 @@ def _replay(args, settings: Settings) -> int:
 
     from consumers.store.db import session_factory
     from consumers.store.migrate import upgrade
-    from contracts.clock import SystemClock
-    from ops.bootstrap import build_engine
-    from ops.deadletters import DeadLetterReplayer
-    from ops.identity import field_keyring
+    from ops.bootstrap import build_deadletter_replayer, build_engine
 
     letters = _letters(args, settings)
     if args.position:
@@ -83,9 +80,7 @@ def _replay(args, settings: Settings) -> int:
     upgrade(settings.db_url())
     engine = build_engine(settings)
     try:
-        replayer = DeadLetterReplayer(settings.bootstrap_servers, settings.topic_namespace, session_factory(engine),
-                                      SystemClock(), operator=args.operator or getpass.getuser(),
-                                      keyring=field_keyring(settings))
+        replayer = build_deadletter_replayer(settings, session_factory(engine), args.operator or getpass.getuser())
         results = replayer.replay(letters, dry_run=args.dry_run)
     finally:
         engine.dispose()

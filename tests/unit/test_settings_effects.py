@@ -260,9 +260,8 @@ EFFECTS = {  # field: (another value, what shows it)
                                                  "bootstrap")),
     "field_keys": (f"prod-7:{new_key()}", lambda p, s: field_keyring(s).current),
     "topic_namespace": ("elsewhere", lambda p, s: p.streams(s, "namespace")),
-    "kafka_port": ("19990", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"]).local_kafka(s).port),
-    "kafka_controller_port": ("19991", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"])
-                              .local_kafka(s).controller_port),
+    "kafka_port": ("19990", lambda p, s: bootstrap.build_local_kafka(s).port),
+    "kafka_controller_port": ("19991", lambda p, s: bootstrap.build_local_kafka(s).controller_port),
     "web_port": ("7066", lambda p, s: p.streams(s, "web_port")),
     "web_host": ("0.0.0.0", lambda p, s: p.streams(s, "web_host")),
     "max_body_bytes": ("2048", lambda p, s: p.streams(s, "max_body_bytes")),
