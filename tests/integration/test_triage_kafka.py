@@ -3,14 +3,15 @@ malformed input dead-lettered with reasons while valid reports around it are sti
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 
 from contracts.codec import decode
+from contracts.sealed import Keyring
 from contracts.events import AuditRecordedEvent, DeadLetteredEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, DEADLETTER, INCIDENTS
+from ops.settings import Settings
 from streams.triage import case_id_for
 from tests.factories import envelope, incident, incident_bytes
 from tests.integration.helpers import StreamsWorker, producer, read_topic
@@ -107,7 +108,9 @@ def test_malformed_inputs_are_dead_lettered_while_valid_reports_around_them_are_
     dead = read_topic(kafka_bootstrap, DEADLETTER.name(worker.namespace),
                       until=lambda rs: len(rs) >= len(MALFORMED), settle=2.0)
     records = [decode(r.value, DeadLetteredEvent).data for r in dead]
-    assert sorted(base64.b64decode(d.value_b64) for d in records) == sorted(MALFORMED), "bytes must be exact"
+    keyring = Keyring.parse(Settings().field_keys.get_secret_value())  # the worker's (default, local) field key
+    assert all(d.value_b64 == "" and d.value_sealed is not None for d in records), "the worker seals what it rejects"
+    assert sorted(d.original(keyring) for d in records) == sorted(MALFORMED), "bytes must be exact"
     assert all(d.source_topic == topic and d.source_offset >= 0 and d.reason for d in records)
     reasons = " | ".join(d.reason for d in records)
     for expected in ("not valid JSON", "unsupported schema version", "data.category", "data.children.0.age",
