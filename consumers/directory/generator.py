@@ -56,11 +56,15 @@ class _Phones:
 def generate_rows(schools: int, guardians: int, seed: int = 7) -> Iterator[tuple[str, dict]]:
     """Yield (file name, row) in dependency order per school: a school's classes before its children."""
     rng, phones = random.Random(seed), _Phones()
+    city = DISTRICTS[0][:4] + "00"  # each kind's city bureau supervises its district bureaus (the console's supervisor)
+    for kind in AGENCY_KINDS:
+        yield "agencies.csv", {"id": f"AG-{city}-{kind.value}", "kind": kind.value, "district_code": city,
+                               "name": f"测试机构 {city} {kind.value}（市局）", "supervisor_id": ""}
     for code in DISTRICTS[: max(1, min(len(DISTRICTS), schools))]:
         for k, kind in enumerate(AGENCY_KINDS):
             agency = f"AG-{code}-{kind.value}"
             yield "agencies.csv", {"id": agency, "kind": kind.value, "district_code": code,
-                                   "name": f"测试机构 {code} {kind.value}", "supervisor_id": ""}
+                                   "name": f"测试机构 {code} {kind.value}", "supervisor_id": f"AG-{city}-{kind.value}"}
             for order in range(2):
                 yield "duty_officers.csv", {"id": f"DO-{code}-{k}-{order}", "agency_id": agency,
                                             "name": f"Test Officer {code}-{k}-{order}", "phone": phones.take(),
