@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from contracts.alert_slots import URL_PATTERN
-
 from alerts.errors import EmptyBodyRefused, SensitiveDetailRefused, TooManySegments, UrlToChinaRefused
 from alerts.segments import SegmentCount, count_segments
+from contracts.alert_slots import URL_PATTERN
 
 
 @dataclass(frozen=True)

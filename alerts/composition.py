@@ -7,13 +7,12 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from contracts.alert_request import AlertRequested
-from contracts.alert_slots import SlotKind, normalise_text
-from contracts.common import Language
-
 from alerts.body_rules import CHINA_GUIDANCE, BodyRules, check_body
 from alerts.segments import SegmentCount
 from alerts.templates import ACK_SUFFIX, EMERGENCY_FALLBACK, EXERCISE_PREFIX, FALLBACK_PLACE, template_for
+from contracts.alert_request import AlertRequested
+from contracts.alert_slots import SlotKind, normalise_text
+from contracts.common import Language
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from contracts.clock import Clock, SystemClock
+from contracts.clock import Clock
 
 
 class TokenBucket:

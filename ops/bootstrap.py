@@ -49,8 +49,18 @@ from consumers.sms.webhooks import SmsWebhooks, StatusConsumer
 from consumers.store.db import make_engine, session_factory
 from contracts.clock import Clock, SystemClock
 from contracts.dlq import DeadLetterLimit, DeadLetterWindow
-from contracts.topics import (ALERTS_CANCELLED, ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, DEADLETTER, EMERGENCY_ALERTS,
-                              REGISTRATIONS, SCHOOL_LOCATIONS, SMS_JOBS, SMS_STATUS)
+from contracts.topics import (
+    ALERTS_CANCELLED,
+    ALERTS_REQUESTED,
+    AUDIT,
+    CASE_COMMANDS,
+    DEADLETTER,
+    EMERGENCY_ALERTS,
+    REGISTRATIONS,
+    SCHOOL_LOCATIONS,
+    SMS_JOBS,
+    SMS_STATUS,
+)
 from ops.errors import ChildSafeOpsError
 from ops.identity import field_keyring, webhook_auth_token
 from ops.kafka_local import LocalKafka, LocalKafkaCluster

@@ -41,8 +41,8 @@ DEMO_PASSWORD = "local-demo-{username}"  # local only: the console listens on 12
 
 def _console_people(settings: Settings, school: School) -> list[tuple[str, str, str]]:
     """One console account per role at the scenario school's district (created once): (username, role, unit)."""
-    from consumers.store.core import Agency
     from console.accounts import create_user, find_user
+    from consumers.store.core import Agency
 
     engine = make_engine(settings.db_url())
     people = []

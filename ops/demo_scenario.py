@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -93,14 +94,14 @@ def _recall_for(product: ProductRegistration) -> bytes:
 
 def _cap_exercise(school: School) -> bytes:
     """A CAP 1.2 Exercise (a rainstorm drill) over a 3 km circle around one school."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from contracts.cap import to_cap
     from contracts.emergency import EmergencyAlertIssued
 
     drill = EmergencyAlertIssued.model_validate(dict(
         identifier="310101000000001_20261129100000_1", sender="demo-emergency@example.invalid",
-        sent=datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc), status="Exercise", msg_type="Alert", scope="Public",
+        sent=datetime(2026, 11, 29, 2, 0, tzinfo=UTC), status="Exercise", msg_type="Alert", scope="Public",
         categories=["Met"], event="暴雨防汛演练", urgency="Immediate", severity="Severe", certainty="Observed",
         areas=[{"area_desc": "演练区", "circles": [{"center": {"lat": school.lat, "lon": school.lon},
                                                   "radius_km": 3}]}]))

@@ -21,19 +21,23 @@ import faust
 from aiohttp import web as aioweb
 from pydantic import BaseModel, ValidationError
 
-from contracts.clock import Clock, SystemClock
+from contracts.clock import Clock
 from contracts.codec import decode, field_errors
-from contracts.errors import ContractError, FieldError
-from contracts.identity import seal_report
-from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, RecallPublishedEvent,
-                              SafetyReportFiledEvent)
 from contracts.envelope import CloudEvent
+from contracts.errors import ContractError, FieldError
+from contracts.events import (
+    EmergencyAlertIssuedEvent,
+    IncidentReportedEvent,
+    RecallPublishedEvent,
+    SafetyReportFiledEvent,
+)
+from contracts.identity import seal_report
 from contracts.json_input import check_json_type, parse_json
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
 from streams.cap_intake import cap_event, check_thread_sender, is_xml  # CAP 1.2 XML beside JSON (issue 5)
+from streams.door import refuse_what_cannot_compose
 from streams.idempotency import body_hash
 from streams.intake_tokens import LOCAL, SENDER_FIELD, IntakeToken, IntakeTokenBook
-from streams.door import refuse_what_cannot_compose
 from streams.metrics import record_intake
 from streams.output import Output
 

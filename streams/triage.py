@@ -7,17 +7,22 @@ Ids are derived from the report id, so a replay produces identical messages (dow
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested,
-                                     SchoolContacts, SchoolGuardians)
+from contracts.alert_request import (
+    EMERGENCY_VALIDITY_S,
+    AgencyDutyOfficers,
+    AlertKind,
+    AlertRequested,
+    SchoolContacts,
+    SchoolGuardians,
+)
 from contracts.alert_slots import alert_params
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
+from contracts.classify import Notice, Triage, classify
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS
-from contracts.classify import Notice, Triage, classify
 from streams.output import Output
 
 SOURCE = "/childsafe/streams/triage"

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import faust
 
@@ -117,7 +117,7 @@ def register_triage(app: faust.App, cfg: StreamsConfig, writer: StreamsWriter, c
 def _record_time(msg) -> datetime | None:
     """The Kafka record's timestamp: the intake's receive time, or the producer's/broker's for raw clients."""
     stamp = getattr(msg, "timestamp", None)
-    return datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
+    return datetime.fromtimestamp(stamp, UTC) if stamp else None
 
 
 def _run_hook(hook, report, partition: int, now: datetime) -> list[Output]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts.clock import FakeClock
@@ -14,7 +14,7 @@ from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.intake_tokens import IntakeTokenBook
 
-RECEIVED = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 CAP_ALERT = {
     "identifier": "310115000000001_20261129103000_1", "sender": "emergency@example.invalid",
     "sent": "2026-11-29T02:30:00+00:00", "status": "Exercise", "msg_type": "Alert", "scope": "Public",

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.cases.opening import CaseOpener, Position
 from consumers.cases.outbox import OutboxRelay
-from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
+from consumers.kafka_io import ProduceFailed
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
 from consumers.outage import OutageGuard, Stopped, dependency_of
 from consumers.store.db import transaction

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from consumers.sms.cancellation_book import CancellationBook
 from consumers.kafka_io import DeadLetters, commit_tolerantly
 from consumers.outage import OutageGuard
+from consumers.sms.cancellation_book import CancellationBook
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_CANCELLED

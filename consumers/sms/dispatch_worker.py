@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 
+from consumers.kafka_io import DeadLetters, commit_tolerantly
+from consumers.outage import OutageGuard, Stopped
 from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
-from consumers.kafka_io import DeadLetters, commit_tolerantly
-from consumers.outage import OutageGuard, Stopped
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import SMS_JOBS

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine, select, update
 
+from alerts.body_rules import CHINA_GUIDANCE, BodyRules
 from alerts.errors import AlertsError
 from alerts.templates import template_for
 from consumers.directory.audience import Recipient, pages
@@ -25,7 +26,6 @@ from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
 from consumers.store.sms_ledger import SmsAlert
-from alerts.body_rules import CHINA_GUIDANCE, BodyRules
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
 from contracts.common import Language, Priority

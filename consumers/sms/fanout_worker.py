@@ -7,9 +7,9 @@ import threading
 
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
-from consumers.sms.fanout import AudienceFanout, FanoutResult
 from consumers.kafka_io import DeadLetters, ProduceFailed, commit_tolerantly
 from consumers.outage import OutageGuard, Stopped
+from consumers.sms.fanout import AudienceFanout, FanoutResult
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.produce_errors import is_non_retryable_produce_error

@@ -24,7 +24,6 @@ from contracts.clock import Clock
 from contracts.sms import SmsJob
 
 
-
 @dataclass(frozen=True)
 class ReminderRound:
     alert_id: str

@@ -14,7 +14,7 @@ import argparse
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -34,7 +34,7 @@ from ops.settings import Settings
 from ops.topics_admin import apply_topics
 
 DISTRICT = "310115"
-T0 = datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 
 
 def _command(i: int) -> OpenCase:

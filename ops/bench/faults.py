@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -89,7 +89,7 @@ def _incident(kind: str, school, n: int) -> dict:
         "fall": ("fall", "minor", [], False), "mandatory": ("abuse_harm", "serious", [4], True),
         "emergency": ("campus_intrusion_violence", "critical", [], True)}[kind]
     return {"school_id": school.id, "district_code": school.district_code, "class_id": "3-2",
-            "occurred_at": datetime.now(timezone.utc).isoformat(), "location": "操场", "category": category,
+            "occurred_at": datetime.now(UTC).isoformat(), "location": "操场", "category": category,
             "severity": severity, "description": f"故障演练生成的报告 {n}（虚构）。",
             "children": [{"age": 9, "sex": "female", "injured": kind != "fall"}], "child_in_danger_now": danger,
             "mandatory_situations": mandatory,
@@ -292,7 +292,7 @@ def count(settings: Settings, run: Run, sandbox) -> dict:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def failures(result: dict) -> list[str]:
@@ -334,15 +334,16 @@ def _fmt(p: dict) -> str:
 
 
 def run_suite(profile_name: str, json_path: Path | None = None, work: Path | None = None) -> int:
+    from sqlalchemy import select
+
     from alerts.sandbox import FaultPlan, FaultRule, SmsSandbox
     from consumers.directory.bulk_load import load_generated
+    from consumers.store.core import School
     from consumers.store.db import make_engine, session_factory
     from consumers.store.directory import ProductRegistration
-    from consumers.store.core import School
     from consumers.store.migrate import upgrade
     from ops.bootstrap import publish_reference_topics
     from ops.topics_admin import apply_topics
-    from sqlalchemy import select
 
     profile = PROFILES[profile_name]
     work = work or Path(tempfile.mkdtemp(prefix="childsafe-faults-"))

@@ -29,7 +29,6 @@ def _serve(args, settings: Settings) -> int:
 def _users(args, settings: Settings) -> int:
     from console.accounts import create_user, list_users
     from console.sessions import disable_user
-
     from ops.bootstrap import build_engine
 
     engine = build_engine(settings)

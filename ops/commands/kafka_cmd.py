@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ops.cli import print_json, subcommand
 from ops.bootstrap import build_local_cluster, build_local_kafka
+from ops.cli import print_json, subcommand
 from ops.kafka_local import LocalKafkaCluster
 from ops.settings import Settings
 

@@ -16,9 +16,9 @@ from contracts.common import Priority
 from contracts.events import RecallPublishedEvent
 from contracts.recall import RecallAction, RiskLevel
 from streams.emitting import alert_output, audit_output, cancel_output, chunks
+from streams.output import Output
 from streams.recalls.holdings import HolderMatch
 from streams.recalls.matching import Grade
-from streams.output import Output
 
 SOURCE = "/childsafe/streams/recalls"
 REVIEW_LIST_LIMIT = 200

@@ -13,13 +13,13 @@ import faust
 
 from contracts.spikes import SpikeReportForwarded
 from contracts.topics import INCIDENTS
+from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
 from streams.internal_topics import SPIKE_DISTRICTS
-from streams.agent_loop import each_message, table_put
+from streams.output import Output
 from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe
-from streams.output import Output
 
 
 def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig):

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, text
 
 from consumers.cases.anchor import anchored_records
-from consumers.cases.audit import AuditHead, AuditRecord, record_hash
 from consumers.cases.anchor_log import KafkaAnchorLog
+from consumers.cases.audit import AuditHead, AuditRecord, record_hash
 from consumers.kafka_io import AcknowledgedProducer
 from ops.bootstrap import run_escalation
 from ops.cli import main

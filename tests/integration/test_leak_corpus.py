@@ -19,8 +19,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from kafka import KafkaConsumer, TopicPartition
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import generate_latest
 from sqlalchemy import func, select
 

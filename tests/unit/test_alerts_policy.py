@@ -1,6 +1,6 @@
 """Delivery policy with an injected clock: quiet hours, opt-outs, provider refusals, token bucket."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,7 @@ from alerts.rate_limit import TokenBucket
 from contracts.clock import FakeClock
 from contracts.common import Priority
 
-UTC = timezone.utc
+UTC = UTC
 SHANGHAI = timezone(timedelta(hours=8))
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from alerts.gateway import PermanentSendError
-from ops.settings import Settings
 from ops.bootstrap import build_gateway
+from ops.settings import Settings
 
 CHILDSAFE = str(Path(sys.executable).parent / "childsafe")
 

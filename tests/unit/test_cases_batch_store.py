@@ -8,8 +8,8 @@ from consumers.cases.audit import verify
 from consumers.cases.consumer import CaseCommandConsumer
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.cases.opening import Position
-from consumers.outage import OutageGuard
 from consumers.cases.tracking import OutboxMessage, ProcessedMessage
+from consumers.outage import OutageGuard
 from contracts.dlq import DeadLetterLimit, DeadLetterWindow
 from tests.cases_fixtures import CaseWorld, command_bytes, open_case
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.cases import OpenCase
 from contracts.codec import decode
@@ -25,7 +26,7 @@ from streams.deadletter import dead_letter
 from streams.triage import route
 from tests.factories import incident_bytes
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 NAME, PHONE, CHILD = "王小明", "+8613912345678", "李小红"
 DESCRIPTION = f"举报人{NAME} 电话 139 1234 5678，孩子{CHILD}身上多处淤伤，疑似家中受虐"
 

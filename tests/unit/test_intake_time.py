@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -21,8 +21,8 @@ from tests.factories import envelope, incident
 from tests.intake_door import RecordingWriter
 from tests.wait_for import wait_for_async
 
-FUTURE = datetime(2099, 1, 1, tzinfo=timezone.utc)
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 MANDATORY = incident(category="sexual_assault", children=[{"age": 9, "sex": "female"}])
 
 

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiokafka.errors as aio
 import kafka.errors as kpy
@@ -17,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from consumers.kafka_io import ProduceFailed
 from consumers.metrics import OUTAGE_RETRIES
 from consumers.outage import OutageGuard, Stopped, dependency_of
-from consumers.kafka_io import ProduceFailed
 from contracts.deadletter import DEAD_LETTER_VALUE_LIMIT, DeadLettered
 from contracts.errors import FieldError
 from contracts.produce_errors import is_non_retryable_produce_error, is_retryable_kafka_error
 from contracts.topics import CATALOGUE, INTAKE, INTAKE_BODY_LIMIT, replication_for
 from ops.settings import Settings
 
-NOW = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
 
 def db_down() -> OperationalError:

@@ -16,10 +16,10 @@ from contracts.events import AlertRequestedEvent, DeadLetteredEvent
 from contracts.spikes import SpikeReportForwarded
 from streams.emergency.atlas import SchoolPlace
 from tests.agents import handle_all
-from tests.factories import incident_bytes
-from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
 from tests.cap_samples import cap
+from tests.factories import incident_bytes
 from tests.factories import safety_report_bytes as _report
+from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
 
 SCOOTER = {"product_name": "儿童滑板车", "brand": "示例牌", "model": "HB-200", "batch": "20260601",
            "barcode": SCOOTER_GTIN}

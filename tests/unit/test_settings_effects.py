@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import threading
+from datetime import UTC
 
 import pytest
-
 from pydantic import SecretStr
 
 from contracts.clock import FakeClock
@@ -132,6 +132,7 @@ class Probes:
     def worker_metrics(self, s: Settings) -> tuple:
         """`childsafe worker` serves /metrics on its own port: record the call, stop before Faust runs."""
         import faust.worker
+
         import ops.metrics
         import ops.topics_admin
         from ops.commands import worker_cmd
@@ -162,14 +163,14 @@ class Probes:
 
     def anchor_interval(self, s: Settings) -> float:
         """Seconds between two audit-chain anchors of the escalation loop, on a fake clock."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from consumers.store.migrate import upgrade
         from contracts.clock import FakeClock
 
         url = f"sqlite:///{self.tmp_path / 'anchor.db'}"
         upgrade(url)
-        clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=timezone.utc)), []
+        clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=UTC)), []
 
         class Anchor:
             def publish(self):
@@ -201,16 +202,18 @@ class Probes:
         return waited[0]
 
     def exporter(self, s: Settings) -> Called:
-        import ops.metrics
         from prometheus_client import CollectorRegistry
+
+        import ops.metrics
 
         self.mp.setattr(ops.metrics, "REGISTRY", CollectorRegistry())
         self.mp.setattr(ops.metrics, "ConsumerLagCollector", _raise)
         return called(lambda: ops.metrics.serve_exporter(s, threading.Event()))
 
     def exporter_port(self, s: Settings) -> tuple:
-        import ops.metrics
         from prometheus_client import CollectorRegistry
+
+        import ops.metrics
 
         self.mp.setattr(ops.metrics, "REGISTRY", CollectorRegistry())
         self.mp.setattr(ops.metrics, "ConsumerLagCollector", lambda *args: CollectorRegistry())

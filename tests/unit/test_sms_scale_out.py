@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ from contracts.common import Priority
 from contracts.sms import SmsJob
 from tests.fakes import FakeSmsGateway
 
-DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 SENDER = "+447700900999"
 
 

@@ -9,7 +9,8 @@ from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent
 from tests.agents import handled
-from tests.factories import incident_bytes, safety_report_bytes as _report
+from tests.factories import incident_bytes
+from tests.factories import safety_report_bytes as _report
 
 
 def _alerts(writer, kind: str):
