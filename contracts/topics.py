@@ -89,3 +89,25 @@ CATALOGUE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENC
                                     ALERTS_REQUESTED, SMS_JOBS, SMS_STATUS, AUDIT, DEADLETTER, REGISTRATIONS,
                                     SCHOOL_LOCATIONS, ALERTS_CANCELLED)
 INTAKE: tuple[TopicSpec, ...] = (INCIDENTS, RECALLS, SAFETY_REPORTS, EMERGENCY_ALERTS)
+
+
+@dataclass(frozen=True)
+class InternalTopic(TopicSpec):
+    """A topic only the streams worker writes and reads (re-keying, co-partitioning), named
+    ``<namespace>-streams-<suffix>``. Created with the catalogue, before the worker joins its group: a topic
+    missing when partitions are assigned is left unassigned, and what is written to it is never read."""
+
+    def name(self, namespace: str = "childsafe") -> str:
+        return f"{namespace}-streams-{self.suffix}"
+
+
+EMERGENCY_THREADS = InternalTopic("emergency-threads", "thread root (the first alert's identifier)",
+                                  EMERGENCY_ALERTS.partitions, 7 * DAY_MS, "delete", (ev.EmergencyAlertIssuedEvent,),
+                                  "CAP messages re-keyed by thread, so an Update or Cancel meets its alert")
+RECALL_PROBES = InternalTopic("recall-probes", "holder", REGISTRATIONS.partitions, 7 * DAY_MS, "delete", (),
+                              "a recall's probe per partition of the holdings (co-partitioned with them)")
+RECALL_DISCLOSURES = InternalTopic("recall-disclosures", "recall number", 1, 7 * DAY_MS, "delete",
+                                   (ev.RecallPublishedEvent,), "every notice, into the one table of the public feed")
+SPIKE_DISTRICTS = InternalTopic("spike-districts", "district code", INCIDENTS.partitions, 7 * DAY_MS, "delete", (),
+                                "spike-kind reports re-keyed by district")
+STREAMS_INTERNAL: tuple[InternalTopic, ...] = (EMERGENCY_THREADS, RECALL_PROBES, RECALL_DISCLOSURES, SPIKE_DISTRICTS)

@@ -69,7 +69,7 @@ from streams.alerting_config import AlertingConfig
 from streams.app import StreamsRuntime, create_app
 from streams.config import StreamsConfig
 from streams.intake_tokens import IntakeTokenBook
-from streams.internal_topics import INTAKE_IDEMPOTENCY
+from streams.internal_topics import intake_idempotency
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -158,7 +158,7 @@ def build_streams(settings: Settings, *, clock: Clock | None = None, writer=None
     if writer is None:
         writer = KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     if ledger is None:
-        ledger = KafkaIdempotencyLedger(cfg.bootstrap, INTAKE_IDEMPOTENCY.name(cfg.namespace), writer,
+        ledger = KafkaIdempotencyLedger(cfg.bootstrap, intake_idempotency(cfg.namespace), writer,
                                         retention_s=cfg.dedup_retention_s)
     return create_app(cfg, clock=clock or SystemClock(), writer=writer, ledger=ledger)
 

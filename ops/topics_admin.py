@@ -8,7 +8,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from contracts.topics import CATALOGUE, TopicSpec, replication_for
+from contracts.topics import CATALOGUE, STREAMS_INTERNAL, TopicSpec, replication_for
 
 CHECKED = ("retention.ms", "cleanup.policy", "min.insync.replicas", "max.message.bytes",
            "unclean.leader.election.enable")
@@ -26,7 +26,7 @@ class TopicReport:
                 "replication": self.replication}
 
 
-def apply_topics(bootstrap: str, namespace: str, specs: tuple[TopicSpec, ...] = CATALOGUE,
+def apply_topics(bootstrap: str, namespace: str, specs: tuple[TopicSpec, ...] = CATALOGUE + STREAMS_INTERNAL,
                  brokers: int | None = None) -> TopicReport:
     """Create missing topics; for existing ones compare partitions and configs. Replication and
     ``min.insync.replicas`` follow the cluster's size (``brokers``, default: as the cluster describes itself)."""

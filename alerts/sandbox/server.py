@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import threading
+from collections import Counter
 from dataclasses import asdict
 
 from aiohttp import web
@@ -82,8 +83,10 @@ class SmsSandbox:
 
     async def _h_counts(self, request: web.Request) -> web.Response:
         counts = self.counts()
+        same = Counter((m["to"], m["body"]) for m in self.messages())  # one body twice to one number: a duplicate
+        duplicates = Counter(to for (to, _), n in same.items() for _ in range(n - 1))
         return web.json_response({"total": sum(counts.values()), "recipients": len(counts), "outcomes": self.outcomes(),
-                                  "duplicates": {to: n for to, n in counts.items() if n > 1}, "by_to": counts})
+                                  "duplicates": {to: n + 1 for to, n in duplicates.items()}, "by_to": counts})
 
     async def _h_callbacks(self, request: web.Request) -> web.Response:
         return web.json_response({"attempts": [asdict(a) for a in self.callback_log()]})

@@ -13,14 +13,13 @@ import faust
 from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import EmergencyAlertIssuedEvent
-from contracts.topics import EMERGENCY_ALERTS, SCHOOL_LOCATIONS
+from contracts.topics import EMERGENCY_ALERTS, EMERGENCY_THREADS, SCHOOL_LOCATIONS
 from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, keep_following
 from streams.emergency.threads import ExerciseMismatch, release_due, thread_root, widen
 from streams.emergency.threads import handle as handle_thread
 from streams.faust_plumbing import RawBytesSchema
-from streams.internal_topics import EMERGENCY_THREADS
 from streams.output import Output
 from streams.writer import write_durably
 

@@ -18,11 +18,10 @@ import faust
 from contracts.codec import decode
 from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
 from contracts.recall import RecallAction
-from contracts.topics import RECALLS, REGISTRATIONS
+from contracts.topics import RECALL_PROBES, RECALLS, REGISTRATIONS
 from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
-from streams.internal_topics import RECALL_PROBES
 from streams.output import Output
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex

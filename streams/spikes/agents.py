@@ -12,11 +12,10 @@ from __future__ import annotations
 import faust
 
 from contracts.spikes import SpikeReportForwarded
-from contracts.topics import INCIDENTS
+from contracts.topics import INCIDENTS, SPIKE_DISTRICTS
 from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
-from streams.internal_topics import SPIKE_DISTRICTS
 from streams.output import Output
 from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe

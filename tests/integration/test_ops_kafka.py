@@ -15,7 +15,7 @@ from kafka.admin import NewTopic
 
 from contracts.codec import decode
 from contracts.events import IncidentReportedEvent
-from contracts.topics import CATALOGUE, INCIDENTS
+from contracts.topics import CATALOGUE, INCIDENTS, STREAMS_INTERNAL
 from ops.kafka_local import LocalKafka, free_port
 from ops.topics_admin import apply_topics
 from tests.factories import incident
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.integration
 
 def test_topics_apply_creates_then_reports_unchanged(kafka_bootstrap, namespace):
     first = apply_topics(kafka_bootstrap, namespace)
-    assert sorted(first.created) == sorted(s.name(namespace) for s in CATALOGUE) and not first.drift
+    assert sorted(first.created) == sorted(s.name(namespace) for s in CATALOGUE + STREAMS_INTERNAL) and not first.drift
     second = apply_topics(kafka_bootstrap, namespace)
-    assert second.created == [] and second.drift == [] and len(second.unchanged) == len(CATALOGUE)
+    assert second.created == [] and second.drift == [] and len(second.unchanged) == len(CATALOGUE + STREAMS_INTERNAL)
 
 
 def test_topics_apply_reports_drift(kafka_bootstrap, namespace):

@@ -83,10 +83,11 @@ def test_sdk_pages_through_a_long_list(sms_sandbox):
 
 def test_inspection_endpoints_count_per_recipient_and_reset(sms_sandbox):
     client = sdk(sms_sandbox)
-    for to in (TO, TO, "+447700900002"):
-        client.messages.create(to=to, from_=FROM, body="x")
+    for to, body in ((TO, "x"), (TO, "x"), ("+447700900002", "x"), ("+447700900002", "another alert")):
+        client.messages.create(to=to, from_=FROM, body=body)
     status, counts = raw(sms_sandbox, "GET", "/_sandbox/counts", auth=False)
-    assert counts["total"] == 3 and counts["duplicates"] == {TO: 2} and counts["by_to"]["+447700900002"] == 1
+    assert counts["total"] == 4 and counts["by_to"]["+447700900002"] == 2
+    assert counts["duplicates"] == {TO: 2}  # the same body twice; two different alerts to one number are not
     status, listed = raw(sms_sandbox, "GET", f"/_sandbox/messages?to={urllib.parse.quote(TO)}", auth=False)
     assert listed["count"] == 2
     raw(sms_sandbox, "POST", "/_sandbox/reset", {}, auth=False)
