@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit integration venv system-deps kafka-up kafka-down bench faults faults-short schemas clean
+.PHONY: demo test lint unit integration venv system-deps kafka-up kafka-down bench faults faults-short schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -21,8 +21,15 @@ system-deps:
 # Every test, including the fault suite's short profile (tests/integration/test_fault_suite.py: its own
 # 3-broker cluster and PostgreSQL, fails on any lost report, duplicate or missing SMS; `make faults-short` alone).
 test: venv system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/childsafe kafka fetch
 	$(PY) -m pytest
+
+# ruff (lint + import order) and mypy, configured in pyproject.toml; `make test` runs both first.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The fast tests: no Kafka, no PostgreSQL (their PostgreSQL variants run in `make test`).
 unit: venv

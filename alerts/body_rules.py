@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from contracts.alert_slots import URL_PATTERN
-
 from alerts.errors import EmptyBodyRefused, SensitiveDetailRefused, TooManySegments, UrlToChinaRefused
 from alerts.segments import SegmentCount, count_segments
+from contracts.alert_slots import URL_PATTERN
 
 
 @dataclass(frozen=True)
@@ -17,6 +16,10 @@ class BodyRules:
 
     max_segments: int = 8
     no_url_prefixes: tuple[str, ...] = ("+86",)
+
+
+CHINA_GUIDANCE = BodyRules()
+"""The rules when CHILDSAFE_SMS_MAX_SEGMENTS is not set (ops/bootstrap.build_body_rules reads it)."""
 
 
 def check_body(body: str, to: str, rules: BodyRules, *, withheld: Iterable[str] = (), fixed_text: str = "") -> SegmentCount:

@@ -7,13 +7,12 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from alerts.body_rules import CHINA_GUIDANCE, BodyRules, check_body
+from alerts.segments import SegmentCount
+from alerts.templates import ACK_SUFFIX, EMERGENCY_FALLBACK, EXERCISE_PREFIX, FALLBACK_PLACE, template_for
 from contracts.alert_request import AlertRequested
 from contracts.alert_slots import SlotKind, normalise_text
 from contracts.common import Language
-
-from alerts.body_rules import BodyRules, check_body
-from alerts.segments import SegmentCount
-from alerts.templates import ACK_SUFFIX, EMERGENCY_FALLBACK, EXERCISE_PREFIX, FALLBACK_PLACE, template_for
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def _marked(request: AlertRequested, body: str, lang: Language) -> str:
     return body
 
 
-def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = BodyRules()) -> ComposedSms:
+def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = CHINA_GUIDANCE) -> ComposedSms:
     """The body for ``recipient``, or a TemplateParamError / BodyRuleViolation naming what is wrong.
 
     For sensitive kinds the template only ever sees its own slots (where, deadline); every other value of
@@ -81,7 +80,7 @@ def compose(request: AlertRequested, recipient: Recipient, rules: BodyRules = Bo
 
 
 def compose_emergency_fallback(request: AlertRequested, recipient: Recipient,
-                               rules: BodyRules = BodyRules()) -> ComposedSms:
+                               rules: BodyRules = CHINA_GUIDANCE) -> ComposedSms:
     """The minimal safe body of an emergency whose template failed: the school's name from the recipient's
     directory context (never the alert's free text), what to do, and the reference."""
     lang = _language(recipient)

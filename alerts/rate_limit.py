@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import threading
 
-from contracts.clock import Clock, SystemClock
+from contracts.clock import Clock
 
 
 class TokenBucket:
-    def __init__(self, rate: float, burst: float | None = None, clock: Clock | None = None):
+    def __init__(self, rate: float, clock: Clock, burst: float | None = None):
         if rate <= 0:
             raise ValueError(f"rate: must be > 0 messages/s (got {rate})")
         self.rate = float(rate)
         self.burst = float(burst if burst is not None else max(1.0, rate))
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._tokens = self.burst
         self._last = self._clock.monotonic()
         self._lock = threading.Lock()

@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alerts.errors import TemplateParamError
 from contracts.alert_request import AlertKind, AlertRequested
 from contracts.alert_slots import SlotError, SlotKind, SlotSpec, Where, normalise_slot, slot_specs
 from contracts.common import Language
 from contracts.incident import IncidentCategory as C
 from contracts.safety import DrillKind as D
-
-from alerts.errors import TemplateParamError
 
 ZH, EN = Language.ZH_CN, Language.EN
 

@@ -17,7 +17,12 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from alerts.gateway import (
-    AmbiguousSendError, GatewayConfigError, PermanentSendError, ProviderMessage, SentMessage, TransientSendError,
+    AmbiguousSendError,
+    GatewayConfigError,
+    PermanentSendError,
+    ProviderMessage,
+    SentMessage,
+    TransientSendError,
 )
 
 RATE_LIMITED = 20429

@@ -14,12 +14,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from console.errors import AccountError
 from consumers.cases.access import Role
 from consumers.cases.columns import UtcDateTime
 from consumers.cases.errors import InvalidCaseInput
 from consumers.cases.tokens import _check_unit as check_unit  # the desk's rule: which unit a role may act for
 from consumers.store.db import Base
-from console.errors import AccountError
 
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106 low-memory profile)
 MIN_PASSWORD = 10

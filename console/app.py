@@ -7,11 +7,26 @@ import secrets
 
 from aiohttp import web
 
-from consumers.cases.access import Role
 from console import desk_pages, emergency, guardians, indicators, officer, public, recalls
 from console.errors import SignInRefused
-from console.web import (CONSOLE, COOKIE, IDENTITY, LANG_COOKIE, PRE_COOKIE, Console, case_errors, csrf_ok, lang_of,
-                         refuse_csrf, render, security_headers, sessions, set_cookie, static_root)
+from console.web import (
+    CONSOLE,
+    COOKIE,
+    IDENTITY,
+    LANG_COOKIE,
+    PRE_COOKIE,
+    Console,
+    case_errors,
+    csrf_ok,
+    lang_of,
+    refuse_csrf,
+    render,
+    security_headers,
+    sessions,
+    set_cookie,
+    static_root,
+)
+from consumers.cases.access import Role
 
 
 async def signin_form(request: web.Request) -> web.Response:

@@ -16,15 +16,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy import select
 
-from consumers.cases.access import Principal, Role, scoped_cases
-from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
-from consumers.cases import missing_child
-from consumers.cases.models import MandatoryReportCase
-from consumers.cases.states import NEXT, REFERRAL_NEXT, CaseState, ReferralState
-from consumers.store.core import Agency
 from console import i18n
 from console.forms import missing_child_args
 from console.web import CONSOLE, IDENTITY, TOKEN, lang_of, render
+from consumers.cases import missing_child
+from consumers.cases.access import Principal, Role, scoped_cases
+from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
+from consumers.cases.models import MandatoryReportCase
+from consumers.cases.states import NEXT, REFERRAL_NEXT, CaseState, ReferralState
+from consumers.store.core import Agency
 
 FILTERS = ("state", "risk", "category")
 

@@ -20,6 +20,25 @@ from aiohttp import web
 from sqlalchemy import Engine, select
 
 from alerts.body_rules import BodyRules
+from console import delivery, emergency_words  # noqa: F401  (registers the pages' words)
+from console.emergency_form import (
+    EVENTS,
+    MAX_CIRCLES,
+    MAX_UPLOAD_BYTES,
+    SEVERITIES,
+    Circle,
+    Composed,
+    compose,
+    known_districts,
+    mixes_exercise,
+    read_upload,
+    say,
+)
+from console.emergency_threads import ConsoleAlertThread, ended, running
+from console.forms import FormError
+from console.i18n import word
+from console.intake import IntakeAnswer
+from console.web import CONSOLE, IDENTITY, lang_of, redirect, render
 from consumers.cases.access import Role
 from consumers.cases.errors import CaseNotFound, Forbidden
 from consumers.sms.compose import AlertBodies
@@ -27,14 +46,6 @@ from consumers.sms.errors import UnknownAlert
 from consumers.sms.reminders import resend_unacknowledged
 from consumers.store.core import School
 from consumers.store.db import transaction
-from console import delivery, emergency_words  # noqa: F401  (registers the pages' words)
-from console.emergency_form import (EVENTS, MAX_CIRCLES, MAX_UPLOAD_BYTES, SEVERITIES, Circle, Composed, compose, known_districts,
-                                    mixes_exercise, read_upload, say)
-from console.emergency_threads import ConsoleAlertThread, ended, running
-from console.forms import FormError
-from console.i18n import word
-from console.intake import IntakeAnswer
-from console.web import CONSOLE, IDENTITY, lang_of, redirect, render
 from contracts.alert_request import AlertKind, AlertRequested, SchoolList
 from contracts.cap import to_cap
 from contracts.cap.sms import cap_alert_id, cap_params, thread_root

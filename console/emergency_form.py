@@ -15,13 +15,23 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consumers.store.core import School
 from console.forms import FORM, FormError
 from console.i18n import ZONE, field_reason
+from consumers.store.core import School
 from contracts.cap import CapRejected, from_cap
 from contracts.cap.sms import cap_params
-from contracts.emergency import (Area, CapCategory, CapCertainty, CapMsgType, CapReference, CapSeverity, CapStatus,
-                                 CapUrgency, EmergencyAlertIssued, InfoText)
+from contracts.emergency import (
+    Area,
+    CapCategory,
+    CapCertainty,
+    CapMsgType,
+    CapReference,
+    CapSeverity,
+    CapStatus,
+    CapUrgency,
+    EmergencyAlertIssued,
+    InfoText,
+)
 from contracts.errors import ContractError
 
 DISTRICT_GEOCODE = "GB/T2260"  # a geocode name the school atlas reads as a GB/T 2260 division (streams/emergency/geo.py)

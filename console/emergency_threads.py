@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import console.accounts  # noqa: F401  (console_users, which threads refer to)
 from consumers.cases.columns import UtcDateTime
 from consumers.store.db import Base
-import console.accounts  # noqa: F401  (console_users, which threads refer to)
 
 
 class ConsoleAlertThread(Base):

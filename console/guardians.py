@@ -26,15 +26,15 @@ from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from alerts.gateway import GatewayError
+from console import i18n
+from console.forms import FormError, form_field
+from console.web import CONSOLE, PRE_COOKIE, csrf_ok, lang_of, refuse_csrf, render, set_cookie
 from consumers.cases.columns import UtcDateTime
 from consumers.cases.tracking import OutboxMessage
 from consumers.directory.phones import to_e164
 from consumers.directory.reference_topics import holder_record
 from consumers.store.db import Base, transaction
 from consumers.store.directory import Guardian, OptOut, ProductRegistration
-from console import i18n
-from console.forms import FormError, form_field
-from console.web import CONSOLE, PRE_COOKIE, csrf_ok, lang_of, refuse_csrf, render, set_cookie
 from contracts.registration import RegisteredProduct
 
 COOKIE = "cs_guardian"

@@ -8,13 +8,13 @@ import re
 from aiohttp import web
 from multidict import MultiDict
 
+from console import i18n, submissions
+from console.forms import CHILD_ROWS, ITEM_ROWS, FormError, incident_payload, intake_errors, safety_payload, validate
+from console.web import CONSOLE, IDENTITY, TOKEN, lang_of, new_key, redirect, render
 from consumers.cases.access import Role
 from consumers.cases.errors import Forbidden
 from consumers.store.core import School
 from consumers.store.db import transaction
-from console import i18n, submissions
-from console.forms import CHILD_ROWS, ITEM_ROWS, FormError, incident_payload, intake_errors, safety_payload, validate
-from console.web import CONSOLE, IDENTITY, TOKEN, lang_of, new_key, redirect, render
 from contracts.classify import classify
 from contracts.incident import IncidentReported
 from contracts.safety import SafetyReportFiled

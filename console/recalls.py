@@ -23,29 +23,39 @@ from multidict import MultiDict, MultiMapping
 from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import console.accounts  # noqa: F401  (console_users, which recalls refer to)
 from alerts.body_rules import BodyRules
 from alerts.composition import alert_ref
 from alerts.errors import AlertsError
+from console import i18n
+from console.forms import FormError, intake_errors, validate
+from console.web import CONSOLE, IDENTITY, lang_of, new_key, redirect, render
 from consumers.cases.access import Role
 from consumers.cases.columns import UtcDateTime
-from consumers.cases.errors import CaseNotFound as NotFound, Forbidden, IllegalTransition as Conflict
+from consumers.cases.errors import CaseNotFound as NotFound
+from consumers.cases.errors import Forbidden
+from consumers.cases.errors import IllegalTransition as Conflict
 from consumers.cases.tracking import OutboxMessage
 from consumers.sms.compose import AlertBodies
 from consumers.store.core import Agency
 from consumers.store.db import Base, transaction
 from consumers.store.directory import ProductRegistration
 from consumers.store.sms_ledger import SmsLedgerEntry
-from console import i18n
-from console.forms import FormError, intake_errors, validate
-from console.web import CONSOLE, IDENTITY, lang_of, new_key, redirect, render
 from contracts.alert_request import AlertKind, AlertRequested, RecallHolders
 from contracts.common import Priority
 from contracts.errors import ContractError
 from contracts.events import AlertRequestedEvent
 from contracts.recall import ProductKind, RecallAction, RecallPublished, RiskLevel
-from contracts.recall_match import (Grade, Product, RecallKeys, gtin14, holder_grade, norm, product_keys,
-                                     recall_alert_params)
-import console.accounts  # noqa: F401  (console_users, which recalls refer to)
+from contracts.recall_match import (
+    Grade,
+    Product,
+    RecallKeys,
+    gtin14,
+    holder_grade,
+    norm,
+    product_keys,
+    recall_alert_params,
+)
 
 REGULATOR = "market_regulation"
 FIELDS = ("recall_number", "producer", "product_name", "product_kind", "brand", "model", "barcode", "batch",

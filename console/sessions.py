@@ -16,13 +16,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.accounts import HASHER, ConsoleSession, ConsoleUser, SignInAttempt, find_user, password_matches
+from console.errors import SignInRefused
 from consumers.cases import audit
 from consumers.cases.access import Principal
 from consumers.cases.errors import NotAuthenticated
 from consumers.cases.tokens import AccessToken, authenticate, issue_token, revoke_token
 from consumers.store.db import transaction
-from console.accounts import HASHER, ConsoleSession, ConsoleUser, SignInAttempt, find_user, password_matches
-from console.errors import SignInRefused
 from contracts.clock import Clock
 
 

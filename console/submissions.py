@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import console.accounts  # noqa: F401  (console_users, which submissions refer to)
 from consumers.cases.columns import UtcDateTime
 from consumers.store.db import Base
-import console.accounts  # noqa: F401  (console_users, which submissions refer to)
+
 
 class ConsoleSubmission(Base):
     """One accepted report (the intake answered 202); keyed by the Idempotency-Key the form carried."""

@@ -14,13 +14,13 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumers.cases.actions import CaseDesk
-from consumers.cases.api import STATUS
-from consumers.cases.missing_child import MissingChildDesk
-from consumers.cases.errors import CaseError
 from console import i18n
 from console.intake import IntakeClient
 from console.sessions import Identity, SignIn
+from consumers.cases.actions import CaseDesk
+from consumers.cases.api import STATUS
+from consumers.cases.errors import CaseError
+from consumers.cases.missing_child import MissingChildDesk
 from contracts.clock import Clock
 
 if TYPE_CHECKING:

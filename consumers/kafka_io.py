@@ -55,7 +55,7 @@ class AcknowledgedProducer:
         if errors:
             raise ProduceFailed(f"{len(errors)} record(s) not acknowledged by Kafka: {errors[0]!r}") from errors[0]
 
-    def to(self, topic: str) -> "TopicSink":
+    def to(self, topic: str) -> TopicSink:
         return TopicSink(self, topic)
 
     def close(self) -> None:

@@ -71,7 +71,7 @@ class OutageGuard:
                 OUTAGE_WAIT_SECONDS.labels(self.worker, dependency).inc(delay)
                 self.sleep(delay)
                 if self.stop.is_set():
-                    raise Stopped(f"{self.worker} stopped while waiting out a {dependency} outage during {what}")
+                    raise Stopped(f"{self.worker} stopped while waiting out a {dependency} outage during {what}") from None
                 continue
             if attempt:
                 log.info("%s: recovered after %d retries (%.1fs)", what, attempt, time.monotonic() - started,

@@ -10,7 +10,6 @@ from pydantic import Field
 from contracts.common import AgencyKind, Contract, DistrictCode, Priority, SchoolId, ShortText
 from contracts.emergency import Area
 
-
 EMERGENCY_VALIDITY_S = 30 * 60
 """How long the provider may hold an emergency SMS (Twilio ValidityPeriod) unless the alert or
 CHILDSAFE_SMS_EMERGENCY_VALIDITY_S says otherwise: a stale emergency must not arrive hours late."""

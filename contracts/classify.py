@@ -14,8 +14,8 @@ from contracts.agency_rules import TOLD_ON_EVERY_REPORT, case_agencies, category
 from contracts.cases import CaseRisk
 from contracts.common import AgencyKind, Priority
 from contracts.incident import IncidentCategory as C
-from contracts.incident import IncidentReported, MandatorySituation as S
-from contracts.incident import Severity, Sex
+from contracts.incident import IncidentReported, Severity, Sex
+from contracts.incident import MandatorySituation as S
 
 SERIOUS = frozenset({Severity.SERIOUS, Severity.CRITICAL})
 

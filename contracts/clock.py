@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -16,7 +16,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         import time
@@ -28,7 +28,7 @@ class FakeClock:
     """A clock that only moves when a test says so."""
 
     def __init__(self, start: datetime | None = None):
-        self._now = start or datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
         self._mono = 0.0
 
     def now(self) -> datetime:

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Annotated, Union
+from functools import cache
+from typing import Annotated
 
 from pydantic import Field, TypeAdapter, ValidationError
 
 from contracts.envelope import CloudEvent
 from contracts.errors import ContractError, FieldError
-from contracts.sealed import PLAIN_TAG, SEALED_TAG
 from contracts.events import ALL_EVENTS
+from contracts.sealed import PLAIN_TAG, SEALED_TAG
 from contracts.topics import TopicSpec
 
 _BY_TYPE = {e.TYPE: e for e in ALL_EVENTS}
 _GOT_LIMIT = 80
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(events: tuple[type[CloudEvent], ...]) -> TypeAdapter:
     if len(events) == 1:
         return TypeAdapter(events[0])
-    return TypeAdapter(Annotated[Union[events], Field(discriminator="type")])  # type: ignore[valid-type]
+    return TypeAdapter(Annotated[events, Field(discriminator="type")])  # type: ignore[arg-type]
 
 
 def _got(value: object) -> str | None:

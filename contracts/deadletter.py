@@ -59,7 +59,7 @@ class DeadLettered(Contract):
     @classmethod
     def of(cls, *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
            errors: list[FieldError], rejected_by: str, rejected_at: datetime,
-           reason: str | None = None) -> "DeadLettered":
+           reason: str | None = None) -> DeadLettered:
         """The record of one rejected message: its bytes kept exactly (sealed) up to ``DEAD_LETTER_VALUE_LIMIT``
         (beyond it, cut, with the size and digest of the original), each field and rule listed.
 

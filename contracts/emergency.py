@@ -176,7 +176,7 @@ class EmergencyAlertIssued(Contract):
     missing_child: MissingChild | None = None
 
     @model_validator(mode="after")
-    def _cap_rules(self) -> "EmergencyAlertIssued":
+    def _cap_rules(self) -> EmergencyAlertIssued:
         if self.scope is CapScope.PRIVATE and not self.addresses:
             raise ValueError("scope Private requires addresses")
         if self.msg_type in (CapMsgType.UPDATE, CapMsgType.CANCEL) and not self.references:

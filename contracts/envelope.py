@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +35,7 @@ class CloudEvent(BaseModel, Generic[T]):
     def new(cls, data: T, *, source: str, subject: str | None = None, id: str | None = None,
             correlationid: str | None = None, time: datetime | None = None):
         event_id = id or uuid.uuid4().hex
-        return cls(id=event_id, source=source, type=cls.TYPE, time=time or datetime.now(timezone.utc),
+        return cls(id=event_id, source=source, type=cls.TYPE, time=time or datetime.now(UTC),
                    subject=subject, correlationid=correlationid or event_id, data=data)
 
     def to_bytes(self) -> bytes:

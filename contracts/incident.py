@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from contracts.common import (AwareDatetime, Contract, DistrictCode, E164, LongText, SchoolId, ShortText,
-                              UnitId)
+from contracts.common import E164, AwareDatetime, Contract, DistrictCode, LongText, SchoolId, ShortText, UnitId
 from contracts.sealed import sealable
 
 

@@ -82,7 +82,7 @@ class RecallPublished(Contract):
     risk_level: RiskLevel
 
     @model_validator(mode="after")
-    def _date_range(self) -> "RecallPublished":
+    def _date_range(self) -> RecallPublished:
         if self.production_from and self.production_to and self.production_from > self.production_to:
             raise ValueError("production_from is after production_to")
         return self

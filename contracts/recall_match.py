@@ -59,7 +59,7 @@ class Product:
 
     @classmethod
     def of(cls, registration_id: str, name: str | None, brand: str | None = None, model: str | None = None,
-           batch: str | None = None, barcode: str | None = None, produced_on: date | str | None = None) -> "Product":
+           batch: str | None = None, barcode: str | None = None, produced_on: date | str | None = None) -> Product:
         day = produced_on.isoformat() if isinstance(produced_on, date) else produced_on
         return cls(registration_id, norm(name), norm(brand), norm(model), norm(batch), gtin14(barcode), day)
 
@@ -67,7 +67,7 @@ class Product:
         return [self.registration_id, self.name, self.brand, self.model, self.batch, self.barcode, self.produced_on]
 
     @classmethod
-    def from_list(cls, values: list) -> "Product":
+    def from_list(cls, values: list) -> Product:
         return cls(*values)
 
 
@@ -84,7 +84,7 @@ class RecallKeys:
     produced_to: str | None
 
     @classmethod
-    def of(cls, recall: RecallPublished) -> "RecallKeys":
+    def of(cls, recall: RecallPublished) -> RecallKeys:
         return cls(norm(recall.product_name), norm(recall.brand), norm(recall.model), norm(recall.batch),
                    gtin14(recall.barcode), recall.production_from and recall.production_from.isoformat(),
                    recall.production_to and recall.production_to.isoformat())

@@ -17,7 +17,7 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,7 +48,7 @@ def _form(value: Any) -> str:
 def sealable(plain: Any) -> Any:
     """A field that is ``plain`` as a client sends it, or a :class:`Sealed` object once the intake sealed it;
     an error names the field, not the branch."""
-    return Annotated[Union[Annotated[plain, Tag(PLAIN_TAG)], Annotated[Sealed, Tag(SEALED_TAG)]],
+    return Annotated[Annotated[plain, Tag(PLAIN_TAG)] | Annotated[Sealed, Tag(SEALED_TAG)],
                      Discriminator(_form)]
 
 
@@ -76,7 +76,7 @@ class Keyring:
         self.current = current
 
     @classmethod
-    def parse(cls, spec: str) -> "Keyring":
+    def parse(cls, spec: str) -> Keyring:
         """``kid:base64key,kid2:base64key`` — the last entry is the newest and seals."""
         keys: dict[str, bytes] = {}
         for entry in (e.strip() for e in spec.split(",") if e.strip()):
@@ -113,7 +113,7 @@ class Keyring:
     def seal(self, text: str, purpose: str) -> Sealed:
         return self.seal_bytes(text.encode(), purpose)
 
-    def open(self, value: "str | Sealed", purpose: str) -> str:
+    def open(self, value: str | Sealed, purpose: str) -> str:
         """Plain text (from before sealing, or a trusted internal producer) passes through unchanged."""
         return self.open_bytes(value, purpose).decode() if isinstance(value, Sealed) else value
 

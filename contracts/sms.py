@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.common import AwareDatetime, Contract, E164, Language, Priority
+from contracts.common import E164, AwareDatetime, Contract, Language, Priority
 from contracts.sealed import sealable
 
 

@@ -28,8 +28,8 @@ from contracts.clock import Clock
 from contracts.codec import decode
 from contracts.deadletter import DeadLettered
 from contracts.errors import ContractError
-from contracts.sealed import Keyring, SealError
 from contracts.events import AuditRecordedEvent, DeadLetteredEvent
+from contracts.sealed import Keyring, SealError
 from contracts.topics import AUDIT, CATALOGUE, DEADLETTER, TopicSpec
 from ops.errors import ChildSafeOpsError
 from ops.logs import masked

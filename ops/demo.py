@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -22,20 +23,20 @@ from sqlalchemy import func, select
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.directory.bulk_load import load_generated
 from consumers.store.core import School
-from consumers.store.directory import ProductRegistration
 from consumers.store.db import make_engine, session_factory
+from consumers.store.directory import ProductRegistration
 from consumers.store.migrate import upgrade
 from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.clock import SystemClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, DeadLetteredEvent
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, INCIDENTS
-from ops.commands.directory_cmd import publish_reference_topics
-from ops.kafka_local import LocalKafka
+from ops.bootstrap import build_local_kafka, publish_reference_topics
 from ops.processes import ChildProcess
 from ops.settings import Settings
 from ops.topic_reader import read_topic
 from ops.topics_admin import apply_topics
+from streams.internal_topics import changelog
 
 SCENARIO_DIR = Path(__file__).parent / "demo"
 
@@ -97,14 +98,14 @@ def _recall_for(product: ProductRegistration) -> bytes:
 
 def _cap_exercise(school: School) -> bytes:
     """A CAP 1.2 Exercise (a rainstorm drill) over a 3 km circle around one school."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from contracts.cap import to_cap
     from contracts.emergency import EmergencyAlertIssued
 
     drill = EmergencyAlertIssued.model_validate(dict(
         identifier="310101000000001_20261129100000_1", sender=CAP_SENDER,
-        sent=datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc), status="Exercise", msg_type="Alert", scope="Public",
+        sent=datetime(2026, 11, 29, 2, 0, tzinfo=UTC), status="Exercise", msg_type="Alert", scope="Public",
         categories=["Met"], event="暴雨防汛演练", urgency="Immediate", severity="Severe", certainty="Observed",
         areas=[{"area_desc": "演练区", "circles": [{"center": {"lat": school.lat, "lon": school.lon},
                                                   "radius_km": 3}]}]))
@@ -205,8 +206,8 @@ DEMO_PASSWORD = "local-demo-{username}"  # local only: the console listens on 12
 
 def _console_people(settings: Settings, school: School) -> list[tuple[str, str, str]]:
     """One console account per role at the scenario school's district (created once): (username, role, unit)."""
-    from consumers.store.core import Agency
     from console.accounts import create_user, find_user
+    from consumers.store.core import Agency
 
     engine = make_engine(settings.db_url())
     people = []
@@ -248,8 +249,7 @@ def _serve_until_interrupted() -> None:
 
 def run_demo(settings: Settings, serve: bool = True) -> int:
     ns = settings.topic_namespace
-    broker = LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
-                        controller_port=settings.kafka_controller_port)
+    broker = build_local_kafka(settings)
     _say(f"▶ Kafka {broker.version} (KRaft, single node from Maven Central jars) …")
     _say(f"  answering on {broker.bootstrap} after {broker.up():.1f}s")
     bootstrap = broker.bootstrap
@@ -297,7 +297,7 @@ def run_demo(settings: Settings, serve: bool = True) -> int:
 
         # A recall is matched against the holdings the worker has indexed: wait until it has them all
         # (as a deployment loads holdings before recalls arrive).
-        read_topic(bootstrap, f"{ns}-streams-recall-holdings-changelog", timeout=60,
+        read_topic(bootstrap, changelog(ns, "recall-holdings"), timeout=60,
                    until=lambda rs: len({r.key for r in rs}) >= holders)
         if product is not None:
             resp = httpx.post(url + "/v1/recalls", content=_recall_for(product), timeout=30,

@@ -273,12 +273,12 @@ class LocalKafkaCluster:
     heap: str = "512m"
 
     @classmethod
-    def on_ports(cls, run_dir: Path, brokers: int, port: int, controller_port: int, **extra) -> "LocalKafkaCluster":
+    def on_ports(cls, run_dir: Path, brokers: int, port: int, controller_port: int, **extra) -> LocalKafkaCluster:
         """Node i on ``port + 10 i`` and ``controller_port + 10 i`` (9092/9093, 9102/9103, 9112/9113 by default)."""
         return cls(run_dir, tuple((port + 10 * i, controller_port + 10 * i) for i in range(brokers)), **extra)
 
     @classmethod
-    def on_free_ports(cls, run_dir: Path, brokers: int, **extra) -> "LocalKafkaCluster":
+    def on_free_ports(cls, run_dir: Path, brokers: int, **extra) -> LocalKafkaCluster:
         return cls(run_dir, tuple((free_port(), free_port()) for _ in range(brokers)), **extra)
 
     @property
@@ -310,7 +310,7 @@ class LocalKafkaCluster:
         nodes = self.nodes
         with ThreadPoolExecutor(len(nodes)) as pool:
             procs = list(pool.map(lambda n: None if n.answers() else n.start(), nodes))
-        for node, proc in zip(nodes, procs):
+        for node, proc in zip(nodes, procs, strict=True):
             if proc is not None:
                 node.wait(proc, timeout, started)
         return time.monotonic() - started

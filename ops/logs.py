@@ -51,7 +51,7 @@ def _digits_ascii(text: str) -> str:
 
 def id_check_character(first17: str) -> str:
     """GB 11643-1999 check character of a resident ID's first 17 digits (ISO 7064 MOD 11-2)."""
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=False)) % 11]
 
 
 def mask_resident_ids(text: str) -> str:

@@ -10,10 +10,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.topics import INTAKE_BODY_LIMIT
 from contracts.alert_request import EMERGENCY_VALIDITY_S
 from contracts.incident import IncidentCategory
-
+from contracts.topics import INTAKE_BODY_LIMIT
 
 LOCAL_FIELD_KEY = "local-dev:bG9jYWwtZGV2LWtleS1wdWJsaWMtbm90LXNlY3JldCE="  # public: loopback brokers only
 LOCAL_TWILIO_TOKEN = "sandbox-auth-token-not-a-secret"  # public: only with the local sandbox

@@ -54,7 +54,7 @@ class Supervisor:
     poll_s: float = 0.5
     clock: object = field(default=time.monotonic)
 
-    def start(self) -> "Supervisor":
+    def start(self) -> Supervisor:
         for child in self.children:
             self._start(child)
         return self

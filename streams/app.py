@@ -1,248 +1,73 @@
-"""The Faust app: the triage agent on the incident topic, its dedup table, and the HTTP intake."""
+"""The streams worker's wiring: the Faust app with every agent registered the same way (triage, recalls, campus
+safety, outbreak spikes, CAP emergencies) and the HTTP intake. Each agent lives in its own module."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import time
-from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from pathlib import Path
 
 import faust
 
-from contracts.clock import Clock, SystemClock
-from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, reason_class
-from contracts.codec import decode
-from contracts.errors import ContractError, FieldError
-from contracts.events import IncidentReportedEvent
-from contracts.topics import DEADLETTER, INCIDENTS
-from streams.faust_plumbing import BatchOnlyMonitor, RawBytesSchema
-from streams.deadletter import dead_letter, refuse_oversized, stop_worker
-from streams.metrics import BatchTally
-from streams.triage import Output, route
-from streams.writer import KafkaWriter, write_durably
-
-log = logging.getLogger("childsafe.streams")
-
-
-@dataclass(frozen=True)
-class StreamsConfig:
-    """What the streams worker needs, built from ops.settings by the composition root."""
-
-    bootstrap: str
-    namespace: str
-    data_dir: str = ".run/streams"
-    web_host: str = "127.0.0.1"
-    web_port: int = 6066
-    max_body_bytes: int = 256 * 1024
-    intake_tokens_file: str | None = None  # hashed intake tokens (streams/intake_tokens.py); None = nobody gets in
-    intake_insecure_local: bool = False  # no tokens: only with a loopback web_host (checked by ops.bootstrap)
-    batch: int = 500
-    batch_within_s: float = 0.05
-    max_in_flight_batches: int = 3
-    deadletter_limit: DeadLetterLimit = DeadLetterLimit()  # every agent of this worker keeps its own window
-    dedup_retention_s: float = 14 * 24 * 3600
-    session_timeout_s: float = 6.0
-    heartbeat_s: float = 1.0
-    alerting: object = None  # streams.alerting_config.AlertingConfig for the item 18/22 agents (None: defaults)
-    metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
-    keyring: object = None  # contracts.sealed.Keyring: the intake seals identity with it (None: unsealed, unit tests)
+from contracts.clock import Clock
+from streams.config import StreamsConfig, faust_app
+from streams.dedup import SeenReports, register_dedup
+from streams.emergency.agents import EmergencyHandles, register_emergency
+from streams.emergency.atlas import SchoolAtlas
+from streams.intake import IntakeDoor, register_intake
+from streams.intake_tokens import IntakeTokenBook
+from streams.ports import IdempotencyLedger, StreamsWriter
+from streams.recalls.agents import register_recalls
+from streams.recalls.holdings import HoldingsIndex
+from streams.safety.agents import register_safety
+from streams.spikes.agents import register_spikes
+from streams.triage_agent import IncidentHook, TriageStats, register_triage
 
 
 @dataclass
-class TriageStats:
-    routed: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
+class StreamsRuntime:
+    """What `create_app` built: the Faust app and the handles ops and tests reach (the timers' bodies, the intake)."""
+
+    app: faust.App
+    config: StreamsConfig
+    clock: Clock
+    writer: StreamsWriter
+    stats: TriageStats
+    seen: SeenReports
+    door: IntakeDoor
+    holdings_index: HoldingsIndex
+    check_drills: Callable[[], Awaitable[int]]
+    emergency: EmergencyHandles
+    incident_hooks: list[IncidentHook]
 
 
-def create_app(cfg: StreamsConfig, clock: Clock | None = None, writer: KafkaWriter | None = None,
-               ledger=None) -> faust.App:
-    """Build the app; tests may pass a fake clock, a fake writer (anything with ``async write(outputs)``) and an
-    idempotency ledger (streams/idempotency.py; default: the Kafka one)."""
-    clock = clock or SystemClock()
-    app = faust.App(
-        f"{cfg.namespace}-streams",
-        broker=f"kafka://{cfg.bootstrap}",
-        store="memory://",
-        datadir=cfg.data_dir,
-        autodiscover=False,
-        web_enabled=True,
-        web_host=cfg.web_host,
-        web_bind=cfg.web_host,
-        web_port=cfg.web_port,
-        topic_replication_factor=1,
-        topic_partitions=INCIDENTS.partitions,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=cfg.session_timeout_s,
-        broker_heartbeat_interval=cfg.heartbeat_s,
-        broker_rebalance_timeout=max(10.0, cfg.session_timeout_s * 2),
-        broker_commit_interval=1.0,
-        producer_acks=-1,
-        table_standby_replicas=0,
-        stream_recovery_delay=0.0,
-        web_cors_options=None,
-        # Only our views on the web port: Faust's table, router, graph, stats and index views would serve
-        # table contents (recall holdings, emergency threads) to anyone. Metrics have their own port.
-        web_tables_enabled=False, web_router_enabled=False, web_graph_enabled=False, web_stats_enabled=False,
-        web_metrics_enabled=False,
-        monitor=BatchOnlyMonitor(),
-    )
-    # With stats off Faust mounts its "production index" at / instead; we serve nothing at / at all.
-    app.web.blueprints._enabled[:] = [(prefix, bp) for prefix, bp in app.web.blueprints._enabled
-                                      if "production_index" not in str(bp)]
-    writer = writer or KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
-    stats = TriageStats()
-    limit = DeadLetterWindow(cfg.deadletter_limit, "streams.triage")
-    # incident_hooks: more work on each new report, done in triage's one pass (e.g. outbreak counting)
-    incident_hooks: list = []
-    app.childsafe = {"writer": writer, "stats": stats, "config": cfg, "clock": clock,  # type: ignore[attr-defined]
-                     "incident_hooks": incident_hooks}
+def create_app(cfg: StreamsConfig, *, clock: Clock, writer: StreamsWriter, ledger: IdempotencyLedger,
+               atlas: SchoolAtlas | None = None) -> StreamsRuntime:
+    """Build the app on its ports: the clock, the writer (``async write(outputs)``: Kafka, or a fake in tests) and
+    the idempotency ledger (streams/idempotency.py). ops/bootstrap.py picks the real ones. Without ``atlas`` the
+    school atlas follows the school-locations topic."""
+    app = faust_app(cfg)
+    conf = cfg.alerting
+    incident_hooks: list[IncidentHook] = [register_spikes(app, cfg, writer, clock, conf)]  # counted in triage's pass
+    seen = register_dedup(app, clock, cfg.dedup_retention_s)
+    stats = register_triage(app, cfg, writer, clock, seen, incident_hooks)
+    holdings_index = register_recalls(app, cfg, writer, clock, conf)
+    check_drills = register_safety(app, cfg, writer, clock, conf)
+    emergency = register_emergency(app, cfg, writer, clock, conf, atlas)
 
-    incidents = app.topic(INCIDENTS.name(cfg.namespace), schema=RawBytesSchema(key_serializer="raw",
-                                                                                value_serializer="raw"),
-                          partitions=INCIDENTS.partitions)
-    # Event ids already routed (per partition: a re-sent report has the same key, so the same partition).
-    # Value: [source partition, routed at (epoch s)], plain JSON so recovery needs no model class.
-    seen = app.Table("triage-seen", default=None, partitions=INCIDENTS.partitions)
-
-    def remember(routed: dict[str, tuple[int, float]]) -> list[Output]:
-        """Mark event ids as routed. The changelog records are written after the batch's outputs were
-        acknowledged and before the batch is acked (``write_durably``; take() has no current event for Faust's
-        own table writes): a crash in between routes the report again, never marks it routed with outputs lost."""
-        changelog = seen.changelog_topic.get_topic_name()
-        records = []
-        for event_id, (partition, at) in routed.items():
-            seen.data[event_id] = [partition, at]
-            records.append(Output(changelog, json.dumps(event_id).encode(), json.dumps([partition, at]).encode(),
-                                  partition=partition))
-        return records
-
-    def triage_batch(events: list[faust.types.EventT]) -> tuple[list[Output], dict[str, tuple[int, float]], BatchTally]:
-        now = clock.now()
-        outputs: list[Output] = []
-        routed: dict[str, tuple[int, float]] = {}
-        tally = BatchTally(time.perf_counter())
-        for event in events:
-            msg = event.message
-            try:
-                refuse_oversized(event.value, cfg.max_body_bytes)  # the HTTP limit holds for raw clients too
-                report = decode(event.value, INCIDENTS)
-                assert isinstance(report, IncidentReportedEvent)
-                if report.id in routed or report.id in seen.data:
-                    stats.duplicates += 1
-                    tally.duplicates += 1
-                    limit.record(False)
-                    continue
-                work = route(report, now, received_at=_record_time(msg))
-                outputs.extend(work)
-                routed[report.id] = (msg.partition, now.timestamp())
-                for hook in incident_hooks:
-                    outputs.extend(_run_hook(hook, report, msg.partition, now))
-                tally.routed_report(report, caused_work=len(work) > 1)
-                limit.record(False)
-            except ContractError as exc:
-                outputs.append(_reject(msg, exc.errors, now))
-                tally.rejected.append(reason_class(exc.errors))
-                limit.record(True)
-            except DeadLetterLimitExceeded:
-                raise
-            except Exception as exc:  # a bug must not crash the agent nor skip the message silently
-                log.exception("triage failed on %s[%s]@%s", msg.topic, msg.partition, msg.offset)
-                outputs.append(_reject(msg, [FieldError("(processing)", f"internal error: {type(exc).__name__}")], now))
-                tally.rejected.append("internal")
-                limit.record(True)
-        return outputs, routed, tally
-
-    async def write_then_ack(stream, events, records, tally: BatchTally, after: asyncio.Future | None) -> None:
-        await write_durably(writer, records)
-        if after is not None:
-            # Acks in offset order: Faust commits the first run of consecutive acked offsets, and right after a
-            # rebalance (no commit of its own yet) it does not check that run starts at the committed offset,
-            # so a later batch acked while an earlier one's write was still failing committed past it (the fault
-            # suite lost 7 reports after a broker SIGKILL that way). The writes still overlap; the acks wait.
-            await after
-        for event in events:
-            await stream.ack(event)
-        tally.log_routed()
-        if cfg.metrics:
-            tally.record(incidents.get_topic_name(), records, clock.now())
-
-    @app.agent(incidents, name="triage")
-    async def triage(stream):
-        """Batches are pipelined: batch N+1 is triaged while N's writes are in flight; each batch's
-        events are acked only after all its outputs (and dedup marks) are acknowledged by the broker, and
-        only after batch N's events were acked (never past an unwritten batch)."""
-        in_flight: deque[asyncio.Future] = deque()
-        async for events in stream.noack_take(cfg.batch, within=cfg.batch_within_s):
-            try:
-                outputs, routed, tally = triage_batch(events)
-            except DeadLetterLimitExceeded as exc:
-                stop_worker(exc)  # before the batch is acked: nothing is committed past it
-            previous = in_flight[-1] if in_flight else None
-            in_flight.append(asyncio.ensure_future(write_then_ack(stream, events, outputs + remember(routed), tally,
-                                                                  previous)))
-            stats.routed += len(routed)
-            stats.dead_lettered += sum(1 for o in outputs if o.topic is DEADLETTER)
-            while in_flight and (len(in_flight) > cfg.max_in_flight_batches or in_flight[0].done()):
-                await in_flight.popleft()
-
-    @app.timer(interval=3600.0)
-    async def expire_seen():
-        """Forget event ids older than the retention, with tombstones so a restart forgets them too."""
-        horizon = clock.now().timestamp() - cfg.dedup_retention_s
-        for key, (partition, at) in [(k, v) for k, v in list(seen.data.items()) if v and v[1] < horizon]:
-            seen.data.pop(key, None)
-            seen.send_changelog(partition, key, None, value_serializer="raw")
-
-    from streams.idempotency import KafkaIdempotencyLedger
-    from streams.intake import IntakeDoor, register_intake
-    from streams.intake_tokens import IntakeTokenBook
-
-    ledger = ledger or KafkaIdempotencyLedger(cfg.bootstrap, f"{cfg.namespace}-streams-intake-idempotency", writer,
-                                              retention_s=cfg.dedup_retention_s)
-    tokens = IntakeTokenBook(cfg.intake_tokens_file) if cfg.intake_tokens_file else None
-    door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, insecure_local=cfg.intake_insecure_local,
-                      clock=clock, alerting=cfg.alerting, keyring=cfg.keyring)
-    app.childsafe["door"] = door  # type: ignore[attr-defined]
+    tokens = IntakeTokenBook(Path(cfg.intake_tokens_file)) if cfg.intake_tokens_file else None
+    door = IntakeDoor(writer, ledger, tokens, cfg.max_body_bytes, clock=clock,
+                      insecure_local=cfg.intake_insecure_local, alerting=cfg.alerting, keyring=cfg.keyring)
     register_intake(app, door)
 
-    # Item 18/22 agents (recalls, campus safety reports, spikes, CAP emergencies): their own modules.
-    from streams.safety_alerts import register_safety_alerts
-
-    register_safety_alerts(app, cfg, writer, clock)
-
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def close_writer(app, **kwargs) -> None:
         """After the consumer stopped: flush and close the writer (pending batches were awaited or unacked)."""
-        close_ledger = getattr(ledger, "close", None)
-        if close_ledger is not None:
-            await close_ledger()
-        close = getattr(writer, "close", None)
-        if close is not None:
-            await close()
+        for port in (ledger, writer):
+            close = getattr(port, "close", None)
+            if close is not None:
+                await close()
 
-    return app
-
-
-def _record_time(msg) -> datetime | None:
-    """The Kafka record's timestamp: the intake's receive time, or the producer's/broker's for raw clients."""
-    stamp = getattr(msg, "timestamp", None)
-    return datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
-
-
-def _run_hook(hook, report, partition: int, now: datetime) -> list[Output]:
-    """A failing hook must not cost the report its routing; it is logged with the report id (no content)."""
-    try:
-        return hook(report, partition, now)
-    except Exception:
-        log.exception("incident hook %s failed on report %s", getattr(hook, "__name__", hook), report.id)
-        return []
-
-
-def _reject(msg, errors: list[FieldError], now: datetime) -> Output:
-    return dead_letter(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                       value=msg.value if isinstance(msg.value, bytes) else bytes(msg.value or b""),
-                       errors=errors, rejected_by="streams.triage", now=now)
+    return StreamsRuntime(app=app, config=cfg, clock=clock, writer=writer, stats=stats, seen=seen, door=door,
+                          holdings_index=holdings_index, check_drills=check_drills, emergency=emergency,
+                          incident_hooks=incident_hooks)

@@ -13,7 +13,7 @@ from datetime import datetime
 from contracts.dlq import DeadLetterLimitExceeded, dead_letter_event
 from contracts.errors import ContractError, FieldError
 from contracts.topics import DEADLETTER
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams")
 EXIT_DEADLETTER_LIMIT = 70

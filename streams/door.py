@@ -11,8 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contracts.envelope import CloudEvent
-from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, RecallPublishedEvent,
-                              SafetyReportFiledEvent)
+from contracts.events import (
+    EmergencyAlertIssuedEvent,
+    IncidentReportedEvent,
+    RecallPublishedEvent,
+    SafetyReportFiledEvent,
+)
 from streams.emergency.threads import cap_params
 from streams.recalls.plan import recall_params
 from streams.safety.followup import failed_critical, hazard_params

@@ -10,7 +10,7 @@ from contracts.alert_request import AlertRequested
 from contracts.audit import AuditRecorded
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, AuditRecordedEvent
 from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, AUDIT
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.emit")
 

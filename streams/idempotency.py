@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.intake")
 

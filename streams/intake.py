@@ -21,21 +21,25 @@ import faust
 from aiohttp import web as aioweb
 from pydantic import BaseModel, ValidationError
 
-from contracts.clock import Clock, SystemClock
+from contracts.clock import Clock
 from contracts.codec import decode, field_errors
-from contracts.errors import ContractError, FieldError
-from contracts.identity import seal_report
-from contracts.events import (EmergencyAlertIssuedEvent, IncidentReportedEvent, RecallPublishedEvent,
-                              SafetyReportFiledEvent)
 from contracts.envelope import CloudEvent
+from contracts.errors import ContractError, FieldError
+from contracts.events import (
+    EmergencyAlertIssuedEvent,
+    IncidentReportedEvent,
+    RecallPublishedEvent,
+    SafetyReportFiledEvent,
+)
+from contracts.identity import seal_report
 from contracts.json_input import check_json_type, parse_json
 from contracts.topics import EMERGENCY_ALERTS, INCIDENTS, RECALLS, SAFETY_REPORTS, TopicSpec
 from streams.cap_intake import cap_event, check_thread_sender, is_xml  # CAP 1.2 XML beside JSON (issue 5)
+from streams.door import refuse_what_cannot_compose
 from streams.idempotency import body_hash
 from streams.intake_tokens import LOCAL, SENDER_FIELD, IntakeToken, IntakeTokenBook
-from streams.door import refuse_what_cannot_compose
 from streams.metrics import record_intake
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.intake")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", re.ASCII)
@@ -125,11 +129,11 @@ class IntakeDoor:
     """The intake's checks and write, independent of the web framework that calls it."""
 
     def __init__(self, writer, ledger, tokens: IntakeTokenBook | None, max_body_bytes: int,
-                 insecure_local: bool = False, clock: Clock | None = None, alerting=None, keyring=None):
+                 clock: Clock, insecure_local: bool = False, alerting=None, keyring=None):
         self.writer, self.ledger, self.tokens = writer, ledger, tokens
         self.alerting, self.keyring = alerting, keyring  # CAP delegates (thread senders); identity sealing
         self.max_body_bytes, self.insecure_local = max_body_bytes, insecure_local
-        self.clock = clock or SystemClock()
+        self.clock = clock
 
     async def post(self, route: IntakeRoute, request) -> aioweb.Response:
         started = time.perf_counter()

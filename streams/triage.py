@@ -7,32 +7,27 @@ Ids are derived from the report id, so a replay produces identical messages (dow
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.alert_request import (EMERGENCY_VALIDITY_S, AgencyDutyOfficers, AlertKind, AlertRequested,
-                                     SchoolContacts, SchoolGuardians)
+from contracts.alert_request import (
+    EMERGENCY_VALIDITY_S,
+    AgencyDutyOfficers,
+    AlertKind,
+    AlertRequested,
+    SchoolContacts,
+    SchoolGuardians,
+)
 from contracts.alert_slots import alert_params
 from contracts.audit import AuditRecorded
 from contracts.cases import OpenCase
-from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
-from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS, TopicSpec
 from contracts.classify import Notice, Triage, classify
+from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
+from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/triage"
 _CASE_NS = uuid.UUID("6f1d3c2a-0b7e-4d55-9a43-1c2b3d4e5f60")
 REPORT_FIELDS = {"school": "data.school_id", "category": "data.category", "district_code": "data.district_code"}
-
-
-@dataclass(frozen=True)
-class Output:
-    """One record to write: to a catalogue topic, or (str) to an internal topic such as a changelog."""
-
-    topic: TopicSpec | str
-    key: bytes
-    value: bytes
-    partition: int | None = None
-    timestamp_ms: int | None = None  # the record's Kafka timestamp (the intake stamps its receive time)
 
 
 def case_id_for(report_id: str) -> str:

@@ -24,7 +24,7 @@ from aiokafka.structs import RecordMetadata
 from contracts.errors import ChildSafeError
 from contracts.produce_errors import is_non_retryable_produce_error, needs_new_producer
 from streams.metrics import PRODUCERS_REPLACED, WRITE_RETRIES, WRITE_RETRY_SECONDS
-from streams.triage import Output
+from streams.output import Output
 
 log = logging.getLogger("childsafe.streams.writer")
 EXIT_PRODUCER_BROKEN = 75  # EX_TEMPFAIL: the supervisor restarts the worker

@@ -4,18 +4,20 @@ agent acknowledged it, which it does only after its outputs were written. No fix
 from __future__ import annotations
 
 from contracts.clock import FakeClock
-from streams.app import StreamsConfig, create_app
+from streams.app import StreamsRuntime, create_app
+from streams.config import StreamsConfig
+from streams.idempotency import MemoryIdempotencyLedger
 from tests.fakes import FakeWriter
 from tests.wait_for import wait_for_async
 
 
-def streams_app(clock: FakeClock | None = None):
-    """The streams app on a fake writer and a fake clock (no broker): (app, writer, clock)."""
+def streams_app(clock: FakeClock | None = None) -> tuple[StreamsRuntime, FakeWriter, FakeClock]:
+    """The streams app on a fake writer, a fake clock and an in-memory idempotency ledger (no broker)."""
     writer, clock = FakeWriter(), clock or FakeClock()
-    app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01), clock=clock,
-                     writer=writer)
-    app.finalize()
-    return app, writer, clock
+    runtime = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01), clock=clock,
+                         writer=writer, ledger=MemoryIdempotencyLedger())
+    runtime.app.finalize()
+    return runtime, writer, clock
 
 
 async def handled(agent, value: bytes, key: bytes | None = None, partition: int | None = None):

@@ -4,7 +4,7 @@ is clean; build a CAP alert with the fields a test cares about."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alerts.body_rules import BodyRules
 from alerts.composition import Recipient, compose
@@ -17,7 +17,7 @@ from ops.settings import Settings
 
 BUDGET = BodyRules(max_segments=Settings().sms_max_segments)  # CHILDSAFE_SMS_MAX_SEGMENTS, 8 UCS-2 by default
 NUMBERS = ("+8613900000000", "+442079460000")  # +86 (no URLs allowed) and a UK drama number
-SENT = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+SENT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
 def composes_everywhere(alert: AlertRequested, school_name: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.clock import FakeClock
 from contracts.emergency import EmergencyAlertIssued
@@ -42,7 +42,7 @@ HOSTILE = {
 
 
 def missing_child_alert(identifier: str, msg_type="Alert", status="Actual", found=False, refs=()) -> EmergencyAlertIssued:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     return EmergencyAlertIssued.model_validate(dict(
         identifier=identifier, sender="police@example.invalid", sent=now if not refs else now + timedelta(seconds=1),
         status=status, msg_type=msg_type, scope="Public", categories=["Rescue"], event="儿童走失",

@@ -5,7 +5,7 @@ Phone numbers are from the UK Ofcom drama landline range (+442079460000-0999), r
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -48,7 +48,7 @@ def seed_organisations(session: Session) -> None:
 
 def open_case(n: int = 1, *, category: str = "abuse_harm", risk: str = "high", school: str = SCHOOL,
               district: str = DISTRICT, reported_at: datetime | None = None) -> OpenCase:
-    reported = reported_at or datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
+    reported = reported_at or datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
     return OpenCase(
         case_id=f"case-{n:06d}", report_id=f"report-{n:06d}", school_id=school, district_code=district,
         category=category, severity="serious", risk=CaseRisk(risk), situations=[4], triggers=["situation_4"],
@@ -76,7 +76,7 @@ class CaseWorld:
         self.url = url
         self.engine = make_engine(url)
         self.factory = session_factory(self.engine)
-        self.clock = FakeClock(datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc))
+        self.clock = FakeClock(datetime(2026, 11, 29, 1, 0, tzinfo=UTC))
         self.policy = ClockPolicy()
         self.topics = CaseTopics(alerts="t.alerts.requested.v1", deadletter="t.deadletter.v1")
         self.opener = CaseOpener(self.policy, self.topics)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-
 from aiohttp.test_utils import TestClient, TestServer
+from argon2 import PasswordHasher
 
 from console.accounts import create_user
 from console.app import build_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.events import SafetyReportFiledEvent
 from contracts.safety import SafetyReportFiled
@@ -34,7 +34,7 @@ def incident(**changes) -> dict:
 def envelope(data: dict, *, id: str = "r-0001", type: str = "cn.childsafe.incident.reported.v1",
              subject: str | None = "SCH-310115-0001") -> dict:
     return {"specversion": "1.0", "id": id, "source": "/tests", "type": type,
-            "time": datetime(2026, 11, 29, 2, 30, tzinfo=timezone.utc).isoformat(), "subject": subject, "data": data}
+            "time": datetime(2026, 11, 29, 2, 30, tzinfo=UTC).isoformat(), "subject": subject, "data": data}
 
 
 def incident_bytes(id: str = "r-0001", **changes) -> bytes:

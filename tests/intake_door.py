@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts.clock import FakeClock
 from ops.kafka_local import free_port
-from streams.app import StreamsConfig, create_app
+from streams.app import create_app
+from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.intake_tokens import IntakeTokenBook
 
-RECEIVED = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 CAP_ALERT = {
     "identifier": "310115000000001_20261129103000_1", "sender": "emergency@example.invalid",
     "sent": "2026-11-29T02:30:00+00:00", "status": "Exercise", "msg_type": "Alert", "scope": "Public",
@@ -58,7 +59,7 @@ class RunningIntake:
         self.app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", web_port=self.port,
                                             max_body_bytes=max_body_bytes, intake_tokens_file=str(self.tokens.path),
                                             intake_insecure_local=insecure_local),
-                              clock=self.clock, writer=self.writer, ledger=self.ledger)
+                              clock=self.clock, writer=self.writer, ledger=self.ledger).app
         self.app.finalize()
 
     @property

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
 from contracts.recall import RecallPublished
 from contracts.registration import ProductHoldings
 
-AT = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 SCOOTER_GTIN = "6901234567892"
 OTHER_GTIN = "6901234567908"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from consumers.sms.backoff import Backoff
@@ -21,8 +21,8 @@ from contracts.sms import SmsJob
 from tests import sms_directory
 from tests.fakes import FakeSmsGateway
 
-DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-NIGHT = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)  # 23:00 in Shanghai
+DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+NIGHT = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
 
 
 def job(recipient: str, to: str, priority=Priority.URGENT, alert="A1", **extra) -> SmsJob:

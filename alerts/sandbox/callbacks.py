@@ -93,7 +93,7 @@ class CallbackPoster:
             async with self._slots, self._session.post(URL(url, encoded=True), data=params, headers=headers) as response:
                 http_status = response.status
                 await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         with self._lock:
             self.attempts.append(CallbackAttempt(message.sid, status, url, token, attempt, http_status, error))

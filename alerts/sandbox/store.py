@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 API_VERSION = "2010-04-01"
@@ -29,8 +29,8 @@ class StoredMessage:
     sid: str = field(default_factory=lambda: "SM" + uuid.uuid4().hex)
     status: str = "queued"
     error_code: int | None = None
-    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
     sent: datetime | None = None
     fault: str | None = None
 
@@ -79,7 +79,7 @@ class MessageStore:
         with self._lock:
             message = self._by_sid.get(sid)
             if message is not None:
-                message.status, message.updated = status, datetime.now(timezone.utc)
+                message.status, message.updated = status, datetime.now(UTC)
                 if status == "sent":
                     message.sent = message.updated
                 if error_code is not None:

@@ -36,7 +36,7 @@ PER_EVENT = 500  # records per anchor event (about 50 KB), well under the broker
 
 
 class AnchorLog(Protocol):
-    """Where anchors go and come back from: the audit topic (ops/cases_runtime.KafkaAnchorLog)."""
+    """Where anchors go and come back from: the audit topic (consumers/cases/anchor_log.KafkaAnchorLog)."""
 
     def append(self, values: Sequence[bytes]) -> None:
         """Write the values under KEY and return once the broker acknowledged every one (acks=all)."""

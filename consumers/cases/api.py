@@ -11,8 +11,15 @@ import logging
 from aiohttp import web
 
 from consumers.cases.actions import CaseDesk
-from consumers.cases.errors import (CaseError, CaseNotFound, Forbidden, IllegalTransition, InvalidCaseInput,
-                                    NotAuthenticated, ReferralError)
+from consumers.cases.errors import (
+    CaseError,
+    CaseNotFound,
+    Forbidden,
+    IllegalTransition,
+    InvalidCaseInput,
+    NotAuthenticated,
+    ReferralError,
+)
 from consumers.cases.openapi import serve_openapi
 from contracts.errors import ContractError, FieldError
 from contracts.json_input import check_json_type, parse_json

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -48,7 +48,7 @@ class AuditHead(Base):
 
 def record_hash(seq: int, at: datetime, actor: str, action: str, subject: str, outcome: str, details: dict,
                 prev_hash: str) -> str:
-    body = {"seq": seq, "at": at.astimezone(timezone.utc).isoformat(timespec="microseconds"), "actor": actor,
+    body = {"seq": seq, "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "actor": actor,
             "action": action, "subject": subject, "outcome": outcome, "details": details, "prev": prev_hash}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 

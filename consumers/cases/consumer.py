@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consumers.cases.opening import CaseOpener, Position
 from consumers.cases.outbox import OutboxRelay
-from consumers.kafka_io import ProduceFailed
 from consumers.cases.tracking import ProcessedMessage
+from consumers.kafka_io import ProduceFailed
 from consumers.metrics import CASE_OUTBOX_PUBLISHED, record_case_batch
 from consumers.outage import OutageGuard, dependency_of, poll_until_stopped
 from consumers.store.db import transaction
@@ -39,10 +39,10 @@ class BatchReport:
 
 class CaseCommandConsumer:
     def __init__(self, kafka_consumer, opener: CaseOpener, relay: OutboxRelay, factory: sessionmaker[Session],
-                 clock: Clock, limit: DeadLetterWindow, max_records: int = 200, guard: OutageGuard | None = None):
+                 clock: Clock, limit: DeadLetterWindow, guard: OutageGuard, max_records: int = 200):
         self.kafka, self.opener, self.relay, self.factory, self.clock = kafka_consumer, opener, relay, factory, clock
         self.limit, self.max_records = limit, max_records
-        self.guard = guard or OutageGuard("case-consumer")
+        self.guard = guard
         self.opened_reported_at: list = []  # reported_at of cases committed in the current batch (metrics)
         self.dead_lettered: list[tuple[str, str]] = []  # (topic, reason class) committed in the current batch
 

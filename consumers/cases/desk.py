@@ -9,7 +9,6 @@ who/when/what/why. Refusals (401, 403, 404) are audited in their own transaction
 from __future__ import annotations
 
 import unicodedata
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,18 +17,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from consumers.cases import audit, history
-from consumers.cases import access
+from consumers.cases import access, audit, history
 from consumers.cases.access import Principal, Standing, require, scoped_cases
 from consumers.cases.errors import CaseNotFound, Forbidden, InvalidCaseInput, NotAuthenticated
 from consumers.cases.models import CaseDeadline, MandatoryReportCase
 from consumers.cases.tokens import audit_refused_token, authenticate
-from consumers.cases.views import case_listing, case_view
 from consumers.cases.vault import reveal_reporter
+from consumers.cases.views import case_listing, case_view
 from consumers.store.db import transaction
 from contracts.clock import Clock
 from contracts.errors import FieldError
-
 
 Credential = str | Principal | None  # a desk token, or a principal the caller authenticated (console session)
 

@@ -18,7 +18,7 @@ class ReporterIdentity(Base):
     __tablename__ = "case_reporters"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
-    case: Mapped["MandatoryReportCase"] = relationship(lazy="raise")  # noqa: F821  (orders inserts: case first)
+    case: Mapped[MandatoryReportCase] = relationship(lazy="raise")  # noqa: F821  (orders inserts: case first)
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[str] = mapped_column(String(128))
     unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -16,8 +16,15 @@ from sqlalchemy import Engine, and_, func, literal, select
 
 from consumers.store.core import Agency, DutyOfficer, School
 from consumers.store.directory import ChildGuardian, Guardian, SchoolContact
-from contracts.alert_request import (AgencyDutyOfficers, ClassGuardians, DistrictSchools, RecallHolders,
-                                     SchoolContacts, SchoolGuardians, SchoolList)
+from contracts.alert_request import (
+    AgencyDutyOfficers,
+    ClassGuardians,
+    DistrictSchools,
+    RecallHolders,
+    SchoolContacts,
+    SchoolGuardians,
+    SchoolList,
+)
 from contracts.errors import ChildSafeError
 
 GUARDIAN, CONTACT, OFFICER = "g:", "sc:", "do:"

@@ -10,8 +10,15 @@ from sqlalchemy import Table
 
 from consumers.directory.phones import to_e164
 from consumers.store.core import Agency, DutyOfficer, School
-from consumers.store.directory import (Child, ChildGuardian, Guardian, OptOut, ProductRegistration, SchoolClass,
-                                       SchoolContact)
+from consumers.store.directory import (
+    Child,
+    ChildGuardian,
+    Guardian,
+    OptOut,
+    ProductRegistration,
+    SchoolClass,
+    SchoolContact,
+)
 from contracts.common import AgencyKind, Language
 from contracts.recall import ProductKind, gtin_check_digit_ok
 

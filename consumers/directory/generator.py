@@ -60,7 +60,7 @@ def generate_rows(schools: int, guardians: int, seed: int = 7) -> Iterator[tuple
     for kind in AGENCY_KINDS:
         yield "agencies.csv", {"id": f"AG-{city}-{kind.value}", "kind": kind.value, "district_code": city,
                                "name": f"测试机构 {city} {kind.value}（市局）", "supervisor_id": ""}
-    for d, code in enumerate(DISTRICTS[: max(1, min(len(DISTRICTS), schools))]):
+    for code in DISTRICTS[: max(1, min(len(DISTRICTS), schools))]:
         for k, kind in enumerate(AGENCY_KINDS):
             agency = f"AG-{code}-{kind.value}"
             yield "agencies.csv", {"id": agency, "kind": kind.value, "district_code": code,

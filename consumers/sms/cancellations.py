@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from consumers.sms.cancellation_book import CancellationBook
 from consumers.kafka_io import DeadLetters, commit_tolerantly
 from consumers.outage import OutageGuard
+from consumers.sms.cancellation_book import CancellationBook
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import ALERTS_CANCELLED
@@ -22,9 +22,9 @@ log = logging.getLogger("childsafe.sms.cancellations")
 class CancellationConsumer:
     """Reads ``alerts.cancelled.v1``; commits each record's offset only after it is recorded (or dead-lettered)."""
 
-    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters, guard: OutageGuard | None = None):
+    def __init__(self, consumer, book: CancellationBook, dead_letters: DeadLetters, guard: OutageGuard):
         self.consumer, self.book, self.dead_letters = consumer, book, dead_letters
-        self.guard = guard or OutageGuard("sms-cancellations")
+        self.guard = guard
 
     def poll_once(self, timeout_ms: int = 20, max_records: int = 500) -> int:
         batch = self.guard.run(lambda: self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records),

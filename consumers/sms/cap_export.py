@@ -3,7 +3,7 @@ against the OASIS schema before it is handed out."""
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import Engine, select
 
@@ -25,7 +25,7 @@ def alert_as_cap(engine: Engine, alert_id: str, sender: str = "childsafe.local")
     if row is None:
         raise UnknownAlert(f"alert_id: no alert {alert_id!r} in the SMS ledger (only alerts the fan-out has "
                            "received can be exported)")
-    sent = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    sent = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     xml = to_cap(request_as_cap(AlertRequested.model_validate_json(row.request_json), sent, sender))
     validate_cap(parse_untrusted(xml))
     return xml

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 
+from consumers.kafka_io import DeadLetters, commit_tolerantly
+from consumers.outage import OutageGuard, Stopped
 from consumers.sms.cancellations import CancellationConsumer
 from consumers.sms.dispatcher import SmsDispatcher
 from consumers.sms.fallback import GuardianFallback
-from consumers.kafka_io import DeadLetters, commit_tolerantly
-from consumers.outage import OutageGuard, Stopped
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.topics import SMS_JOBS
@@ -19,11 +19,11 @@ log = logging.getLogger("childsafe.sms.dispatch")
 
 class DispatchWorker:
     def __init__(self, consumer, dispatcher: SmsDispatcher, fallback: GuardianFallback | None,
-                 dead_letters: DeadLetters, batch: int = 200, cancellations: CancellationConsumer | None = None,
-                 guard: OutageGuard | None = None):
+                 dead_letters: DeadLetters, guard: OutageGuard, batch: int = 200,
+                 cancellations: CancellationConsumer | None = None):
         self.consumer, self.dispatcher, self.fallback = consumer, dispatcher, fallback
         self.dead_letters, self.batch, self.cancellations = dead_letters, batch, cancellations
-        self.guard = guard or OutageGuard("sms-dispatch")
+        self.guard = guard
         dispatcher.guard = self.guard
 
     def run(self, stop: threading.Event) -> None:

@@ -23,16 +23,28 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from alerts.gateway import (AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError)
+from alerts.gateway import AmbiguousSendError, GatewayError, PermanentSendError, SmsGateway, TransientSendError
 from alerts.policy import Action, QuietHours, after_refusal, decide
 from consumers.metrics import SMS_CLAIMS_LOST, record_dispatch
 from consumers.outage import OutageGuard, dependency_of
 from consumers.sms.backoff import Backoff
 from consumers.sms.cancellation_book import CancellationBook
-from consumers.sms.ledger import (ACCEPTED, CANCELLED, EXPIRED, FAILED, HELD, RECONCILE, REFUSED, RETRY, SKIPPED,
-                                  Claim, Outcome, SmsLedger)
-from contracts.clock import Clock
+from consumers.sms.ledger import (
+    ACCEPTED,
+    CANCELLED,
+    EXPIRED,
+    FAILED,
+    HELD,
+    RECONCILE,
+    REFUSED,
+    RETRY,
+    SKIPPED,
+    Claim,
+    Outcome,
+    SmsLedger,
+)
 from contracts.alert_request import EMERGENCY_VALIDITY_S
+from contracts.clock import Clock
 from contracts.common import Priority
 from contracts.sms import SmsJob
 

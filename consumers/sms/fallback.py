@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from alerts.body_rules import BodyRules
+from alerts.body_rules import CHINA_GUIDANCE, BodyRules
 from consumers.directory.audience import GUARDIAN, next_guardians
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.compose import AlertBodies
@@ -24,7 +24,7 @@ from contracts.sms import SmsJob
 
 
 class GuardianFallback:
-    def __init__(self, engine: Engine, ledger: SmsLedger, sink: JobSink, clock: Clock, rules: BodyRules = BodyRules()):
+    def __init__(self, engine: Engine, ledger: SmsLedger, sink: JobSink, clock: Clock, rules: BodyRules = CHINA_GUIDANCE):
         self.engine, self.ledger, self.sink, self.clock, self.rules = engine, ledger, sink, clock, rules
 
     def emit(self, limit: int = 200) -> int:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine, select, update
 
+from alerts.body_rules import CHINA_GUIDANCE, BodyRules
 from alerts.errors import AlertsError
 from alerts.templates import template_for
 from consumers.directory.audience import Recipient, pages
@@ -25,7 +26,6 @@ from consumers.sms.compose import AlertBodies
 from consumers.sms.jobs import dedup_key, job_event
 from consumers.store.core import School
 from consumers.store.sms_ledger import SmsAlert
-from alerts.body_rules import BodyRules
 from contracts.alert_request import AlertRequested
 from contracts.clock import Clock
 from contracts.common import Language, Priority
@@ -52,9 +52,9 @@ class FanoutResult:
 
 class AudienceFanout:
     def __init__(self, engine: Engine, sink: JobSink, clock: Clock, page_size: int = 2000,
-                 rules: BodyRules = BodyRules()):
+                 rules: BodyRules = CHINA_GUIDANCE):
         self.engine, self.sink, self.clock, self.page_size = engine, sink, clock, page_size
-        self.rules = rules  # CHILDSAFE_SMS_MAX_SEGMENTS (ops.sms_provider.make_body_rules)
+        self.rules = rules  # CHILDSAFE_SMS_MAX_SEGMENTS (ops.bootstrap.build_body_rules)
         self.cancellations = CancellationBook(engine, clock)
 
     def fan_out(self, event: AlertRequestedEvent) -> FanoutResult:

@@ -7,9 +7,9 @@ import threading
 
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
-from consumers.sms.fanout import AudienceFanout, FanoutResult
 from consumers.kafka_io import DeadLetters, ProduceFailed, commit_tolerantly
 from consumers.outage import OutageGuard, Stopped
+from consumers.sms.fanout import AudienceFanout, FanoutResult
 from contracts.codec import decode
 from contracts.errors import ContractError
 from contracts.produce_errors import is_non_retryable_produce_error
@@ -19,9 +19,9 @@ log = logging.getLogger("childsafe.sms.fanout")
 
 
 class FanoutWorker:
-    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard | None = None):
+    def __init__(self, consumer, fanout: AudienceFanout, dead_letters: DeadLetters, guard: OutageGuard):
         self.consumer, self.fanout, self.dead_letters = consumer, fanout, dead_letters
-        self.guard = guard or OutageGuard("sms-fanout")
+        self.guard = guard
         self.results: list[FanoutResult] = []
 
     def run(self, stop: threading.Event) -> None:

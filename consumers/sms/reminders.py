@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, func, select
 
-from alerts.body_rules import BodyRules
+from alerts.body_rules import CHINA_GUIDANCE, BodyRules
 from consumers.directory.audience import Recipient
 from consumers.sms.compose import AlertBodies
 from consumers.sms.errors import UnknownAlert
@@ -24,7 +24,6 @@ from contracts.clock import Clock
 from contracts.sms import SmsJob
 
 
-
 @dataclass(frozen=True)
 class ReminderRound:
     alert_id: str
@@ -33,7 +32,7 @@ class ReminderRound:
 
 
 def resend_unacknowledged(engine: Engine, sink: JobSink, clock: Clock, alert_id: str,
-                          round_no: int | None = None, rules: BodyRules = BodyRules()) -> ReminderRound:
+                          round_no: int | None = None, rules: BodyRules = CHINA_GUIDANCE) -> ReminderRound:
     with engine.begin() as conn:
         raw = conn.execute(select(SmsAlert.request_json).where(SmsAlert.alert_id == alert_id)).scalar()
         if raw is None:

@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.errors import WebhookSignatureError
 from alerts.webhook_auth import WebhookVerifier
-from consumers.metrics import record_sms_status, sms_error_class
 from consumers.kafka_io import DeadLetters, commit_after
+from consumers.metrics import record_sms_status, sms_error_class
 from consumers.outage import outage_middleware
 from consumers.sms.replies import handle_reply
 from consumers.sms.status_book import StatusBook

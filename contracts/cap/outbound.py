@@ -9,11 +9,30 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from contracts.alert_request import (AgencyDutyOfficers, AlertKind, AlertRequested, ClassGuardians, DistrictSchools,
-                                     RecallHolders, SchoolContacts, SchoolGuardians, SchoolList, SchoolsInArea)
+from contracts.alert_request import (
+    AgencyDutyOfficers,
+    AlertKind,
+    AlertRequested,
+    ClassGuardians,
+    DistrictSchools,
+    RecallHolders,
+    SchoolContacts,
+    SchoolGuardians,
+    SchoolList,
+    SchoolsInArea,
+)
 from contracts.common import Priority
-from contracts.emergency import (Area, CapCategory, CapCertainty, CapMsgType, CapScope, CapSeverity, CapStatus,
-                                 CapUrgency, EmergencyAlertIssued)
+from contracts.emergency import (
+    Area,
+    CapCategory,
+    CapCertainty,
+    CapMsgType,
+    CapScope,
+    CapSeverity,
+    CapStatus,
+    CapUrgency,
+    EmergencyAlertIssued,
+)
 
 EVENTS = {
     AlertKind.INCIDENT_EMERGENCY: (CapCategory.SAFETY, "School emergency"),

@@ -14,7 +14,7 @@ import argparse
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -28,13 +28,13 @@ from consumers.store.migrate import upgrade
 from contracts.cases import OpenCase
 from contracts.events import OpenCaseCommand
 from contracts.topics import CASE_COMMANDS
-from ops.cases_runtime import CaseRuntime, build_case_consumer, case_publisher
+from ops.bootstrap import build_case_consumer, build_case_publisher, build_case_runtime
 from ops.kafka_local import LocalKafka, free_port
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 
 DISTRICT = "310115"
-T0 = datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 
 
 def _command(i: int) -> OpenCase:
@@ -65,8 +65,8 @@ def bench_consumer(url: str, bootstrap: str, n: int, batch: int) -> float:
     producer.flush()
     producer.close()
     settings = Settings(bootstrap_servers=bootstrap, topic_namespace=namespace, database_url=url, case_batch=batch)
-    runtime = CaseRuntime.build(settings)
-    publisher = case_publisher(settings)
+    runtime = build_case_runtime(settings)
+    publisher = build_case_publisher(settings)
     consumer = build_case_consumer(settings, runtime, publisher)
     consumer.poll_once(timeout_ms=100)  # join the group before timing
     with runtime.factory() as s:

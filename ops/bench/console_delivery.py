@@ -11,7 +11,7 @@ import argparse
 import json
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
@@ -25,7 +25,7 @@ ROOT = "bench-sender,bench-thread"
 
 
 def fill(engine, other_rows: int, thread_rows: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     states = ("accepted", "accepted", "accepted", "refused", "skipped")
     alerts, rows = [], []
     for n in range(other_rows + thread_rows):

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -89,7 +89,7 @@ def _incident(kind: str, school, n: int) -> dict:
         "fall": ("fall", "minor", [], False), "mandatory": ("abuse_harm", "serious", [4], True),
         "emergency": ("campus_intrusion_violence", "critical", [], True)}[kind]
     return {"school_id": school.id, "district_code": school.district_code, "class_id": "3-2",
-            "occurred_at": datetime.now(timezone.utc).isoformat(), "location": "操场", "category": category,
+            "occurred_at": datetime.now(UTC).isoformat(), "location": "操场", "category": category,
             "severity": severity, "description": f"故障演练生成的报告 {n}（虚构）。",
             "children": [{"age": 9, "sex": "female", "injured": kind != "fall"}], "child_in_danger_now": danger,
             "mandatory_situations": mandatory,
@@ -326,7 +326,7 @@ def _event_id(value: bytes | None) -> str | None:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def failures(result: dict) -> list[str]:
@@ -368,15 +368,16 @@ def _fmt(p: dict) -> str:
 
 
 def run_suite(profile_name: str, json_path: Path | None = None, work: Path | None = None) -> int:
+    from sqlalchemy import select
+
     from alerts.sandbox import FaultPlan, FaultRule, SmsSandbox
     from consumers.directory.bulk_load import load_generated
+    from consumers.store.core import School
     from consumers.store.db import make_engine, session_factory
     from consumers.store.directory import ProductRegistration
-    from consumers.store.core import School
     from consumers.store.migrate import upgrade
-    from ops.commands.directory_cmd import publish_reference_topics
+    from ops.bootstrap import publish_reference_topics
     from ops.topics_admin import apply_topics
-    from sqlalchemy import select
 
     profile = PROFILES[profile_name]
     work = work or Path(tempfile.mkdtemp(prefix="childsafe-faults-"))
@@ -476,7 +477,7 @@ def _issue_tokens(settings: Settings) -> dict[str, str]:
     as `childsafe intake token` issues them, in the run folder the workers read."""
     from streams.intake_tokens import IntakeTokenBook
 
-    book, now = IntakeTokenBook(settings.intake_tokens_path()), datetime.now(timezone.utc)
+    book, now = IntakeTokenBook(settings.intake_tokens_path()), datetime.now(UTC)
     issued = {path: book.issue([route], kind, sender, now, label="fault suite")[1]
               for path, route, kind, sender in (("/v1/incidents", "incidents", "console", "fault-suite"),
                                                 ("/v1/recalls", "recalls", "regulator", "samr-fault-suite"),

@@ -22,8 +22,8 @@ from datetime import date
 from pathlib import Path
 
 from contracts.recall import RecallPublished
-from streams.recalls.holdings import Holding, HoldingsIndex
 from contracts.recall_match import Product, RecallKeys, gtin14, norm
+from streams.recalls.holdings import Holding, HoldingsIndex
 
 BRANDS = [f"测试牌{i:03d}" for i in range(300)]
 NAMES = ["儿童滑板车", "婴儿床", "儿童安全座椅", "学步车", "儿童水杯", "积木玩具", "儿童自行车", "校服外套", "书包", "午餐盒"]

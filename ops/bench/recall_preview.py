@@ -14,10 +14,10 @@ from datetime import date
 
 from sqlalchemy import insert
 
+from console.recalls import reach, sms_preview
 from consumers.store.db import make_engine, session_factory
 from consumers.store.directory import ProductRegistration
 from consumers.store.migrate import upgrade
-from console.recalls import reach, sms_preview
 from contracts.recall import RecallPublished
 
 GTIN = "6901234567892"  # made up, valid check digit

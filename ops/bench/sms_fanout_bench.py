@@ -37,8 +37,8 @@ def _directory(folder: Path, guardians: int) -> str:
 
 def fan_out_once(bootstrap: str, db_url: str, namespace: str) -> dict:
     """One alert to the whole school; returns jobs, seconds and this process's peak RSS."""
-    from consumers.sms.fanout import AudienceFanout
     from consumers.kafka_io import AcknowledgedProducer
+    from consumers.sms.fanout import AudienceFanout
     from consumers.store.db import make_engine
     from contracts.clock import SystemClock
     from contracts.events import AlertRequestedEvent

@@ -12,16 +12,17 @@ from ops.settings import Settings
 
 def _run(args, settings: Settings) -> int:
     from consumers.cases.audit import verify
-    from ops.cases_runtime import CaseRuntime, audit_anchor
+    from ops.bootstrap import build_audit_anchor, build_case_publisher, build_case_runtime
 
-    runtime = CaseRuntime.build(settings)
-    anchor, anchors = None, None
+    runtime = build_case_runtime(settings)
+    publisher = None
     try:
         if args.offline:
             with runtime.factory() as session:
                 verdict = verify(session)
         else:
-            anchor, anchors = audit_anchor(settings, runtime)
+            publisher = build_case_publisher(settings)
+            anchor = build_audit_anchor(settings, runtime, publisher)
             try:
                 verdict = anchor.verify()
             except (KafkaError, ProduceFailed) as exc:
@@ -29,9 +30,9 @@ def _run(args, settings: Settings) -> int:
                                                       "check the broker, or --offline for the database chain only"]})
                 return 1
     finally:
-        if anchors is not None:
-            anchors.close()
-        runtime.engine.dispose()
+        if publisher is not None:
+            publisher.close()
+        runtime.close()
     print_json({"ok": verdict.ok, "checked": verdict.checked, "anchored": verdict.anchored,
                 "head_hash": verdict.head_hash, "problems": verdict.problems})
     return 0 if verdict.ok else 1

@@ -10,9 +10,9 @@ from ops.settings import Settings
 
 def _export(args, settings: Settings) -> int:
     from consumers.sms.cap_export import alert_as_cap
-    from consumers.store.db import make_engine
+    from ops.bootstrap import build_engine
 
-    xml = alert_as_cap(make_engine(settings.db_url()), args.alert_id, args.sender)
+    xml = alert_as_cap(build_engine(settings), args.alert_id, args.sender)
     sys.stdout.buffer.write(xml)
     sys.stdout.flush()
     return 0

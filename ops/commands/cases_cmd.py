@@ -38,8 +38,7 @@ def _stop_on_signals(settings: Settings | None = None) -> threading.Event:
 
 
 def _consume(args, settings: Settings) -> int:
-    from ops.cases_runtime import run_case_consumer
-
+    from ops.bootstrap import run_case_consumer
     from ops.metrics import serve
 
     stop = _stop_on_signals(settings)
@@ -49,8 +48,7 @@ def _consume(args, settings: Settings) -> int:
 
 
 def _escalate(args, settings: Settings) -> int:
-    from ops.cases_runtime import run_escalation
-
+    from ops.bootstrap import run_escalation
     from ops.metrics import serve
 
     stop = _stop_on_signals(settings)
@@ -62,30 +60,22 @@ def _escalate(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     from aiohttp import web
 
-    from consumers.cases.actions import CaseDesk
-    from consumers.cases.api import build_app
-    from ops.cases_runtime import CaseRuntime
+    from ops.bootstrap import build_case_api, build_case_runtime
 
     _stop_on_signals(settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    runtime = CaseRuntime.build(settings)
-    from consumers.cases.missing_child import add_routes
-    from ops.commands.missing_child_cmd import missing_child_desk
-
-    app = add_routes(build_app(CaseDesk(runtime.factory, runtime.clock)),
-                     missing_child_desk(runtime.factory, runtime.clock, settings))
-    web.run_app(app, host=settings.case_api_host,
+    runtime = build_case_runtime(settings)
+    web.run_app(build_case_api(settings, runtime), host=settings.case_api_host,
                 port=args.port or settings.case_api_port, print=None)
-    runtime.engine.dispose()
+    runtime.close()
     return 0
 
 
 def _act(args, settings: Settings) -> int:
-    from consumers.cases.actions import CaseDesk
-    from ops.cases_runtime import CaseRuntime
+    from ops.bootstrap import build_case_desk, build_case_runtime
 
-    runtime = CaseRuntime.build(settings)
-    desk = CaseDesk(runtime.factory, runtime.clock)
+    runtime = build_case_runtime(settings)
+    desk = build_case_desk(runtime)
     token = args.token or settings.case_token.get_secret_value()
     try:
         if args.action == "list":
@@ -97,7 +87,7 @@ def _act(args, settings: Settings) -> int:
                 values[0] = int(values[0])
             print_json(getattr(desk, method)(token, args.case_id, *values))
     finally:
-        runtime.engine.dispose()
+        runtime.close()
     return 0
 
 

@@ -5,56 +5,19 @@ from __future__ import annotations
 import getpass
 import secrets
 import sys
-from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from consumers.cases.access import Role
-from consumers.store.db import make_engine, session_factory, transaction
-from contracts.clock import Clock, SystemClock
+from consumers.store.db import session_factory, transaction
+from contracts.clock import SystemClock
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
-
-if TYPE_CHECKING:
-    from console.web import Console
-
-
-def build_console(settings: Settings, clock: Clock | None = None) -> Console:
-    """The console's composition root: one engine, the desks, sign-in, the intake client."""
-    from consumers.cases.actions import CaseDesk
-    from ops.commands.missing_child_cmd import missing_child_desk
-    from console.intake import IntakeClient
-    from console.sessions import SessionPolicy, SignIn
-    from console.web import Console
-    from console.emergency import EmergencyDesk
-    from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
-    from ops.sms_provider import make_body_rules, make_gateway
-    from ops.sms_workers import job_sink
-
-    clock = clock or SystemClock()
-    engine = make_engine(settings.db_url())
-    factory = session_factory(engine)
-    policy = SessionPolicy(idle=timedelta(minutes=settings.console_session_idle_minutes),
-                           lifetime=timedelta(hours=settings.console_session_hours),
-                           max_failures=settings.console_signin_max_failures,
-                           failure_window=timedelta(minutes=settings.console_signin_window_minutes))
-    intake_url = settings.console_intake_url or f"http://{settings.web_host}:{settings.web_port}"
-    return Console(factory=factory, clock=clock, desk=CaseDesk(factory, clock), signin=SignIn(factory, clock, policy),
-                   intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
-                   missing=missing_child_desk(factory, clock, settings),
-                   secure_cookies=settings.console_secure_cookies,
-                   acknowledge_minutes=settings.case_acknowledge_minutes,
-                   emergency=EmergencyDesk(engine, settings.cap_delegate_map, make_body_rules(settings),
-                                           job_sink=lambda: job_sink(settings)),
-                   recall_topics=(REGISTRATIONS.name(settings.topic_namespace),
-                                  ALERTS_REQUESTED.name(settings.topic_namespace)),
-                   code_gateway=make_gateway(settings),
-                   drill_period_days=settings.drill_period_days)
 
 
 def _serve(args, settings: Settings) -> int:
     from aiohttp import web
 
     from console.app import build_app
+    from ops.bootstrap import build_console
 
     console = build_console(settings)
     print(f"console on http://{settings.console_host}:{settings.console_port}", flush=True)
@@ -66,8 +29,9 @@ def _serve(args, settings: Settings) -> int:
 def _users(args, settings: Settings) -> int:
     from console.accounts import create_user, list_users
     from console.sessions import disable_user
+    from ops.bootstrap import build_engine
 
-    engine = make_engine(settings.db_url())
+    engine = build_engine(settings)
     factory, now = session_factory(engine), SystemClock().now()
     try:
         if args.action == "list":

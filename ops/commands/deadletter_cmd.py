@@ -28,10 +28,11 @@ def _operator_role(settings: Settings, operator: str) -> str:
     """The name an operator token stands for; refuses (audited by the caller) any other token or none."""
     from consumers.cases.access import Role
     from consumers.cases.tokens import authenticate
-    from consumers.store.db import make_engine, session_factory
+    from consumers.store.db import session_factory
     from contracts.clock import SystemClock
+    from ops.bootstrap import build_engine
 
-    engine = make_engine(settings.db_url())
+    engine = build_engine(settings)
     try:
         with session_factory(engine)() as session:
             principal = authenticate(session, settings.case_token.get_secret_value() or None, SystemClock().now())
@@ -69,21 +70,17 @@ def _show(args, settings: Settings) -> int:
 def _replay(args, settings: Settings) -> int:
     from collections import Counter
 
-    from consumers.store.db import make_engine, session_factory
+    from consumers.store.db import session_factory
     from consumers.store.migrate import upgrade
-    from contracts.clock import SystemClock
-    from ops.deadletters import DeadLetterReplayer
-    from ops.identity import field_keyring
+    from ops.bootstrap import build_deadletter_replayer, build_engine
 
     letters = _letters(args, settings)
     if args.position:
         letters = [x for x in letters if x.position in set(args.position)]
     upgrade(settings.db_url())
-    engine = make_engine(settings.db_url())
+    engine = build_engine(settings)
     try:
-        replayer = DeadLetterReplayer(settings.bootstrap_servers, settings.topic_namespace, session_factory(engine),
-                                      SystemClock(), operator=args.operator or getpass.getuser(),
-                                      keyring=field_keyring(settings))
+        replayer = build_deadletter_replayer(settings, session_factory(engine), args.operator or getpass.getuser())
         results = replayer.replay(letters, dry_run=args.dry_run)
     finally:
         engine.dispose()

@@ -9,33 +9,9 @@ from pathlib import Path
 from consumers.directory.bulk_load import load_generated
 from consumers.directory.csv_import import ALL_OR_NOTHING, GOOD_ROWS, import_directory
 from consumers.directory.generator import write_csv
-from consumers.store.db import make_engine
+from ops.bootstrap import build_engine, publish_reference_topics
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
-
-
-def publish_reference_topics(settings: Settings) -> dict:
-    """Holdings and school locations from the database to Kafka (idempotent producer, acks=all)."""
-    from kafka.errors import KafkaError
-
-    from consumers.directory.reference_topics import publish_reference
-    from consumers.kafka_io import AcknowledgedProducer
-    from contracts.clock import SystemClock
-    from contracts.topics import REGISTRATIONS, SCHOOL_LOCATIONS
-
-    ns = settings.topic_namespace
-    try:
-        producer = AcknowledgedProducer(settings.bootstrap_servers, "childsafe-directory", request_timeout_ms=15_000,
-                                        bootstrap_timeout_ms=5_000)
-    except KafkaError as exc:
-        return {"published": False, "error": f"Kafka at {settings.bootstrap_servers} unreachable ({exc!r}); the "
-                "database is written: run `childsafe directory publish` once Kafka is up"}
-    try:
-        report = publish_reference(make_engine(settings.db_url()), producer.to(REGISTRATIONS.name(ns)),
-                                   producer.to(SCHOOL_LOCATIONS.name(ns)), SystemClock())
-    finally:
-        producer.close()
-    return {"published": True, **report.as_dict()}
 
 
 def _published(args, settings: Settings, result: dict) -> tuple[dict, int]:
@@ -47,7 +23,7 @@ def _published(args, settings: Settings, result: dict) -> tuple[dict, int]:
 
 def _import(args, settings: Settings) -> int:
     mode = GOOD_ROWS if args.good_rows else ALL_OR_NOTHING
-    report = import_directory(make_engine(settings.db_url()), [Path(p) for p in args.paths], mode)
+    report = import_directory(build_engine(settings), [Path(p) for p in args.paths], mode)
     out, code = _published(args, settings, report.as_dict())
     print_json(out)
     return 1 if report.problems else code
@@ -58,7 +34,7 @@ def _generate(args, settings: Settings) -> int:
     if args.out:
         counts = write_csv(Path(args.out), args.schools, args.guardians, args.seed)
     else:
-        counts = load_generated(make_engine(settings.db_url()), args.schools, args.guardians, args.seed)
+        counts = load_generated(build_engine(settings), args.schools, args.guardians, args.seed)
     result = {"rows": counts.files, "seconds": round(time.perf_counter() - started, 2), "into": args.out or "database"}
     code = 0
     if not args.out:

@@ -12,12 +12,12 @@ from ops.settings import Settings
 
 
 def _token(args, settings: Settings) -> int:
-    from streams.intake_tokens import IntakeTokenBook
+    from ops.bootstrap import build_intake_token_book
 
     now = SystemClock().now()
     expires = now + timedelta(days=args.days) if args.days else None
     try:
-        token, clear = IntakeTokenBook(settings.intake_tokens_path()).issue(
+        token, clear = build_intake_token_book(settings).issue(
             [r.strip() for r in args.routes.split(",") if r.strip()], args.sender_kind, args.sender_id, now,
             label=args.label, expires_at=expires)
     except ContractError as exc:

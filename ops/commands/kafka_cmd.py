@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+from ops.bootstrap import build_local_cluster, build_local_kafka
 from ops.cli import print_json, subcommand
-from ops.kafka_local import LocalKafka, LocalKafkaCluster
+from ops.kafka_local import LocalKafkaCluster
 from ops.settings import Settings
-
-
-def local_kafka(settings: Settings) -> LocalKafka:
-    return LocalKafka(run_dir=settings.run_dir / "kafka", port=settings.kafka_port,
-                      controller_port=settings.kafka_controller_port)
-
-
-def local_cluster(settings: Settings, brokers: int) -> LocalKafkaCluster:
-    return LocalKafkaCluster.on_ports(settings.run_dir / f"kafka-{brokers}", brokers, settings.kafka_port,
-                                      settings.kafka_controller_port)
 
 
 def _run(args, settings: Settings) -> int:
     if args.brokers > 1:
-        return _run_cluster(args, local_cluster(settings, args.brokers))
-    broker = local_kafka(settings)
+        return _run_cluster(args, build_local_cluster(settings, args.brokers))
+    broker = build_local_kafka(settings)
     if args.action == "fetch":
         print(f"Kafka jars in {broker.fetch()}")
     elif args.action == "up":

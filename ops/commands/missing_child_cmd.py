@@ -7,20 +7,11 @@ from ops.cli import print_json
 from ops.settings import Settings
 
 
-def missing_child_desk(factory, clock, settings: Settings):
-    """The desk that publishes and stops missing-child alerts (this command and the web console build it here)."""
-    from consumers.cases.missing_child import MissingChildDesk
-    from contracts.topics import EMERGENCY_ALERTS
-
-    return MissingChildDesk(factory, clock, EMERGENCY_ALERTS.name(settings.topic_namespace),
-                            sender=f"cases.{settings.topic_namespace}.childsafe")
-
-
 def _run(args, settings: Settings) -> int:
-    from ops.cases_runtime import CaseRuntime
+    from ops.bootstrap import build_case_runtime, build_missing_child_desk
 
-    runtime = CaseRuntime.build(settings)
-    desk = missing_child_desk(runtime.factory, runtime.clock, settings)
+    runtime = build_case_runtime(settings)
+    desk = build_missing_child_desk(settings, runtime.factory, runtime.clock)
     token = args.token or settings.case_token.get_secret_value()
     try:
         if args.action == "missing-child":
@@ -29,7 +20,7 @@ def _run(args, settings: Settings) -> int:
         else:
             print_json(desk.found(token, args.case_id, args.reason))
     finally:
-        runtime.engine.dispose()
+        runtime.close()
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from alerts.sandbox import FaultPlan, FaultRule, FaultSpecError, SmsSandbox
+from alerts.sandbox import FaultPlan, FaultRule, FaultSpecError
 from ops.cli import print_json, subcommand
 from ops.errors import ChildSafeOpsError
 from ops.settings import Settings
@@ -22,11 +22,10 @@ def _plan(args) -> FaultPlan:
 
 
 def _run(args, settings: Settings) -> int:
-    sandbox = SmsSandbox(
-        account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token.get_secret_value(),
-        host=args.host or settings.sms_sandbox_host, port=settings.sms_sandbox_port if args.port is None else args.port,
-        faults=_plan(args), step_seconds=args.step_seconds, duplicate_callback_rate=args.duplicate_callback_rate,
-        seed=args.seed or 0)
+    from ops.bootstrap import build_sms_sandbox
+
+    sandbox = build_sms_sandbox(settings, _plan(args), host=args.host, port=args.port, step_seconds=args.step_seconds,
+                                duplicate_callback_rate=args.duplicate_callback_rate, seed=args.seed or 0)
     sandbox.start()
     print_json({"sandbox": sandbox.url, "account_sid": sandbox.account_sid, "faults": sandbox.api.faults.as_json(),
                 "inspect": [f"{sandbox.url}/_sandbox/counts", f"{sandbox.url}/_sandbox/messages"]})

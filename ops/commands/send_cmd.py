@@ -37,9 +37,9 @@ def _run(args, settings: Settings) -> int:
         print_json({"error": f"{args.file} is not a valid {args.kind}", "errors": [e.as_dict() for e in exc.errors]})
         return 2
     if args.kafka:
-        from kafka import KafkaProducer
+        from ops.bootstrap import build_intake_producer
 
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True)
+        producer = build_intake_producer(settings)
         meta = producer.send(route.topic.name(settings.topic_namespace), key=(event.subject or event.id).encode(),
                              value=event.to_bytes()).get(30)
         producer.close()

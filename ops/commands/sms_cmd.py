@@ -17,7 +17,7 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
 
     configure(getattr(logging, settings.log_level.upper()) if settings else logging.INFO,
               settings.log_format if settings else "json")
-    if role:
+    if role and settings is not None:
         serve(role, port, settings.metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -26,14 +26,14 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
 
 
 def _fanout(args, settings: Settings) -> int:
-    from ops.sms_workers import build_fanout
+    from ops.bootstrap import build_fanout
 
     build_fanout(settings).run(_stop_on_signals(settings, "sms-fanout", settings.sms_fanout_metrics_port))
     return 0
 
 
 def _dispatch(args, settings: Settings) -> int:
-    from ops.sms_workers import build_dispatch
+    from ops.bootstrap import build_dispatch
 
     worker = build_dispatch(settings)
     try:
@@ -46,7 +46,7 @@ def _dispatch(args, settings: Settings) -> int:
 def _webhooks(args, settings: Settings) -> int:
     from aiohttp import web
 
-    from ops.sms_workers import build_status_consumer, build_webhooks
+    from ops.bootstrap import build_status_consumer, build_webhooks
 
     hooks = build_webhooks(settings)  # refuses the public default token unless the sandbox is in use
     stop = threading.Event()
@@ -74,23 +74,21 @@ def _webhooks(args, settings: Settings) -> int:
 
 def _resend(args, settings: Settings) -> int:
     from consumers.sms.reminders import resend_unacknowledged
-    from consumers.store.db import make_engine
     from contracts.clock import SystemClock
-    from ops.sms_provider import make_body_rules
-    from ops.sms_workers import job_sink
+    from ops.bootstrap import build_body_rules, build_engine, build_job_sink
 
-    result = resend_unacknowledged(make_engine(settings.db_url()), job_sink(settings), SystemClock(), args.alert_id,
-                                   args.round, make_body_rules(settings))
+    result = resend_unacknowledged(build_engine(settings), build_job_sink(settings), SystemClock(), args.alert_id,
+                                   args.round, build_body_rules(settings))
     print_json(result.__dict__)
     return 0
 
 
 def _ledger(args, settings: Settings) -> int:
     from consumers.sms.ledger import SmsLedger
-    from consumers.store.db import make_engine
     from contracts.clock import SystemClock
+    from ops.bootstrap import build_engine
 
-    print_json(SmsLedger(make_engine(settings.db_url()), SystemClock()).counts(args.alert_id))
+    print_json(SmsLedger(build_engine(settings), SystemClock()).counts(args.alert_id))
     return 0
 
 

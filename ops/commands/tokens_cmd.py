@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from consumers.cases.access import Role
 from consumers.cases.tokens import issue_token, list_tokens, revoke_token
-from consumers.store.db import make_engine, session_factory, transaction
+from consumers.store.db import session_factory, transaction
 from contracts.clock import SystemClock
 from contracts.errors import FieldError
+from ops.bootstrap import build_engine
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
@@ -16,7 +17,7 @@ from ops.settings import Settings
 def _run(args, settings: Settings) -> int:
     from consumers.cases.errors import InvalidCaseInput
 
-    engine = make_engine(settings.db_url())
+    engine = build_engine(settings)
     now = SystemClock().now()
     try:
         with transaction(session_factory(engine)) as session:
@@ -26,7 +27,7 @@ def _run(args, settings: Settings) -> int:
                 days = args.days if args.days is not None else settings.case_token_days
                 token_id, token = issue_token(session, args.role, args.unit, now, label=args.label,
                                               lifetime=timedelta(days=days))
-                out = {"token_id": token_id, "role": args.role, "unit": args.unit, "token": token,
+                out: dict | list = {"token_id": token_id, "role": args.role, "unit": args.unit, "token": token,
                        "expires_at": (now + timedelta(days=days)).isoformat(),
                        "note": "shown once; only its hash is stored"}
             elif args.action == "list":

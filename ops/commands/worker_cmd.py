@@ -11,7 +11,7 @@ from ops.settings import Settings
 def _run(args, settings: Settings) -> int:
     from faust.worker import Worker
 
-    from ops.bootstrap import intake_may_run_open, streams_app
+    from ops.bootstrap import build_streams, intake_may_run_open
     from ops.logs import dict_config
     from ops.metrics import serve
     from ops.topics_admin import apply_topics
@@ -19,7 +19,7 @@ def _run(args, settings: Settings) -> int:
     intake_may_run_open(settings)  # refuses to start an open intake on a non-loopback address, or without tokens
     apply_topics(settings.bootstrap_servers, settings.topic_namespace)
     (settings.run_dir / "streams").mkdir(parents=True, exist_ok=True)
-    app = streams_app(settings)
+    app = build_streams(settings).app
     level = getattr(logging, (args.loglevel or settings.log_level).upper())
     worker = Worker(app, loglevel=level, quiet=True, logging_config=dict_config(level, settings.log_format))
     serve("streams", settings.streams_metrics_port, settings.metrics_host)  # not on the intake port

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import faust
 
@@ -12,20 +14,29 @@ from contracts.codec import decode
 from contracts.errors import ContractError, FieldError
 from contracts.events import EmergencyAlertIssuedEvent
 from contracts.topics import EMERGENCY_ALERTS, EMERGENCY_THREADS, SCHOOL_LOCATIONS
+from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, keep_following
 from streams.emergency.threads import ExerciseMismatch, release_due, thread_root, widen
 from streams.emergency.threads import handle as handle_thread
-from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
-from streams.triage import Output
+from streams.output import Output
+from streams.writer import write_durably
 
 log = logging.getLogger("childsafe.streams.emergency")
 
 
+@dataclass
+class EmergencyHandles:
+    """The widening timer's body and the school atlas it reads (tests fill the atlas and tick the timer)."""
+
+    widen: Callable[[], Awaitable[int]]
+    atlas: SchoolAtlas
+    atlas_ready: asyncio.Event
+
+
 def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
-                       atlas: SchoolAtlas | None = None):
+                       atlas: SchoolAtlas | None = None) -> EmergencyHandles:
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
     alerts_topic = app.topic(EMERGENCY_ALERTS.name(cfg.namespace), schema=raw, partitions=EMERGENCY_ALERTS.partitions)
     threads_name = EMERGENCY_THREADS.name(cfg.namespace)
@@ -98,4 +109,4 @@ def register_emergency(app: faust.App, cfg, writer, clock, conf: AlertingConfig,
         return written
 
     app.timer(interval=conf.widening_tick_s, name="missing-child-widening")(widen_all)
-    return {"widen": widen_all, "atlas": atlas, "atlas_ready": ready}
+    return EmergencyHandles(widen_all, atlas, ready)

@@ -63,7 +63,7 @@ def geocode_covers(code: str, district_code: str) -> bool:
 def in_polygon(lat: float, lon: float, polygon: list[Point]) -> bool:
     """Ray casting on lat/lon (fine at city scale; CAP polygons are closed: first point == last)."""
     inside = False
-    for a, b in zip(polygon, polygon[1:]):
+    for a, b in zip(polygon, polygon[1:], strict=False):
         if (a.lat > lat) != (b.lat > lat):
             cross = a.lon + (lat - a.lat) * (b.lon - a.lon) / (b.lat - a.lat)
             if lon < cross:

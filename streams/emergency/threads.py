@@ -23,11 +23,18 @@ from contracts.errors import ChildSafeError
 from contracts.events import EmergencyAlertIssuedEvent
 from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas
-from streams.emergency.semantics import (check_sender, expired, hold_until, is_missing_child_event, never_sent,
-                                         original_sender, priority)
+from streams.emergency.semantics import (
+    check_sender,
+    expired,
+    hold_until,
+    is_missing_child_event,
+    never_sent,
+    original_sender,
+    priority,
+)
 from streams.emergency.widening import due_steps, ring_schools
 from streams.emitting import alert_output, audit_output, cancel_output, chunks
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/emergency"
 ACTOR = "streams.emergency"

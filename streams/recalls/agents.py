@@ -18,15 +18,15 @@ import faust
 from contracts.codec import decode
 from contracts.events import ProductHoldingsEvent, RecallPublishedEvent
 from contracts.recall import RecallAction
+from contracts.recall_match import Grade, RecallKeys
 from contracts.topics import RECALL_PROBES, RECALLS, REGISTRATIONS
+from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
+from streams.output import Output
 from streams.recalls.disclosure import disclosure_record, register_disclosure
 from streams.recalls.holdings import Holding, HoldingsIndex
-from contracts.recall_match import Grade, RecallKeys
 from streams.recalls.plan import late_tag, plan
-from streams.safe_agent import each_message, table_put
-from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.recalls")
 

@@ -15,9 +15,9 @@ from aiohttp import web as aioweb
 from contracts.dlq import DeadLetterLimit
 from contracts.events import RecallPublishedEvent
 from contracts.topics import RECALL_DISCLOSURES
+from streams.agent_loop import each_message, table_put
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
-from streams.triage import Output
+from streams.output import Output
 
 FEED_KEY = "feed"
 MAX_PAGE_SIZE = 100

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from contracts.registration import ProductHoldings
 from contracts.recall_match import Grade, Product, RecallKeys, holder_grade, product_keys
+from contracts.registration import ProductHoldings
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Holding:
     products: tuple[Product, ...]
 
     @classmethod
-    def of(cls, partition: int, h: ProductHoldings) -> "Holding":
+    def of(cls, partition: int, h: ProductHoldings) -> Holding:
         products = tuple(Product.of(p.registration_id, p.product_name, p.brand, p.model, p.batch, p.barcode,
                                     p.produced_on) for p in h.products)
         return cls(partition, h.holder_kind.value, h.holder_id, h.school_id, products)
@@ -31,7 +31,7 @@ class Holding:
         return [self.partition, self.holder_kind, self.holder_id, self.school_id, [p.as_list() for p in self.products]]
 
     @classmethod
-    def from_value(cls, value: list) -> "Holding":
+    def from_value(cls, value: list) -> Holding:
         partition, kind, holder_id, school_id, products = value
         return cls(partition, kind, holder_id, school_id, tuple(Product.from_list(p) for p in products))
 

@@ -14,10 +14,10 @@ from contracts.alert_request import AlertKind, AlertRequested, RecallHolders
 from contracts.common import Priority
 from contracts.events import RecallPublishedEvent
 from contracts.recall import RecallAction, RiskLevel
-from streams.emitting import alert_output, audit_output, cancel_output, chunks
-from streams.recalls.holdings import HolderMatch
 from contracts.recall_match import Grade, recall_alert_params
-from streams.triage import Output
+from streams.emitting import alert_output, audit_output, cancel_output, chunks
+from streams.output import Output
+from streams.recalls.holdings import HolderMatch
 
 SOURCE = "/childsafe/streams/recalls"
 REVIEW_LIST_LIMIT = 200

@@ -13,13 +13,13 @@ import faust
 
 from contracts.codec import decode
 from contracts.topics import SAFETY_REPORTS
+from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
-from streams.writer import write_durably
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
+from streams.output import Output
 from streams.safety.drills import drill_overdue_alerts, overdue, record_report
 from streams.safety.followup import hazard_followups
-from streams.triage import Output
+from streams.writer import write_durably
 
 log = logging.getLogger("childsafe.streams.safety")
 

@@ -15,7 +15,7 @@ from contracts.common import AgencyKind, Priority
 from contracts.events import SafetyReportFiledEvent
 from contracts.safety import Drill, DrillKind
 from streams.emitting import alert_output
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/safety"
 

@@ -12,7 +12,7 @@ from contracts.events import SafetyReportFiledEvent
 from contracts.safety import Drill, InspectionItem, ItemResult
 from streams.alerting_config import AlertingConfig
 from streams.emitting import alert_output
-from streams.triage import Output
+from streams.output import Output
 
 SOURCE = "/childsafe/streams/safety"
 HAZARD_FIELDS = {"school": "data.school_id", "hazard": "data.body.items"}

@@ -2,27 +2,27 @@
 
 Per school: counted inside the triage agent's pass over the incident topic (an incident hook; a second
 agent on that topic would decode every report twice); the topic is keyed by school id, so each school's
-window lives in the partition that receives its reports. Per district: reports of the spike kinds are re-keyed by district to an internal topic,
+window lives in the partition that receives its reports. Per district: reports of the spike kinds are re-keyed by district to an internal topic
+(contracts/spikes.SpikeReportForwarded),
 so one partition counts a whole district. Windows run on event time clamped to the injected clock.
 """
 
 from __future__ import annotations
 
-import json
-
 import faust
 
-from contracts.errors import ContractError, FieldError
+from contracts.spikes import SpikeReportForwarded
 from contracts.topics import INCIDENTS, SPIKE_DISTRICTS
+from streams.agent_loop import each_message, table_put
 from streams.alerting_config import AlertingConfig
 from streams.faust_plumbing import RawBytesSchema
-from streams.safe_agent import each_message, table_put
+from streams.output import Output
 from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe
-from streams.triage import Output
 
 
-def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) -> None:
+def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig):
+    """Registers the district agent; returns the school count, an incident hook for the triage agent's pass."""
     raw = RawBytesSchema(key_serializer="raw", value_serializer="raw")
     by_district_name = SPIKE_DISTRICTS.name(cfg.namespace)
     by_district = app.topic(by_district_name, schema=raw, partitions=INCIDENTS.partitions, internal=True)
@@ -42,33 +42,25 @@ def register_spikes(app: faust.App, cfg, writer, clock, conf: AlertingConfig) ->
         key = f"{r.category.value}|{r.school_id}"
         state, spike = observe(schools.data.get(key), report.id, r.occurred_at.timestamp(), now.timestamp(),
                                school_rule, r.children_count)
-        outputs = [Output(by_district_name, r.district_code.encode(), json.dumps(
-            [report.id, r.category.value, r.district_code, r.occurred_at.timestamp(), r.children_count]).encode())]
+        forwarded = SpikeReportForwarded(report_id=report.id, kind=r.category, district_code=r.district_code,
+                                         occurred_at_s=r.occurred_at.timestamp(), children=r.children_count)
+        outputs = [Output(by_district_name, r.district_code.encode(), forwarded.to_bytes())]
         if spike:
             outputs.append(outbreak_alert("school", r.school_id, r.district_code, r.category.value, spike, now))
         return outputs + [table_put(schools, partition, key, state)]
 
-    app.childsafe["incident_hooks"].append(count_school)  # type: ignore[attr-defined]
-
     @app.agent(by_district, name="spikes-district")
     async def count_districts(stream):
         async def handle(event) -> list[Output]:
-            report_id, kind, district, at, children = _forwarded(event.message.value)
+            f = SpikeReportForwarded.from_bytes(event.message.value)
+            kind, district = f.kind.value, f.district_code
             key = f"{kind}|{district}"
-            state, spike = observe(districts.get(key), report_id, at, clock.now().timestamp(), district_rule, children)
+            state, spike = observe(districts.get(key), f.report_id, f.occurred_at_s, clock.now().timestamp(),
+                                   district_rule, f.children)
             outputs = [outbreak_alert("district", district, district, kind, spike, clock.now())] if spike else []
             return outputs + [table_put(districts, event.message.partition, key, state)]
 
         await each_message(stream, handle, writer=writer, clock=clock, rejected_by="streams.spikes-district",
                            limit=cfg.deadletter_limit)
 
-
-def _forwarded(raw: bytes | None) -> tuple[str, str, str, float, int]:
-    """A report forwarded by the school count: [report id, kind, district, epoch s, children] (children absent
-    in records forwarded before they were counted: one)."""
-    try:
-        report_id, kind, district, at, *children = json.loads(raw or b"")
-        return str(report_id), str(kind), str(district), float(at), int(children[0]) if children else 1
-    except (ValueError, TypeError) as exc:
-        raise ContractError([FieldError("(body)", f"expected [report id, kind, district, epoch s, children]: {exc}",
-                                        (raw or b"")[:80].decode(errors="replace"))]) from None
+    return count_school

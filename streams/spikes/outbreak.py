@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested
 from contracts.agency_rules import category_agencies
+from contracts.alert_request import AgencyDutyOfficers, AlertKind, AlertRequested
 from contracts.alert_slots import alert_params
 from contracts.common import AgencyKind, Priority
 from contracts.incident import IncidentCategory
 from streams.emitting import alert_output
+from streams.output import Output
 from streams.spikes.window import Spike
-from streams.triage import Output
 
 SOURCE = "/childsafe/streams/spikes"
 
@@ -34,7 +34,7 @@ def outbreak_params(scope: str, place: str, district_code: str, kind: str, child
 
 def outbreak_alert(scope: str, place: str, district_code: str, kind: str, spike: Spike, now: datetime) -> Output:
     """``scope``: "school" or "district"; the alert id names the window, so a replay yields the same id."""
-    start = datetime.fromtimestamp(spike.window_start, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    start = datetime.fromtimestamp(spike.window_start, UTC).strftime("%Y%m%dT%H%M%SZ")
     alert = AlertRequested(
         alert_id=f"outbreak:{scope}:{place}:{kind}:{start}", kind=AlertKind.OUTBREAK, priority=Priority.URGENT,
         audience=AgencyDutyOfficers(agencies=list(outbreak_agencies(kind)), district_code=district_code),

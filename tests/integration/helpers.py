@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -105,7 +104,7 @@ class SmsWorkers:
     """The fan-out and the dispatcher (with its cancellation consumer) polled in turn on one thread."""
 
     def __init__(self, settings):
-        from ops.sms_workers import build_dispatch, build_fanout
+        from ops.bootstrap import build_dispatch, build_fanout
 
         self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
         self.stop = threading.Event()

@@ -5,10 +5,9 @@ streams worker subprocess shared by the three tests; reference topics published 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +20,7 @@ from consumers.store.migrate import upgrade
 from contracts.cap import to_cap
 from contracts.clock import SystemClock
 from contracts.emergency import EmergencyAlertIssued
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import publish_reference_topics
 from ops.topics_admin import apply_topics
 from tests import sms_directory
 from tests.cap_samples import missing_child_alert as _missing_child
@@ -169,7 +168,7 @@ def _alert_states(ledger, prefix: str) -> dict[str, set[str]]:
 
 def test_a_cap_exercise_reaches_the_schools_in_its_area_marked_as_a_drill(stack):
     worker, sandbox, _ = stack
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     drill = EmergencyAlertIssued.model_validate(dict(
         identifier=f"DRILL-{uuid.uuid4().hex[:6]}", sender="drills@example.invalid", sent=now, status="Exercise",
         msg_type="Alert", scope="Public", categories=["Met"], event="暴雨演练", urgency="Immediate",
@@ -206,7 +205,7 @@ def test_a_missing_child_reaches_each_ring_once_and_found_stops_every_further_sm
                        ).status_code == 202
     widened = missing_sms()
     assert sorted(m["to"] for m in widened) == sorted(ring0 | ring1), "the widening reached only the new school"
-    remaining = (alert.sent + timedelta(seconds=18) - datetime.now(timezone.utc)).total_seconds()
+    remaining = (alert.sent + timedelta(seconds=18) - datetime.now(UTC)).total_seconds()
     time.sleep(max(0.0, remaining) + 4)  # past the third ring's time, with room for it to travel
     assert not ring2 & {m["to"] for m in missing_sms()}, "found: no further ring"
     assert len(missing_sms()) == len(widened), "found: no further SMS at all"
@@ -228,7 +227,7 @@ def test_a_self_harm_emergency_reaches_the_duty_officers_and_the_school_with_the
     worker, sandbox, _ = stack
     refused = _refused_after_acceptance()
     report = incident(school_id="SCH-A", category="self_harm", severity="serious", child_in_danger_now=True,
-                      description="课间一名学生情绪激动，\n在走廊栏杆边有自伤危险。", occurred_at=datetime.now(timezone.utc).isoformat())
+                      description="课间一名学生情绪激动，\n在走廊栏杆边有自伤危险。", occurred_at=datetime.now(UTC).isoformat())
     assert worker.post("/v1/incidents", report, headers={"Idempotency-Key": f"sh-{uuid.uuid4().hex[:8]}"}
                        ).status_code == 202
     officers = {phone("DO-public_security"), phone("DO-health")}
@@ -244,7 +243,7 @@ def test_a_self_harm_emergency_reaches_the_duty_officers_and_the_school_with_the
 
 def test_a_multi_line_cap_instruction_reaches_the_schools_normalised_and_an_invisible_event_is_refused_at_the_door(stack):
     worker, sandbox, _ = stack
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     storm = EmergencyAlertIssued.model_validate(dict(
         identifier=f"RAIN-{uuid.uuid4().hex[:6]}", sender="met@example.invalid", sent=now, status="Actual",
         msg_type="Alert", scope="Public", categories=["Met"], event="暴雨红色预警", urgency="Immediate",
@@ -265,7 +264,7 @@ def test_a_multi_line_cap_instruction_reaches_the_schools_normalised_and_an_invi
 
 def test_a_drill_overdue_alert_is_composed_with_its_date_deadline(stack):
     worker, _, ledger = stack
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     drill = {"school_id": "SCH-B", "district_code": "310115", "filed_at": today.isoformat(),
              "inspector_unit": "EDU-310115", "body": {"kind": "drill", "drill_kind": "evacuation",
                                                       "held_on": (today - timedelta(days=400)).date().isoformat(),

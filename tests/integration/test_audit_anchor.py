@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select, text
 
 from consumers.cases.anchor import anchored_records
+from consumers.cases.anchor_log import KafkaAnchorLog
 from consumers.cases.audit import AuditHead, AuditRecord, record_hash
-from ops.cases_runtime import KafkaAnchorLog, run_escalation
+from consumers.kafka_io import AcknowledgedProducer
+from ops.bootstrap import run_escalation
 from ops.cli import main
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
@@ -34,9 +36,10 @@ def world(kafka_bootstrap, namespace, db_url, monkeypatch):
     w.desk.reporter(w.lead, CASE)  # the record a rewriter wants gone: who read the reporter's identity
     w.desk.acknowledge(w.lead, CASE)
     w.settings = Settings()
-    w.anchors = KafkaAnchorLog(kafka_bootstrap, f"{namespace}.audit.v1")
+    w.anchors = KafkaAnchorLog(kafka_bootstrap, f"{namespace}.audit.v1",
+                               AcknowledgedProducer(kafka_bootstrap, "childsafe-audit-anchor"))
     yield w
-    w.anchors.close()
+    w.anchors.publisher.close()
     w.close()
 
 
@@ -122,7 +125,7 @@ def test_the_escalation_loop_anchors_new_records_on_its_schedule(world):
             with world.transaction() as s:
                 head = s.get(AuditHead, 1)
                 want = (head.last_seq, head.last_hash)
-            anchored = _wait(lambda: (a := anchored_records(world.anchors.read())) and want[0] in a and a)
+            anchored = _wait(lambda want=want: (a := anchored_records(world.anchors.read())) and want[0] in a and a)
             assert anchored[want[0]].hash == want[1]
     finally:
         stop.set()

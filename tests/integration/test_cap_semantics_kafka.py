@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,6 +20,7 @@ from consumers.cases.opening import CaseOpener, CaseTopics, Position
 from consumers.cases.outbox import OutboxRelay
 from consumers.cases.tokens import issue_token
 from consumers.directory.csv_import import import_directory
+from consumers.kafka_io import AcknowledgedProducer
 from consumers.store.db import make_engine, session_factory, transaction
 from consumers.store.migrate import upgrade
 from contracts.cap import to_cap
@@ -28,8 +29,7 @@ from contracts.codec import decode
 from contracts.emergency import EmergencyAlertIssued
 from contracts.events import AuditRecordedEvent, OpenCaseCommand
 from contracts.topics import ALERTS_REQUESTED, AUDIT, DEADLETTER, EMERGENCY_ALERTS
-from consumers.kafka_io import AcknowledgedProducer
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import publish_reference_topics
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests import sms_directory
@@ -100,7 +100,7 @@ def stack(kafka_bootstrap, tmp_path_factory):
 
 
 def cap(identifier: str, sender: str = AUTHORITY, **changes) -> EmergencyAlertIssued:
-    base = dict(identifier=identifier, sender=sender, sent=datetime.now(timezone.utc).replace(microsecond=0),
+    base = dict(identifier=identifier, sender=sender, sent=datetime.now(UTC).replace(microsecond=0),
                 status="Actual", msg_type="Alert", scope="Public", categories=["Met"], event=f"暴雨{identifier}",
                 urgency="Immediate", severity="Severe", certainty="Observed",
                 areas=[{"area_desc": "浦东新区", "geocodes": [{"name": "GB/T2260", "value": "310115"}]}])
@@ -126,7 +126,7 @@ def record_of(bootstrap, namespace, identifier: str):
 def test_expired_and_draft_send_nothing_and_the_record_says_why(stack):
     worker, sandbox, namespace, _, bootstrap = stack
     tag = uuid.uuid4().hex[:6]
-    expired = cap(f"EXP-{tag}", expires=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1))
+    expired = cap(f"EXP-{tag}", expires=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
     draft = cap(f"DRAFT-{tag}", status="Draft")
     control = cap(f"CTRL-{tag}")  # sent after both: once it arrives, anything of theirs would have too
     for alert in (expired, draft, control):

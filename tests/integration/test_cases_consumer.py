@@ -16,7 +16,7 @@ from consumers.cases.tracking import OutboxMessage, ProcessedMessage
 from consumers.store.db import make_engine, session_factory, transaction
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS, DEADLETTER
-from ops.cases_runtime import run_case_consumer
+from ops.bootstrap import run_case_consumer
 from ops.identity import field_keyring
 from ops.settings import Settings
 from ops.topics_admin import apply_topics

@@ -21,7 +21,7 @@ from consumers.store.db import make_engine, session_factory, transaction
 from consumers.store.migrate import upgrade
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, CASE_COMMANDS
-from ops.cases_runtime import CaseRuntime, build_case_consumer, case_publisher
+from ops.bootstrap import build_case_consumer, build_case_publisher, build_case_runtime
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
@@ -43,7 +43,7 @@ def _prepare(tmp_path, bootstrap, namespace, n: int):
     for i in range(1, n + 1):
         cmd = open_case(i, risk="high" if i % 3 == 0 else "normal")
         producer.send(CASE_COMMANDS.name(namespace), key=cmd.case_id.encode(), value=command_bytes(cmd))
-    for i in (1, 2, 3):  # the same report sent again
+    for _ in (1, 2, 3):  # the same report sent again
         producer.send(CASE_COMMANDS.name(namespace), key=b"case-000001", value=command_bytes(open_case(1)))
     producer.flush()
     producer.close()
@@ -70,7 +70,7 @@ def test_sigkill_mid_batch_then_restart_opens_every_case_exactly_once(tmp_path, 
     for threshold in (150, 600):  # killed twice, at different points
         proc = _spawn(url, kafka_bootstrap, namespace)
         try:
-            wait_for(lambda: _count(engine, MandatoryReportCase) >= threshold, timeout=90)
+            wait_for(lambda threshold=threshold: _count(engine, MandatoryReportCase) >= threshold, timeout=90)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
@@ -111,8 +111,8 @@ def test_crash_after_db_commit_before_offset_commit_replays_harmlessly(tmp_path,
     """The precise window: effects committed, offsets not; the next member of the group re-reads and skips."""
     url, engine = _prepare(tmp_path, kafka_bootstrap, namespace, 40)
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=url, case_batch=500)
-    runtime = CaseRuntime.build(settings)
-    publisher = case_publisher(settings)
+    runtime = build_case_runtime(settings)
+    publisher = build_case_publisher(settings)
     first = build_case_consumer(settings, runtime, publisher)
     positions: list[Position] = []
     deadline = time.monotonic() + 30

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select, update
 
+from console.accounts import ConsoleSession
+from console.app import build_app
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
 from consumers.cases.tracking import OutboxMessage
 from consumers.store.db import transaction
-from console.accounts import ConsoleSession
-from console.app import build_app
-from ops.cases_runtime import run_case_consumer
-from ops.commands.console_cmd import build_console
+from ops.bootstrap import build_console, run_case_consumer
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from streams.intake_tokens import IntakeTokenBook
@@ -46,7 +45,7 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
     db_url = fresh_postgres_database(postgres_url)
     apply_topics(kafka_bootstrap, namespace)
     intake_token, token = IntakeTokenBook(run_dir / "intake-tokens.json").issue(  # `childsafe intake token`
-        ["incidents", "safety-reports"], "console", "console-test", datetime.now(timezone.utc), label="console")
+        ["incidents", "safety-reports"], "console", "console-test", datetime.now(UTC), label="console")
     worker = StreamsWorker(kafka_bootstrap, namespace, run_dir, token=token)
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
                         console_intake_url=worker.url, console_intake_token=token, run_dir=run_dir)

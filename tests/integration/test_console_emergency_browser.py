@@ -7,7 +7,7 @@ Pages are screenshotted at 390 px and desktop width and checked with axe-core.""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -18,10 +18,9 @@ from console.accounts import create_user
 from console.app import build_app
 from consumers.directory.csv_import import import_directory
 from consumers.store.db import make_engine, transaction
-from ops.commands.console_cmd import build_console
+from ops.bootstrap import build_console, build_webhooks
 from ops.commands.directory_cmd import publish_reference_topics
 from ops.kafka_local import free_port
-from ops.sms_workers import build_webhooks
 from ops.topics_admin import apply_topics
 from streams.intake_tokens import IntakeTokenBook
 from tests import sms_directory
@@ -70,7 +69,7 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
     engine = make_engine(db_url)
     import_directory(engine, [sms_directory.write(run / "dir", directory_files())])
     _, token = IntakeTokenBook(run / "intake-tokens.json").issue(  # `childsafe intake token --sender-kind console`
-        ["incidents", "safety-reports", "emergency-alerts"], "console", "console-test", datetime.now(timezone.utc))
+        ["incidents", "safety-reports", "emergency-alerts"], "console", "console-test", datetime.now(UTC))
     sandbox = SmsSandbox(step_seconds=0.01).start()
     sandbox.set_faults(FaultPlan([FaultRule("invalid", pattern=f"^\\{phone('G-C-SCH-E1-0')}$"),
                                   FaultRule("undelivered", pattern=f"^\\{phone('G-C-SCH-E3-1')}$")]))

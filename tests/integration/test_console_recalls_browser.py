@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -19,13 +19,12 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from alerts.sandbox import SmsSandbox
+from console.accounts import create_user
+from console.app import build_app
 from consumers.store.core import Agency
 from consumers.store.db import transaction
 from consumers.store.directory import Guardian, ProductRegistration
-from console.accounts import create_user
-from console.app import build_app
-from ops.cases_runtime import run_escalation
-from ops.commands.console_cmd import build_console
+from ops.bootstrap import build_console, run_escalation
 from ops.topics_admin import apply_topics
 from streams.intake_tokens import IntakeTokenBook
 from tests.cases_fixtures import seed_organisations
@@ -52,7 +51,7 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
     db_url = fresh_postgres_database(postgres_url)
     apply_topics(kafka_bootstrap, namespace)
     _, token = IntakeTokenBook(run_dir / "intake-tokens.json").issue(  # `childsafe intake token`
-        ["incidents", "safety-reports", "recalls"], "console", "console-test", datetime.now(timezone.utc),
+        ["incidents", "safety-reports", "recalls"], "console", "console-test", datetime.now(UTC),
         label="console")
     worker = StreamsWorker(kafka_bootstrap, namespace, run_dir, token=token)
     sandbox = SmsSandbox(step_seconds=0.01).start()

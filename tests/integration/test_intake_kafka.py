@@ -53,7 +53,7 @@ async def test_racing_claims_for_one_key_have_one_winner(kafka_bootstrap, namesp
     workers = [await _ledger(kafka_bootstrap, namespace, f"w{i}") for i in range(3)]
     try:
         bodies = [body_hash(f"body {i}".encode()) for i in range(3)]
-        claims = await asyncio.gather(*(w.claim("tok", "race", h) for (w, _), h in zip(workers, bodies)))
+        claims = await asyncio.gather(*(w.claim("tok", "race", h) for (w, _), h in zip(workers, bodies, strict=True)))
         assert sum(not c.conflict for c in claims) == 1
     finally:
         await _close(*workers)

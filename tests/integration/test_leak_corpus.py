@@ -19,8 +19,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from kafka import KafkaConsumer, TopicPartition
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import generate_latest
 from sqlalchemy import func, select
 
@@ -31,7 +31,7 @@ from consumers.store.db import make_engine, session_factory, transaction
 from consumers.store.migrate import upgrade
 from consumers.store.sms_ledger import SmsAlert
 from contracts.topics import AUDIT, DEADLETTER
-from ops.cases_runtime import run_case_consumer
+from ops.bootstrap import run_case_consumer
 from ops.logs import id_check_character
 from ops.topics_admin import apply_topics
 from tests import sms_directory

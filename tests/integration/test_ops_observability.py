@@ -57,7 +57,7 @@ class Stack:
         self.exporter = ChildProcess(["exporter"], env, run_dir / "exporter.log")
         self.prometheus = None
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         for proc in (self.worker, self.cases, self.exporter):
             proc.start()
         self.worker.wait_http()

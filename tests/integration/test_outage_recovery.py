@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -21,11 +21,10 @@ from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.common import Priority
 from contracts.sms import SmsJob
 from contracts.topics import CASE_COMMANDS, SMS_JOBS
-from ops.cases_runtime import run_case_consumer
+from ops.bootstrap import build_dispatch, run_case_consumer
 from ops.kafka_local import free_port
 from ops.pg_local import LocalPostgres
 from ops.settings import Settings
-from ops.sms_workers import build_dispatch
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
 from tests.integration.helpers import producer
@@ -79,7 +78,7 @@ def test_postgres_stopped_and_restarted_under_the_case_consumer_and_the_dispatch
         p = producer(kafka_bootstrap)
 
         def send(batch: range) -> None:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for i in batch:
                 cmd = open_case(i)
                 p.send(CASE_COMMANDS.name(namespace), key=cmd.case_id.encode(), value=command_bytes(cmd))

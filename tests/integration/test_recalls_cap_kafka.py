@@ -14,10 +14,11 @@ from contracts.events import AlertCancelledEvent, AlertRequestedEvent, SchoolLoc
 from contracts.school_location import SchoolLocated
 from contracts.topics import ALERTS_CANCELLED, ALERTS_REQUESTED, REGISTRATIONS, SCHOOL_LOCATIONS
 from ops.topics_admin import apply_topics
+from tests.cap_samples import HOSTILE
+from tests.cap_samples import missing_child_alert as _missing_child
 from tests.integration.helpers import StreamsWorker, producer, read_topic
 from tests.recall_fixtures import SCOOTER_GTIN, holdings_event
 from tests.wait_for import wait_for
-from tests.cap_samples import HOSTILE, missing_child_alert as _missing_child
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from consumers.store.db import make_engine, session_factory, transaction
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent
 from contracts.topics import ALERTS_REQUESTED
-from ops.cases_runtime import run_case_consumer
+from ops.bootstrap import run_case_consumer
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from streams.triage import case_id_for

@@ -13,8 +13,8 @@ from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
 from contracts.codec import decode
 from contracts.topics import ALERTS_REQUESTED, DEADLETTER
+from ops.bootstrap import build_dispatch, build_fanout, build_webhooks
 from ops.kafka_local import free_port
-from ops.sms_workers import build_dispatch, build_fanout, build_webhooks
 from ops.topics_admin import apply_topics
 from tests.integration.helpers import publish, settings_for
 from tests.sms_servers import BackgroundApp, alert_event
@@ -72,9 +72,9 @@ def test_unsupported_and_invalid_alerts_are_dead_lettered_with_a_reason(kafka_bo
                                                                          sms_sandbox):
     from kafka import KafkaConsumer
 
+    from consumers.store.migrate import upgrade
     from contracts.alert_request import AlertRequested
     from contracts.events import AlertRequestedEvent
-    from consumers.store.migrate import upgrade
 
     db_url = f"sqlite:///{tmp_path / 'sms.db'}"
     upgrade(db_url)

@@ -22,11 +22,11 @@ from consumers.sms.ledger import SmsLedger
 from consumers.store.db import make_engine
 from consumers.store.directory import Guardian
 from contracts.clock import SystemClock
+from ops.bootstrap import build_fanout
 from ops.settings import Settings
-from ops.sms_workers import build_fanout
 from ops.topics_admin import apply_topics
-from tests.integration.helpers import publish
 from tests.databases import fresh_postgres_database
+from tests.integration.helpers import publish
 from tests.sms_servers import alert_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]

@@ -137,8 +137,8 @@ def test_oversized_body_is_refused_with_413(worker):
 
 
 def test_other_intake_endpoints_accept_their_contracts(worker):
-    from tests.contract_samples import VALID
     from contracts import events as ev
+    from tests.contract_samples import VALID
 
     for path, event in [("/v1/recalls", ev.RecallPublishedEvent), ("/v1/safety-reports", ev.SafetyReportFiledEvent),
                         ("/v1/emergency-alerts", ev.EmergencyAlertIssuedEvent)]:

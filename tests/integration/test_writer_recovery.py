@@ -18,7 +18,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 from streams.metrics import PRODUCERS_REPLACED
-from streams.triage import Output
+from streams.output import Output
 from streams.writer import KafkaWriter, write_durably
 from tests.integration.helpers import read_topic
 

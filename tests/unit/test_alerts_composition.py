@@ -5,7 +5,11 @@ import pytest
 from alerts.body_rules import BodyRules, check_body
 from alerts.composition import Recipient, alert_ref, compose
 from alerts.errors import (
-    EmptyBodyRefused, SensitiveDetailRefused, TemplateParamError, TooManySegments, UrlToChinaRefused,
+    EmptyBodyRefused,
+    SensitiveDetailRefused,
+    TemplateParamError,
+    TooManySegments,
+    UrlToChinaRefused,
 )
 from alerts.templates import CATALOGUE
 from contracts.alert_request import SENSITIVE_KINDS, AlertKind, AlertRequested

@@ -6,7 +6,7 @@ district), the case workflow's duty and escalation alerts, recalls and CAP alert
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +18,12 @@ from contracts.alert_request import AlertRequested
 from contracts.common import AgencyKind
 from contracts.emergency import EmergencyAlertIssued
 from contracts.errors import ContractError
-from contracts.events import (AlertRequestedEvent, EmergencyAlertIssuedEvent, IncidentReportedEvent,
-                              SafetyReportFiledEvent)
+from contracts.events import (
+    AlertRequestedEvent,
+    EmergencyAlertIssuedEvent,
+    IncidentReportedEvent,
+    SafetyReportFiledEvent,
+)
 from contracts.incident import IncidentCategory, IncidentReported, MandatorySituation, Severity
 from contracts.safety import InspectionArea, SafetyReportFiled
 from streams.alerting_config import AlertingConfig
@@ -35,7 +39,7 @@ from tests.alert_checks import NUMBERS, alerts_of, composes_everywhere
 from tests.factories import incident
 from tests.recall_fixtures import recall_event
 
-NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 NASTY = ["\n", "\r\n", "\t", "1. 立即撤离\n2. 关闭门窗", "　", "ＡＢＣ１２３", "😀", "👨‍👩‍👧", "🇨🇳", "\u200b", "\u200d",
@@ -138,7 +142,7 @@ def test_every_cap_alert_is_refused_at_the_door_or_composes(event, area, instruc
 
 
 @EXAMPLES
-@given(due=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(timezone.utc)),
+@given(due=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
        risk=st.sampled_from(["high", "normal"]), level=st.integers(1, 2), school_id=st.from_regex(
            r"\A[A-Za-z0-9][A-Za-z0-9_-]{1,20}\Z"), agency=st.sampled_from(AgencyKind))
 def test_every_case_duty_and_escalation_alert_composes_and_shows_its_deadline(due, risk, level, school_id, agency):

@@ -4,7 +4,7 @@ said the wrong thing); now it composes, says the right thing, or is refused at t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,6 +19,7 @@ from consumers.store.db import make_engine
 from contracts.alert_request import AlertRequested
 from contracts.alert_slots import SLOTS, SlotKind, normalise_text
 from contracts.cases import OpenCase
+from contracts.classify import classify
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.common import AgencyKind as A
@@ -26,7 +27,6 @@ from contracts.common import Language
 from contracts.errors import ContractError
 from contracts.events import AlertRequestedEvent, IncidentReportedEvent, SmsJobEvent
 from contracts.incident import IncidentCategory, IncidentReported, MandatorySituation
-from contracts.classify import classify
 from streams.door import refuse_what_cannot_compose
 from streams.emergency.threads import cap_params
 from streams.recalls.plan import recall_params
@@ -35,12 +35,12 @@ from streams.spikes.outbreak import outbreak_alert
 from streams.spikes.window import SpikeRule, observe
 from streams.triage import incident_alerts
 from tests import sms_directory
+from tests.alert_checks import alerts_of, cap, composes_everywhere
 from tests.factories import incident
 from tests.recall_fixtures import recall_event
-from tests.alert_checks import alerts_of, cap, composes_everywhere
 
 CN = "+8613900000000"
-NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 MULTILINE = "1. 立即撤离到室内安全地带。\n2. 关闭门窗，远离河道。\r\n3. 听从学校安排"
 
 
@@ -74,7 +74,7 @@ def test_every_closed_vocabulary_a_template_prints_has_every_label():
 
 def test_drill_overdue_with_a_date_deadline_is_rendered_as_a_date():
     [head, bureau] = alerts_of(drill_overdue_alerts("SCH-1", [0, "310115", "2026-05-01", "2026-05-01", None],
-                                                    "2026-05-01", 180, datetime(2026, 12, 1, 2, tzinfo=timezone.utc)))
+                                                    "2026-05-01", 180, datetime(2026, 12, 1, 2, tzinfo=UTC)))
     assert head.params["deadline"] == "2026-12-15"
     assert "SCH-1的疏散演练已逾期，请于2026年12月15日前组织并登记" in compose(head, Recipient(CN)).body
     assert "hold and record it by 15 Dec 2026" in compose(bureau, Recipient(CN, Language.EN)).body
@@ -119,7 +119,7 @@ def test_a_free_text_that_is_only_invisible_characters_is_refused_at_the_door_na
 def test_the_escalation_sms_shows_its_deadline_in_beijing_time():
     case = MandatoryReportCase(case_id="CASE-1", report_id="r-1", school_id="S1", district_code="310115", risk="high")
     row = escalation_alert(case, "acknowledge", 3, 1, A.EDUCATION, "310115",
-                           datetime(2026, 12, 14, 2, 30, tzinfo=timezone.utc), "alerts", NOW)
+                           datetime(2026, 12, 14, 2, 30, tzinfo=UTC), "alerts", NOW)
     alert = AlertRequestedEvent.model_validate(json.loads(row.value)).data
     assert alert.params["deadline"] == "2026-12-14 10:30"
     assert "请于2026年12月14日10:30前登录儿童保护个案平台" in compose(alert, Recipient(CN)).body

@@ -1,6 +1,6 @@
 """Delivery policy with an injected clock: quiet hours, opt-outs, provider refusals, token bucket."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,7 @@ from alerts.rate_limit import TokenBucket
 from contracts.clock import FakeClock
 from contracts.common import Priority
 
-UTC = timezone.utc
+UTC = UTC
 SHANGHAI = timezone(timedelta(hours=8))
 
 
@@ -119,7 +119,7 @@ def test_token_bucket_sustained_rate_over_simulated_minute():
 
 def test_token_bucket_rejects_bad_rate():
     with pytest.raises(ValueError, match="rate"):
-        TokenBucket(rate=0)
+        TokenBucket(rate=0, clock=FakeClock())
 
 
 def test_time_critical_messages_carry_a_short_validity_period():

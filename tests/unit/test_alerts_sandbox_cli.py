@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from alerts.gateway import PermanentSendError
+from ops.bootstrap import build_gateway
 from ops.settings import Settings
-from ops.sms_provider import make_gateway
 
 CHILDSAFE = str(Path(sys.executable).parent / "childsafe")
 
@@ -27,7 +27,7 @@ def test_cli_serves_with_faults_and_stops_on_sigterm(tmp_path):
             time.sleep(0.05)
         url = json.loads(out.read_text())["sandbox"]
         settings = Settings(twilio_base_url=url, twilio_timeout_s=2.0)
-        gateway = make_gateway(settings)
+        gateway = build_gateway(settings)
         assert gateway.send(to="+447700900001", body="hello", status_callback="").sid.startswith("SM")
         with pytest.raises(PermanentSendError) as err:
             gateway.send(to="+447700900002", body="hello", status_callback="")

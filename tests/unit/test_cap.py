@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
+from contracts import events as ev
 from contracts.alert_request import AlertKind, AlertRequested
 from contracts.cap import CapRejected, from_cap, to_cap
 from contracts.cap.outbound import request_as_cap
@@ -14,7 +15,6 @@ from contracts.cap.schema import cap_schema
 from contracts.emergency import EmergencyAlertIssued
 from tests.cap_samples import HOSTILE
 from tests.contract_samples import VALID
-from contracts import events as ev
 
 BEIJING = timezone(timedelta(hours=8))
 SENT = datetime(2026, 11, 29, 10, 30, tzinfo=BEIJING)

@@ -13,8 +13,15 @@ from consumers.cases.api import build_app
 from consumers.cases.audit import AuditRecord
 from consumers.cases.tokens import AccessToken
 from consumers.store.migrate import upgrade
-from tests.cases_fixtures import (OTHER_DISTRICT, OTHER_SCHOOL, REPORTER_NAME, REPORTER_PHONE, SCHOOL, CaseWorld,
-                                  open_case)
+from tests.cases_fixtures import (
+    OTHER_DISTRICT,
+    OTHER_SCHOOL,
+    REPORTER_NAME,
+    REPORTER_PHONE,
+    SCHOOL,
+    CaseWorld,
+    open_case,
+)
 
 CASE = "case-000001"
 ENDPOINTS = [  # (method, path, body, roles that may)

@@ -88,7 +88,7 @@ def test_rejecting_or_completing_a_referral_ends_all_access(world, ending):
         world.desk.answer_referral(hq, CASE, rid, "accept")
         assert world.desk.view_case(hq, CASE)["view"] == "agency"
         world.desk.answer_referral(hq, CASE, rid, "complete")
-    for name, act in ACTS.items():
+    for act in ACTS.values():
         with pytest.raises(CaseNotFound, match="not in the scope"):
             act(world.desk, hq)
     assert world.desk.list_cases(hq) == []

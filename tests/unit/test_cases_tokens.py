@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -44,7 +44,7 @@ def test_created_tokens_expire_by_default_and_the_setting_changes_it(world, caps
     code, made = _cli(capsys, "tokens", "create", "--role", "school_officer", "--unit", SCHOOL)
     assert code == 0
     created = datetime.fromisoformat(made["expires_at"]) - timedelta(days=90)
-    assert abs((created - datetime.now(timezone.utc)).total_seconds()) < 60
+    assert abs((created - datetime.now(UTC)).total_seconds()) < 60
     monkeypatch.setenv("CHILDSAFE_CASE_TOKEN_DAYS", "7")
     _, short = _cli(capsys, "tokens", "create", "--role", "school_officer", "--unit", SCHOOL)
     _, shorter = _cli(capsys, "tokens", "create", "--role", "school_officer", "--unit", SCHOOL, "--days", "1")

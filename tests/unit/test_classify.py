@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from contracts.cases import CaseRisk
+from contracts.classify import classify
 from contracts.common import AgencyKind as A
 from contracts.common import Priority
 from contracts.incident import IncidentCategory as C
 from contracts.incident import IncidentReported
 from contracts.incident import MandatorySituation as S
-from contracts.classify import classify
 from tests.factories import incident
 
 MANDATORY_THREE = {A.PUBLIC_SECURITY, A.CIVIL_AFFAIRS, A.EDUCATION}

@@ -5,10 +5,11 @@ composed by the fan-out's own templates, and any nasty input refused at the form
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from multidict import MultiDict
 
 from console.accounts import create_user
@@ -185,14 +186,14 @@ async def test_a_nasty_form_over_http_is_a_named_refusal_never_a_5xx(client):
        lat=NASTY, lon=NASTY, km=NASTY, desc=NASTY, instruction=NASTY, hours=NASTY, severity=NASTY)
 def test_any_compose_form_is_a_cap_alert_or_errors_beside_named_fields(event, mode, districts, kind, lat, lon, km,
                                                                         desc, instruction, hours, severity):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     data = MultiDict({"event": event, "mode": mode, "area_kind": kind, "circle-0-lat": lat, "circle-0-lon": lon,
                       "circle-0-km": km, "area_desc": desc, "instruction": instruction, "expires_hours": hours,
                       "severity": severity})
     for d in districts:
         data.add("districts", d)
-    composed = compose(data, sender="em-3101", now=datetime(2026, 11, 29, 1, tzinfo=timezone.utc),
+    composed = compose(data, sender="em-3101", now=datetime(2026, 11, 29, 1, tzinfo=UTC),
                        districts_known=DISTRICTS, lang="zh-CN")
     assert (composed.alert is None) == bool(composed.errors)
     fields = {"event", "mode", "area_kind", "districts", "area_desc", "instruction", "expires_hours", "severity",
@@ -208,16 +209,16 @@ def test_any_compose_form_is_a_cap_alert_or_errors_beside_named_fields(event, mo
 @settings(max_examples=150, deadline=None)
 @given(raw=st.one_of(st.binary(max_size=400), NASTY.map(lambda s: s.encode("utf-8", "surrogatepass"))))
 def test_any_uploaded_bytes_are_a_cap_alert_or_a_refusal_naming_the_file(raw):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    alert, errors = read_upload(raw, sender="em-3101", now=datetime(2026, 11, 29, 1, tzinfo=timezone.utc),
+    alert, errors = read_upload(raw, sender="em-3101", now=datetime(2026, 11, 29, 1, tzinfo=UTC),
                                 lang="zh-CN")
     assert alert is None and errors and all(e.field == "cap_file" for e in errors)
 
 
 def test_delivery_counts_come_from_the_ledger_and_the_csv_masks_numbers(world):
-    from consumers.store.sms_ledger import SmsAcknowledgement, SmsAlert, SmsLedgerEntry
     from console.delivery import csv_rows, delivery, mask
+    from consumers.store.sms_ledger import SmsAcknowledgement, SmsAlert, SmsLedgerEntry
     from contracts.cap.sms import cap_alert_id
 
     root = "em-3101,em-3101_x"

@@ -3,10 +3,11 @@ the preview says what triage will do, with triage's own rules."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from multidict import MultiDict
 
 from console.desk_pages import buttons, queue_rows
@@ -92,7 +93,7 @@ def test_preview_says_what_triage_will_do(changes, mandatory, agencies):
 
 
 def test_safety_forms_become_inspections_or_drills():
-    now = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     form = MultiDict({"kind": "inspection", "item-1-area": "fire_safety", "item-1-item": "灭火器过期",
                       "item-1-result": "fail", "item-1-critical": "on"})
     payload, rows = safety_payload(form, "sch-test-001", "310115", now)
@@ -108,7 +109,7 @@ def test_safety_forms_become_inspections_or_drills():
 
 
 def _case(case_id, due_minutes, breached=False, level=0, state="forwarded"):
-    now = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     due = (now + timedelta(minutes=due_minutes)).isoformat()
     duty = {"duty": "acknowledge", "agency_id": "ps-310115", "due_at": due, "met_at": None, "breached": breached,
             "breached_at": None, "escalation_level": level}
@@ -117,7 +118,7 @@ def _case(case_id, due_minutes, breached=False, level=0, state="forwarded"):
 
 
 def test_queue_is_sorted_by_nearest_deadline_with_countdown_and_breach_marks():
-    now = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     cases = [_case("c-later", 50), _case("c-soon", 5), _case("c-late", -20, breached=True, level=1)]
     rows = queue_rows(cases, now, "zh-CN", breaches_first=False)
     assert [r["case_id"] for r in rows] == ["c-late", "c-soon", "c-later"]

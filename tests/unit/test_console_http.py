@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from console.sessions import SessionPolicy
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
-from console.sessions import SessionPolicy
 from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, REPORTER_NAME, SUMMARY, CaseWorld, open_case
 from tests.console_fixtures import Browserless, add_people, build_app, make_console, start_client
 

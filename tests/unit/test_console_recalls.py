@@ -15,22 +15,23 @@ from xml.etree import ElementTree as ET
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from alerts.gateway import SentMessage
-from consumers.cases.tracking import OutboxMessage
-from consumers.store.core import Agency
-from consumers.store.directory import Guardian, OptOut, ProductRegistration
 from console.accounts import create_user
 from console.guardians import POLICY, CodePolicy, GuardianCode
 from console.recalls import ConsoleRecall, RecallReview, reach
+from consumers.cases.tracking import OutboxMessage
+from consumers.store.core import Agency
+from consumers.store.directory import Guardian, OptOut, ProductRegistration
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, ProductHoldingsEvent
 from contracts.recall_match import RecallKeys
+from contracts.registration import ProductHoldings
 from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
 from streams.recalls.holdings import Holding, HoldingsIndex
-from contracts.registration import ProductHoldings
 from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, Browserless, add_people, build_app, make_console, start_client
 from tests.recall_fixtures import OTHER_GTIN, SCOOTER_GTIN, recall

@@ -15,7 +15,6 @@ from contracts.topics import CATALOGUE
 from tests.contract_samples import VALID
 from tests.factories import envelope, incident
 
-
 # (event type, dotted path to change, new value or DELETE, field the error must name)
 DELETE = object()
 INVALID = [

@@ -4,22 +4,22 @@ arithmetic, and one counter, whichever worker rejects the message."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from contracts.clock import FakeClock
 from contracts.codec import decode
-from contracts.dlq import (DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, dead_letter_event,
-                           dead_letter_id)
+from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWindow, dead_letter_event, dead_letter_id
 from contracts.errors import FieldError
 from contracts.events import DeadLetteredEvent
 from streams.deadletter import dead_letter
 from tests.fakes import FakeProducer, record
 
-NOW = datetime(2026, 11, 29, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
 NASTY = st.text(alphabet=st.characters(), min_size=0, max_size=300) | st.sampled_from(
     ["a\nb", "ｉｎｃｉｄｅｎｔｓ", "火灾🔥", "zero\u200bwidth", "\u202eRTL", "x" * 10_000, ""])
 

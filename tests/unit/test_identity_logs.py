@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 
-import pytest
 import phonenumbers
-from hypothesis import assume, given, settings, strategies as st
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.cases import OpenCase
 from contracts.codec import decode
@@ -25,7 +26,7 @@ from streams.deadletter import dead_letter
 from streams.triage import route
 from tests.factories import incident_bytes
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 NAME, PHONE, CHILD = "王小明", "+8613912345678", "李小红"
 DESCRIPTION = f"举报人{NAME} 电话 139 1234 5678，孩子{CHILD}身上多处淤伤，疑似家中受虐"
 
@@ -133,7 +134,7 @@ def test_the_webhook_verifier_refuses_the_default_token_unless_the_sandbox_is_in
     else:
         with pytest.raises(ChildSafeOpsError, match="public default"):
             webhook_auth_token(settings)
-        from ops.sms_workers import build_webhooks
+        from ops.bootstrap import build_webhooks
         with pytest.raises(ChildSafeOpsError):
             build_webhooks(settings)
     assert webhook_auth_token(Settings(twilio_base_url=base_url, twilio_auth_token="a-real-provider-token")) \

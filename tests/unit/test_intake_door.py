@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts.codec import decode
 from contracts.errors import ChildSafeError

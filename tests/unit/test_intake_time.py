@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,8 @@ from consumers.store.migrate import upgrade
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import IncidentReportedEvent
-from streams.app import StreamsConfig, create_app
+from streams.app import create_app
+from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.triage import route
 from tests.cases_fixtures import CaseWorld, open_case
@@ -20,8 +21,8 @@ from tests.factories import envelope, incident
 from tests.intake_door import RecordingWriter
 from tests.wait_for import wait_for_async
 
-FUTURE = datetime(2099, 1, 1, tzinfo=timezone.utc)
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 MANDATORY = incident(category="sexual_assault", children=[{"age": 9, "sex": "female"}])
 
 
@@ -46,7 +47,7 @@ async def test_the_triage_agent_takes_the_kafka_record_time():
     writer = RecordingWriter()
     app = create_app(StreamsConfig(bootstrap="127.0.0.1:1", namespace="unit", batch_within_s=0.01,
                                    intake_insecure_local=True),
-                     clock=FakeClock(NOW), writer=writer, ledger=MemoryIdempotencyLedger())
+                     clock=FakeClock(NOW), writer=writer, ledger=MemoryIdempotencyLedger()).app
     app.finalize()
     record_time = NOW - timedelta(minutes=5)
     async with app.agents["triage"].test_context() as agent:

@@ -11,7 +11,7 @@ from tests.agents import streams_app
 def test_every_topic_an_agent_reads_is_in_the_catalogue_or_the_internal_list():
     from contracts.topics import CATALOGUE
 
-    app, _, _ = streams_app()
+    app = streams_app()[0].app
     known = {t.name("unit"): t.partitions for t in CATALOGUE + STREAMS_INTERNAL}
     read = {}
     for agent in app.agents.values():

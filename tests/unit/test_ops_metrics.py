@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -43,7 +43,7 @@ def test_collected_families_follow_the_same_rules(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url)
     engine = make_engine(url)
-    families = list(CaseStoreCollector(session_factory(engine), FakeClock(datetime.now(timezone.utc))).collect())
+    families = list(CaseStoreCollector(session_factory(engine), FakeClock(datetime.now(UTC))).collect())
     engine.dispose()
     from ops.metrics import ConsumerLagCollector
 
@@ -66,7 +66,7 @@ def _value(name: str, **labels) -> float:
 def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic():
     from contracts.topics import AUDIT, CASE_COMMANDS
     from streams.metrics import BatchTally
-    from streams.triage import Output
+    from streams.output import Output
 
     class Report:
         def __init__(self, id, time):
@@ -78,7 +78,7 @@ def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic
                  rejected_by="streams.triage")
     audit0 = _value("childsafe_events_produced_total", topic="audit.v1")
     delay0 = _value("childsafe_report_routing_delay_seconds_count")
-    now = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
     tally = BatchTally(0.0)
     tally.routed_report(Report("a", now - timedelta(seconds=2)), caused_work=False)
     tally.routed_report(Report("b", now - timedelta(seconds=9)), caused_work=True)
@@ -97,8 +97,8 @@ def test_a_triage_batch_is_recorded_with_a_few_calls_by_outcome_reason_and_topic
 
 
 def test_reason_classes_are_a_small_fixed_set():
-    from contracts.errors import FieldError
     from contracts.dlq import reason_class
+    from contracts.errors import FieldError
 
     assert reason_class([FieldError("(body)", "not valid JSON: x")]) == "malformed"
     assert reason_class([FieldError("(body)", "at most 1024 bytes", "2000 bytes")]) == "too_large"
@@ -113,7 +113,7 @@ def test_case_store_gauges_count_open_cases_and_overdue_met_and_breached_duties(
     from consumers.store.db import make_engine, session_factory, transaction
     from contracts.clock import FakeClock
 
-    t0 = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     engine = make_engine(db_url)
     factory = session_factory(engine)
     with transaction(factory) as s:

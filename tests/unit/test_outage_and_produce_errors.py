@@ -9,7 +9,7 @@ import base64
 import hashlib
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiokafka.errors as aio
 import kafka.errors as kpy
@@ -18,16 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from consumers.kafka_io import ProduceFailed
 from consumers.metrics import OUTAGE_RETRIES
 from consumers.outage import OutageGuard, Stopped, dependency_of
-from consumers.kafka_io import ProduceFailed
 from contracts.deadletter import DEAD_LETTER_VALUE_LIMIT, DeadLettered
 from contracts.errors import FieldError
 from contracts.produce_errors import is_non_retryable_produce_error, is_retryable_kafka_error
 from contracts.topics import CATALOGUE, INTAKE, INTAKE_BODY_LIMIT, replication_for
 from ops.settings import Settings
 
-NOW = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
 
 def db_down() -> OperationalError:
@@ -147,7 +147,7 @@ class FlakyWriter:
 
 
 async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sent_again():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import write_durably
 
     writer = FlakyWriter(aio.OutOfOrderSequenceNumber(), aio.KafkaConnectionError())
@@ -157,7 +157,7 @@ async def test_a_broken_idempotent_producer_is_replaced_and_the_same_outputs_sen
 
 
 async def test_producers_that_keep_breaking_stop_the_worker_before_its_input_is_acked():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import ProducerBroken, ProducerStuck, write_durably
 
     stopped = []
@@ -179,7 +179,7 @@ class Crash(BaseException):
 
 
 async def test_table_state_is_written_only_after_the_effects_it_stands_for():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import write_durably
 
     effect, state = Output("ns.audit.v1", b"r1", b"routed"), Output("ns-streams-triage-seen-changelog", b"r1", b"[0]")
@@ -200,7 +200,7 @@ async def test_table_state_is_written_only_after_the_effects_it_stands_for():
 
 
 async def test_a_record_the_broker_refuses_for_its_size_is_not_retried_forever():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import OutputRefused, write_durably
 
     writer = FlakyWriter(aio.MessageSizeTooLargeError())
@@ -233,7 +233,7 @@ async def test_a_producer_that_never_acknowledges_is_replaced_without_waiting_fo
     import time
 
     from streams.metrics import PRODUCERS_REPLACED
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import KafkaWriter, ProducerBroken, ProducerStuck, write_durably
 
     NeverAcks.made = 0
@@ -252,7 +252,7 @@ async def test_a_producer_that_never_acknowledges_is_replaced_without_waiting_fo
 
 
 async def test_a_replacement_by_one_write_is_not_undone_by_another_that_failed_on_the_old_producer():
-    from streams.triage import Output
+    from streams.output import Output
     from streams.writer import KafkaWriter
 
     class Broken(NeverAcks):

@@ -18,7 +18,8 @@ OTHER = {"product_name": "儿童水杯", "brand": "另一牌", "model": "CUP-1",
 
 @pytest.fixture()
 def harness():
-    app, writer, _ = streams_app()
+    runtime, writer, _ = streams_app()
+    app = runtime.app
     return app, writer
 
 

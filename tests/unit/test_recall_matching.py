@@ -7,8 +7,8 @@ import pytest
 from contracts.alert_request import RecallHolders
 from contracts.codec import decode
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, AuditRecordedEvent
-from streams.recalls.holdings import Holding, HoldingsIndex
 from contracts.recall_match import Grade, RecallKeys
+from streams.recalls.holdings import Holding, HoldingsIndex
 from streams.recalls.plan import plan
 from tests.recall_fixtures import AT, OTHER_GTIN, SCOOTER_GTIN, holdings, recall, recall_event
 

@@ -13,12 +13,13 @@ import streams.safety.agents as safety_agents
 import streams.spikes.agents as spike_agents
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, DeadLetteredEvent
+from contracts.spikes import SpikeReportForwarded
 from streams.emergency.atlas import SchoolPlace
 from tests.agents import handle_all
-from tests.factories import incident_bytes
-from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
 from tests.cap_samples import cap
+from tests.factories import incident_bytes
 from tests.factories import safety_report_bytes as _report
+from tests.recall_fixtures import SCOOTER_GTIN, holdings_event, recall_event
 
 SCOOTER = {"product_name": "儿童滑板车", "brand": "示例牌", "model": "HB-200", "batch": "20260601",
            "barcode": SCOOTER_GTIN}
@@ -59,7 +60,8 @@ def assert_dead_lettered(writer, topic_end: str, offsets: list[int], reason: str
 
 
 async def test_recall_holdings_agent(harness, monkeypatch):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     monkeypatch.setattr(recall_agents.Holding, "of", classmethod(boom_once(
         recall_agents.Holding.of.__func__, lambda cls, p, h: h.holder_id == "G-BUG")))
     await feed(app, "recall-holdings", [(b"guardian:G-X", b"{broken"),
@@ -67,13 +69,14 @@ async def test_recall_holdings_agent(harness, monkeypatch):
                                         (b"guardian:G-OK", holdings_event("G-OK", SCOOTER).to_bytes())])
     assert_dead_lettered(writer, "registrations.holdings.v1", [0, 1], "")
     assert "internal error: ZeroDivisionError" in dead(writer)[1].reason
-    assert list(app.childsafe["holdings_index"].holdings) == ["guardian:G-OK"]
+    assert list(runtime.holdings_index.holdings) == ["guardian:G-OK"]
     changelog = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("recall-holdings-changelog")]
     assert [o.key for o in changelog] == [b'"guardian:G-OK"'], "the table mark is written with the batch"
 
 
 async def test_recalls_broadcast_agent(harness, monkeypatch):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     monkeypatch.setattr(recall_agents, "disclosure_record", boom_once(
         recall_agents.disclosure_record, lambda name, r, now: r.data.recall_number == "SAMR-BUG"))
     await feed(app, "recalls", [(b"R", b"not json"),
@@ -85,7 +88,8 @@ async def test_recalls_broadcast_agent(harness, monkeypatch):
 
 
 async def test_recall_match_agent(harness, monkeypatch):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     await feed(app, "recall-holdings", [(b"guardian:G-EXACT", holdings_event("G-EXACT", SCOOTER).to_bytes())])
     monkeypatch.setattr(recall_agents, "plan", boom_once(recall_agents.plan, lambda ev, *a: ev.id == "ev-bug"))
     await feed(app, "recall-match", [(b"SAMR-1", b"\xff\xfe"), (b"SAMR-1", recall_event("ev-bug").to_bytes()),
@@ -96,7 +100,8 @@ async def test_recall_match_agent(harness, monkeypatch):
 
 
 async def test_recall_disclosure_agent(harness):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     entry = {"recall_number": "SAMR-1", "notice_id": "n1", "status": "published", "published_on": "2026-11-20",
              "received_at": "2026-11-29T00:00:00+00:00"}
     await feed(app, "recall-disclosure", [(b"SAMR-0", b"[1, 2"), (b"SAMR-0", b'{"no": "recall number"}'),
@@ -108,7 +113,8 @@ async def test_recall_disclosure_agent(harness):
 
 
 async def test_safety_reports_agent(harness, monkeypatch):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     monkeypatch.setattr(safety_agents, "hazard_followups", boom_once(
         safety_agents.hazard_followups, lambda report, conf, now: report.id == "sr-bug"))
     await feed(app, "safety-reports", [(b"S", b'{"not": "a report"}'), (b"S", _report(clock, FAILED_FIRE, id="sr-bug")),
@@ -120,7 +126,8 @@ async def test_safety_reports_agent(harness, monkeypatch):
 async def test_school_spike_count_inside_triage(harness, monkeypatch):
     """Undecodable incidents are dead-lettered by triage; a bug in the spike count costs no report its routing
     (the report is still triaged, only not counted) and the reports after it still make a spike."""
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     monkeypatch.setattr(spike_agents, "observe", boom_once(spike_agents.observe, lambda state, rid, *a: rid == "fp-bug"))
     reports = [(b"S", b"{broken")] + [(b"S1", incident_bytes(id=i, category="food_poisoning", school_id="SCH-310115-0001",
                                                              occurred_at=clock.now().isoformat()))
@@ -132,16 +139,23 @@ async def test_school_spike_count_inside_triage(harness, monkeypatch):
 
 
 async def test_spikes_district_agent(harness, monkeypatch):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     at = clock.now().timestamp()
-    good = [(b"310115", json.dumps([f"r{n}", "food_poisoning", "310115", at]).encode()) for n in range(5)]
-    await feed(app, "spikes-district", [(b"310115", b'["only", "two"]'), (b"310115", b"garbage")] + good)
-    assert_dead_lettered(writer, "spike-districts", [0, 1], "expected [report id, kind, district, epoch s, children]")
+    good = [(b"310115", SpikeReportForwarded(report_id=f"r{n}", kind="food_poisoning", district_code="310115",
+                                             occurred_at_s=at).to_bytes()) for n in range(4)]
+    legacy = [(b"310115", json.dumps(["r4", "food_poisoning", "310115", at]).encode())]  # written before the contract
+    await feed(app, "spikes-district", [(b"310115", b'["only", "two"]'), (b"310115", b"garbage"),
+                                        (b"310115", b'{"report_id": "r9", "kind": "food_poisoning"}')] + good + legacy)
+    assert_dead_lettered(writer, "spike-districts", [0, 1, 2], "")
+    assert [d.errors[0].field for d in dead(writer)] == ["(body)", "(body)", "district_code"]
+    assert "expected [report_id, kind" in dead(writer)[0].reason and "not JSON" in dead(writer)[1].reason
     assert len(alerts(writer, "outbreak")) == 1
 
 
 async def test_emergency_alerts_agent(harness, monkeypatch):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     monkeypatch.setattr(emergency_agents, "thread_root", boom_once(
         emergency_agents.thread_root, lambda alert: alert.identifier == "A-BUG"))
     await feed(app, "emergency-alerts", [(b"A", b"<alert/>"), (b"A", cap("A-BUG").to_bytes()),
@@ -152,9 +166,10 @@ async def test_emergency_alerts_agent(harness, monkeypatch):
 
 
 async def test_emergency_threads_agent(harness, monkeypatch):
-    app, writer, _ = harness
-    app.childsafe["atlas"].put(SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), "S-IN-POLY")
-    app.childsafe["atlas_ready"].set()
+    runtime, writer, _ = harness
+    app = runtime.app
+    runtime.emergency.atlas.put(SchoolPlace("S-IN-POLY", "310115", 31.20, 121.60), "S-IN-POLY")
+    runtime.emergency.atlas_ready.set()
     monkeypatch.setattr(emergency_agents, "handle_thread", boom_once(
         emergency_agents.handle_thread, lambda ev, *a: ev.data.identifier == "A-BUG"))
     drill_on_actual = cap("A-3", msg_type="Update", status="Exercise", refs=["A-1"])
@@ -169,11 +184,12 @@ async def test_emergency_threads_agent(harness, monkeypatch):
 
 
 async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkeypatch):
-    app, writer, clock = harness
-    atlas = app.childsafe["atlas"]
+    runtime, writer, clock = harness
+    app = runtime.app
+    atlas = runtime.emergency.atlas
     for km in (50, 150):
         atlas.put(SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0), f"S-{km:03d}KM")
-    app.childsafe["atlas_ready"].set()
+    runtime.emergency.atlas_ready.set()
     from tests.cap_samples import missing  # a missing-child alert at (40.0, 100.0)
 
     await feed(app, "emergency-threads", [(b"r1", missing("MC-1").to_bytes()), (b"r2", missing("MC-2").to_bytes())])
@@ -181,7 +197,7 @@ async def test_widening_timer_skips_a_failing_thread_and_goes_on(harness, monkey
     real = emergency_agents.widen
     monkeypatch.setattr(emergency_agents, "widen", lambda state, *a: (_ for _ in ()).throw(ValueError("bad state"))
                         if state["missing"]["root"].endswith("MC-1") else real(state, *a))
-    written = await app.childsafe["widen_missing_children"]()
+    written = await runtime.emergency.widen()
     assert written == 1, "MC-2's second ring went out although MC-1 failed"
     monkeypatch.setattr(emergency_agents, "widen", real)
-    assert await app.childsafe["widen_missing_children"]() == 1, "MC-1 is retried on the next tick"
+    assert await runtime.emergency.widen() == 1, "MC-1 is retried on the next tick"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import threading
+from datetime import UTC
 
 import pytest
-
 from pydantic import SecretStr
 
+from contracts.clock import FakeClock
 from contracts.sealed import new_key
-from ops import bootstrap, cases_runtime, sms_provider, sms_workers
+from ops import bootstrap
 from ops.identity import field_keyring
 from ops.settings import Settings
 from tests.fakes import FakeProducer
@@ -53,14 +54,14 @@ class Probes:
         return getattr(bootstrap.alerting_config(s), attr)
 
     def dispatch(self, s: Settings, attr: str):
-        return getattr(sms_workers.dispatch_settings(s), attr)
+        return getattr(bootstrap.dispatch_settings(s), attr)
 
     def clocks(self, s: Settings, attr: str):
-        return getattr(cases_runtime.clock_policy(s), attr)
+        return getattr(bootstrap.clock_policy(s), attr)
 
     def case_consumer_kafka(self, s: Settings) -> dict:
-        self.mp.setattr(cases_runtime, "KafkaConsumer", _raise)
-        return called(lambda: cases_runtime.build_case_consumer(s, cases_runtime.CaseRuntime.build(s), None)).kwargs
+        self.mp.setattr(bootstrap, "KafkaConsumer", _raise)
+        return called(lambda: bootstrap.build_case_consumer(s, bootstrap.build_case_runtime(s), None)).kwargs
 
     def sms_clients(self) -> None:
         class Producer(FakeProducer):
@@ -70,7 +71,8 @@ class Probes:
             def to(self, topic):
                 return (self, topic)
 
-        self.mp.setattr(sms_workers, "AcknowledgedProducer", Producer)
+        self.mp.setattr(bootstrap, "AcknowledgedProducer", Producer)
+
         class Consumer(tuple):  # (args, kwargs) of the call, and enough of a consumer to be polled and closed
             def poll(self, *args, **kwargs):
                 return {}
@@ -78,25 +80,23 @@ class Probes:
             def close(self):
                 pass
 
-        self.mp.setattr(sms_workers, "make_consumer", lambda *args, **kwargs: Consumer((args, kwargs)))
+        self.mp.setattr(bootstrap, "make_consumer", lambda *args, **kwargs: Consumer((args, kwargs)))
 
     def fanout(self, s: Settings):
         self.sms_clients()
-        return sms_workers.build_fanout(s)
+        return bootstrap.build_fanout(s)
 
     def dispatch_worker(self, s: Settings):
         self.sms_clients()
-        return sms_workers.build_dispatch(s)
+        return bootstrap.build_dispatch(s)
 
     def command(self, module, function: str, s: Settings, target, attr: str, **args) -> Called:
         self.mp.setattr(target, attr, _raise)
         return called(lambda: getattr(module, function)(argparse.Namespace(**args), s))
 
     def console(self, s: Settings, path: str):
-        from ops.commands.console_cmd import build_console
-
         self.mp.setenv("CHILDSAFE_RUN_DIR", str(self.tmp_path))  # the console's engine (never connected) lives here
-        value = build_console(s.model_copy(update={"run_dir": self.tmp_path}))
+        value = bootstrap.build_console(s.model_copy(update={"run_dir": self.tmp_path}))
         for attr in path.split("."):
             value = getattr(value, attr)
         return value
@@ -116,22 +116,23 @@ class Probes:
 
         served = []
         self.mp.setattr(ops.metrics, "serve", lambda role, port, host: served.append((role, port, host)))
-        self.mp.setattr(cases_runtime, "run_case_consumer", _raise)
-        self.mp.setattr(cases_runtime, "run_escalation", _raise)
+        self.mp.setattr(bootstrap, "run_case_consumer", _raise)
+        self.mp.setattr(bootstrap, "run_escalation", _raise)
         class Worker:  # the command builds it, then serves /metrics, then runs it: stop at the run
             def __init__(self, settings):
                 pass
 
             run, close = _raise, lambda self: None
 
-        self.mp.setattr(sms_workers, "build_fanout", Worker)
-        self.mp.setattr(sms_workers, "build_dispatch", Worker)
+        self.mp.setattr(bootstrap, "build_fanout", Worker)
+        self.mp.setattr(bootstrap, "build_dispatch", Worker)
         called(lambda: getattr({"cases": cases_cmd, "sms": sms_cmd}[module], function)(argparse.Namespace(**args), s))
         return tuple(served)
 
     def worker_metrics(self, s: Settings) -> tuple:
         """`childsafe worker` serves /metrics on its own port: record the call, stop before Faust runs."""
         import faust.worker
+
         import ops.metrics
         import ops.topics_admin
         from ops.commands import worker_cmd
@@ -139,7 +140,7 @@ class Probes:
         served = []
         self.mp.setattr(ops.metrics, "serve", lambda role, port, host: served.append((role, port, host)))
         self.mp.setattr(bootstrap, "intake_may_run_open", lambda settings: True)
-        self.mp.setattr(bootstrap, "streams_app", lambda settings: None)
+        self.mp.setattr(bootstrap, "build_streams", lambda settings: type("Runtime", (), {"app": None})())
         self.mp.setattr(ops.topics_admin, "apply_topics", lambda *a, **k: None)
 
         class Worker:
@@ -162,14 +163,14 @@ class Probes:
 
     def anchor_interval(self, s: Settings) -> float:
         """Seconds between two audit-chain anchors of the escalation loop, on a fake clock."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from consumers.store.migrate import upgrade
         from contracts.clock import FakeClock
 
         url = f"sqlite:///{self.tmp_path / 'anchor.db'}"
         upgrade(url)
-        clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=timezone.utc)), []
+        clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=UTC)), []
 
         class Anchor:
             def publish(self):
@@ -181,10 +182,8 @@ class Probes:
                 clock.advance(timeout)
                 return len(published) >= 2
 
-        self.mp.setattr(cases_runtime, "case_publisher", lambda settings: FakeProducer())
-        self.mp.setattr(cases_runtime, "audit_anchor", lambda settings, runtime, publisher: (Anchor(), None))
-        cases_runtime.run_escalation(s.model_copy(update={"database_url": url, "case_tick_seconds": 1}), Stop(),
-                                     clock=clock)
+        bootstrap.run_escalation(s.model_copy(update={"database_url": url, "case_tick_seconds": 1}), Stop(),
+                                 clock=clock, publisher=FakeProducer(), anchor=Anchor())
         return published[1] - published[0]
 
     def escalation_tick(self, s: Settings) -> float:
@@ -199,21 +198,22 @@ class Probes:
                 waited.append(timeout)
                 return True
 
-        self.mp.setattr(cases_runtime, "case_publisher", lambda settings: FakeProducer())
-        cases_runtime.run_escalation(s.model_copy(update={"database_url": url}), Stop())
+        bootstrap.run_escalation(s.model_copy(update={"database_url": url}), Stop(), publisher=FakeProducer())
         return waited[0]
 
     def exporter(self, s: Settings) -> Called:
-        import ops.metrics
         from prometheus_client import CollectorRegistry
+
+        import ops.metrics
 
         self.mp.setattr(ops.metrics, "REGISTRY", CollectorRegistry())
         self.mp.setattr(ops.metrics, "ConsumerLagCollector", _raise)
         return called(lambda: ops.metrics.serve_exporter(s, threading.Event()))
 
     def exporter_port(self, s: Settings) -> tuple:
-        import ops.metrics
         from prometheus_client import CollectorRegistry
+
+        import ops.metrics
 
         self.mp.setattr(ops.metrics, "REGISTRY", CollectorRegistry())
         self.mp.setattr(ops.metrics, "ConsumerLagCollector", lambda *args: CollectorRegistry())
@@ -263,9 +263,8 @@ EFFECTS = {  # field: (another value, what shows it)
                                                  "bootstrap")),
     "field_keys": (f"prod-7:{new_key()}", lambda p, s: field_keyring(s).current),
     "topic_namespace": ("elsewhere", lambda p, s: p.streams(s, "namespace")),
-    "kafka_port": ("19990", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"]).local_kafka(s).port),
-    "kafka_controller_port": ("19991", lambda p, s: __import__("ops.commands.kafka_cmd", fromlist=["x"])
-                              .local_kafka(s).controller_port),
+    "kafka_port": ("19990", lambda p, s: bootstrap.build_local_kafka(s).port),
+    "kafka_controller_port": ("19991", lambda p, s: bootstrap.build_local_kafka(s).controller_port),
     "web_port": ("7066", lambda p, s: p.streams(s, "web_port")),
     "web_host": ("0.0.0.0", lambda p, s: p.streams(s, "web_host")),
     "max_body_bytes": ("2048", lambda p, s: p.streams(s, "max_body_bytes")),
@@ -275,26 +274,26 @@ EFFECTS = {  # field: (another value, what shows it)
     "deadletter_limit_ratio": ("0.5", lambda p, s: p.streams(s, "deadletter_limit")),
     "deadletter_limit_window": ("50", lambda p, s: p.streams(s, "deadletter_limit")),
     "database_url": ("sqlite:////tmp/childsafe-elsewhere.db",
-                     lambda p, s: str(cases_runtime.CaseRuntime.build(s).engine.url)),
+                     lambda p, s: str(bootstrap.build_case_runtime(s).engine.url)),
     "intake_tokens_file": ("/srv/childsafe/intake-tokens.json", lambda p, s: p.streams(s, "intake_tokens_file")),
     "intake_insecure_local": ("true", lambda p, s: p.streams(s, "intake_insecure_local")),
     "streams_metrics_port": ("7080", lambda p, s: p.worker_metrics(s)),
-    "twilio_account_sid": ("AC" + "1" * 32, lambda p, s: sms_provider.make_gateway(s).client.username),
-    "twilio_auth_token": ("another-auth-token", lambda p, s: sms_provider.make_gateway(s).client.password),
-    "twilio_from": ("+447700900123", lambda p, s: sms_provider.make_gateway(s).from_number),
-    "twilio_messaging_service_sid": ("MG" + "1" * 32, lambda p, s: sms_provider.make_gateway(s).messaging_service_sid),
-    "twilio_base_url": ("http://127.0.0.1:9999", lambda p, s: sms_provider.make_gateway(s).client.api.base_url),
-    "twilio_timeout_s": ("9", lambda p, s: sms_provider.make_gateway(s).client.http_client.timeout),
-    "sms_rate_per_s": ("5", lambda p, s: sms_provider.make_rate_limiter(s).rate),
+    "twilio_account_sid": ("AC" + "1" * 32, lambda p, s: bootstrap.build_gateway(s).client.username),
+    "twilio_auth_token": ("another-auth-token", lambda p, s: bootstrap.build_gateway(s).client.password),
+    "twilio_from": ("+447700900123", lambda p, s: bootstrap.build_gateway(s).from_number),
+    "twilio_messaging_service_sid": ("MG" + "1" * 32, lambda p, s: bootstrap.build_gateway(s).messaging_service_sid),
+    "twilio_base_url": ("http://127.0.0.1:9999", lambda p, s: bootstrap.build_gateway(s).client.api.base_url),
+    "twilio_timeout_s": ("9", lambda p, s: bootstrap.build_gateway(s).client.http_client.timeout),
+    "sms_rate_per_s": ("5", lambda p, s: bootstrap.build_rate_limiter(s, FakeClock()).rate),
     "sms_max_segments": ("2", lambda p, s: p.fanout(s).fanout.rules.max_segments),
     "sms_quiet_start": ("21:00", lambda p, s: p.dispatch(s, "quiet_hours").start),
     "sms_quiet_end": ("06:00", lambda p, s: p.dispatch(s, "quiet_hours").end),
     "sms_quiet_tz": ("Asia/Urumqi", lambda p, s: p.dispatch(s, "quiet_hours").tz),
     "sms_sandbox_host": ("0.0.0.0", lambda p, s: p.command(__import__("ops.commands.sandbox_cmd", fromlist=["x"]),
-                         "_run", s, __import__("ops.commands.sandbox_cmd", fromlist=["x"]), "SmsSandbox",
+                         "_run", s, bootstrap, "SmsSandbox",
                          **SANDBOX_ARGS).kwargs["host"]),
     "sms_sandbox_port": ("8799", lambda p, s: p.command(__import__("ops.commands.sandbox_cmd", fromlist=["x"]),
-                         "_run", s, __import__("ops.commands.sandbox_cmd", fromlist=["x"]), "SmsSandbox",
+                         "_run", s, bootstrap, "SmsSandbox",
                          **SANDBOX_ARGS).kwargs["port"]),
     "case_forward_minutes": ("5", lambda p, s: p.clocks(s, "forward")),
     "case_acknowledge_minutes": ("30", lambda p, s: p.clocks(s, "acknowledge")),

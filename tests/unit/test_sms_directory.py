@@ -10,7 +10,6 @@ from consumers.directory.csv_import import GOOD_ROWS, import_directory
 from consumers.directory.errors import DirectoryImportError
 from consumers.directory.generator import write_csv
 from consumers.kafka_io import ProduceFailed
-from tests.fakes import FakeSink
 from consumers.sms.fanout import AudienceFanout
 from consumers.store.db import make_engine
 from consumers.store.directory import ChildGuardian, Guardian
@@ -19,6 +18,7 @@ from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import SmsJobEvent
 from tests import sms_directory
+from tests.fakes import FakeSink
 from tests.sms_servers import alert_event
 
 BAD = dict(sms_directory.FILES)

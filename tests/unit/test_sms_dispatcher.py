@@ -11,10 +11,10 @@ from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
-from contracts.sms import SmsJob
 from tests import sms_directory
 from tests.fakes import LOSE_RESPONSE, FakeSink, permanent, transient
 from tests.sms_world import DAYTIME, NIGHT, job, states
+
 
 def test_a_job_is_sent_once_with_its_marker_and_validity(world):
     engine, clock, gateway, ledger, dispatcher = world

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kafka.structs import TopicPartition
 from sqlalchemy import create_engine, select
 from twilio.request_validator import RequestValidator
 
 from alerts.webhook_auth import WebhookVerifier
+from consumers.kafka_io import DeadLetters
 from consumers.sms.ledger import SmsLedger
 from consumers.sms.replies import keyword
 from consumers.sms.webhooks import SmsWebhooks, StatusConsumer
@@ -24,12 +26,11 @@ from consumers.store.directory import OptOut
 from consumers.store.migrate import upgrade
 from contracts.clock import FakeClock
 from contracts.codec import decode
+from contracts.dlq import DeadLetterLimit
 from contracts.events import SmsStatusReportedEvent
 from contracts.sealed import Keyring, new_key
-from consumers.kafka_io import DeadLetters
-from contracts.dlq import DeadLetterLimit
-from tests.fakes import FakeProducer
 from tests import sms_directory
+from tests.fakes import FakeProducer
 
 TOKEN, PUBLIC = "test-auth-token", "https://childsafe.example.test"
 GUARDIAN = sms_directory.G[2]
@@ -125,7 +126,7 @@ async def hooks(tmp_path):
     sms_directory.load(engine, tmp_path / "dir")
     # the webhook's own engine gives up on a lock quickly, as a busy production database would time out
     impatient = create_engine(url, connect_args={"timeout": 0.2}, hide_parameters=True)
-    clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
     journal, keys = ListJournal(), Keyring.parse(f"k1:{new_key()}")
     client = TestClient(TestServer(SmsWebhooks(impatient, WebhookVerifier(TOKEN), PUBLIC, clock, journal=journal,
                                                keyring=keys).app()))

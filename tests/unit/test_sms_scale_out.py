@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ from contracts.common import Priority
 from contracts.sms import SmsJob
 from tests.fakes import FakeSmsGateway
 
-DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 SENDER = "+447700900999"
 
 
@@ -155,7 +155,7 @@ def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_
                           throttle=SharedRateLimit(make_engine(db_url), SENDER, rate, clock).reserve, owner=name)
                for name in ("A", "B")]
     batches = [jobs(30, alert="A-RATE-1"), jobs(30, alert="A-RATE-2")]
-    threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches)]
+    threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

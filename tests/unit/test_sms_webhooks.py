@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -25,8 +25,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.fakes import FakeSmsGateway
-from tests.fakes import FakeSink
+from tests.fakes import FakeSink, FakeSmsGateway
 from tests.sms_world import job
 
 TOKEN = "test-auth-token"
@@ -37,7 +36,7 @@ PUBLIC = "https://childsafe.example.test"
 async def hooks(db_url, tmp_path):
     engine = make_engine(db_url)
     sms_directory.load(engine, tmp_path / "dir")
-    clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
     gateway = FakeSmsGateway()
     dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock,
                                DispatchSettings(callback_base_url=PUBLIC, concurrency=1))

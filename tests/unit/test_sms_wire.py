@@ -3,12 +3,13 @@ by the fan-out (before each page) and the dispatcher (never sent; ambiguous send
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from alerts.gateway import AmbiguousSendError
 from consumers.directory.audience import pages
+from consumers.kafka_io import ProduceFailed
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.fallback import GuardianFallback
 from consumers.sms.fanout import AudienceFanout
@@ -20,8 +21,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.fakes import LOSE_RESPONSE, transient
-from tests.fakes import FakeSink
+from tests.fakes import LOSE_RESPONSE, FakeSink, transient
 from tests.sms_world import NIGHT, job, request, states
 
 # G1 also has a child (C5) at S2, so a list of both schools must tell G1 once
@@ -64,7 +64,7 @@ def test_school_list_tells_contacts_and_guardians_once_each(directory):
 
 
 def cancellation(alert_id: str, reason: str = "CAP Cancel") -> AlertCancelled:
-    return AlertCancelled(alert_id=alert_id, reason=reason, cancelled_at=datetime(2026, 11, 29, tzinfo=timezone.utc),
+    return AlertCancelled(alert_id=alert_id, reason=reason, cancelled_at=datetime(2026, 11, 29, tzinfo=UTC),
                           source_event_id=f"cancel-{alert_id}")
 
 
@@ -72,7 +72,7 @@ def test_school_list_fan_out_resumes_across_sources_with_the_same_dedup_keys(dir
     sink = FakeSink(fail_on_flush=4)
     fanout = AudienceFanout(directory, sink, FakeClock(), page_size=2)
     event = request("CAP-1", SchoolList(school_ids=["S1", "S2"]))
-    with pytest.raises(Exception):
+    with pytest.raises(ProduceFailed, match="broker down"):
         fanout.fan_out(event)
     result = fanout.fan_out(event)
     assert result.resumed_after == "g:G6", "pages G1-G2, G3-G4, G5-G6 were acknowledged; G7 was not"

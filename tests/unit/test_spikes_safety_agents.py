@@ -9,7 +9,8 @@ from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent
 from tests.agents import handled
-from tests.factories import incident_bytes, safety_report_bytes as _report
+from tests.factories import incident_bytes
+from tests.factories import safety_report_bytes as _report
 
 
 def _alerts(writer, kind: str):
@@ -28,7 +29,8 @@ async def _put(agent, value: bytes, key: bytes) -> None:
 
 
 async def test_three_food_poisoning_reports_raise_one_alert_per_window(harness):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     async with app.agents["triage"].test_context() as agent:
         for n in range(5):  # five reports within hours: one alert, not three
             await _put(agent, _food_poisoning(n, clock)[1], key=b"SCH-310115-0001")
@@ -50,7 +52,8 @@ async def test_three_food_poisoning_reports_raise_one_alert_per_window(harness):
 
 
 async def test_reports_spread_over_more_than_a_window_never_alert(harness):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     async with app.agents["triage"].test_context() as agent:
         for n in range(6):
             await _put(agent, _food_poisoning(n, clock)[1], key=b"SCH-310115-0001")
@@ -59,7 +62,8 @@ async def test_reports_spread_over_more_than_a_window_never_alert(harness):
 
 
 async def test_district_spike_across_schools_alerts_once(harness):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     async with app.agents["spikes-district"].test_context() as agent:
         for n in range(7):
             at = clock.now().timestamp()
@@ -70,7 +74,8 @@ async def test_district_spike_across_schools_alerts_once(harness):
 
 
 async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness):
-    app, writer, clock = harness
+    runtime, writer, clock = harness
+    app = runtime.app
     items = [{"area": "fire_safety", "item": "灭火器在有效期内", "result": "fail", "critical": True},
              {"area": "buildings", "item": "墙面裂缝", "result": "fail", "critical": False},
              {"area": "food_safety", "item": "留样", "result": "pass", "critical": True}]
@@ -86,8 +91,9 @@ async def test_failed_critical_item_opens_hazard_followup_with_deadline(harness)
 
 
 async def test_school_without_evacuation_drill_in_period_is_flagged_once(harness):
-    app, writer, clock = harness
-    check = app.childsafe["check_drills"]
+    runtime, writer, clock = harness
+    app = runtime.app
+    check = runtime.check_drills
     async with app.agents["safety-reports"].test_context() as agent:
         held = (clock.now() - timedelta(days=10)).date().isoformat()
         await handled(agent, _report(clock, {"kind": "drill", "drill_kind": "evacuation", "held_on": held,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import streams.app as streams_app
+import streams.triage_agent as triage_agent
 from contracts.codec import decode
 from contracts.events import DeadLetteredEvent
 from tests.agents import handle_all
@@ -14,18 +14,20 @@ async def _feed(app, messages):
 
 
 async def test_duplicate_report_is_routed_once(harness):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     await _feed(app, [(b"S1", incident_bytes(id="dup-1")), (b"S1", incident_bytes(id="dup-1")),
                       (b"S1", incident_bytes(id="dup-2"))])
     audited = [o.key for o in writer.on("audit.v1")]
     assert audited == [b"dup-1", b"dup-2"]
-    assert app.childsafe["stats"].duplicates == 1
+    assert runtime.stats.duplicates == 1
     changelog = [o for o in writer.written if isinstance(o.topic, str) and o.topic.endswith("triage-seen-changelog")]
     assert [o.key for o in changelog] == [b'"dup-1"', b'"dup-2"'], "dedup marks are written with the batch"
 
 
 async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
-    app, writer, _ = harness
+    runtime, writer, _ = harness
+    app = runtime.app
     await _feed(app, [(b"S1", b"{broken"), (b"S1", incident_bytes(id="ok-1", severity="apocalyptic")),
                       (b"S1", incident_bytes(id="ok-2"))])
     dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
@@ -34,15 +36,16 @@ async def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(harness):
 
 
 async def test_a_bug_dead_letters_that_message_only(harness, monkeypatch):
-    app, writer, _ = harness
-    real_route = streams_app.route
+    runtime, writer, _ = harness
+    app = runtime.app
+    real_route = triage_agent.route
 
     def flaky(event, now, received_at=None):
         if event.id == "boom":
             raise ZeroDivisionError("bug")
         return real_route(event, now, received_at=received_at)
 
-    monkeypatch.setattr(streams_app, "route", flaky)
+    monkeypatch.setattr(triage_agent, "route", flaky)
     await _feed(app, [(b"S1", incident_bytes(id="boom")), (b"S1", incident_bytes(id="after"))])
     dead = [decode(o.value, DeadLetteredEvent).data for o in writer.on("deadletter.v1")]
     assert len(dead) == 1 and "internal error: ZeroDivisionError" in dead[0].reason
@@ -57,7 +60,7 @@ async def test_a_later_batch_is_not_acked_before_an_earlier_one_whose_write_is_s
 
     from tests.wait_for import wait_for_async
 
-    app, writer, _ = harness
+    runtime, writer, _ = harness
     release, attempts = asyncio.Event(), []
     plain_write = writer.write
 
@@ -69,7 +72,7 @@ async def test_a_later_batch_is_not_acked_before_an_earlier_one_whose_write_is_s
         return await plain_write(outputs)
 
     writer.write = write
-    async with app.agents["triage"].test_context() as agent:
+    async with runtime.app.agents["triage"].test_context() as agent:
         first = await agent.put(incident_bytes(id="slow-1"), key=b"S1", partition=0)
         await wait_for_async(lambda: any(b"slow-1" in keys for keys in attempts), timeout=10)
         second = await agent.put(incident_bytes(id="fast-2"), key=b"S1", partition=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.codec import decode
 from contracts.events import AlertRequestedEvent, AuditRecordedEvent, IncidentReportedEvent, OpenCaseCommand
@@ -11,7 +11,7 @@ from contracts.topics import ALERTS_REQUESTED, AUDIT, CASE_COMMANDS
 from streams.triage import case_id_for, route
 from tests.factories import incident_bytes
 
-NOW = datetime(2026, 11, 29, 2, 31, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 2, 31, tzinfo=UTC)
 REPORTER = {"role": "teacher", "unit_id": "SCH-310115-0002", "name": "测试教师甲", "phone": "+12025550123",
             "confidential": True}
 

@@ -19,8 +19,8 @@ from contracts.dlq import DeadLetterLimit, DeadLetterLimitExceeded, DeadLetterWi
 from contracts.errors import ContractError, FieldError
 from streams.deadletter import dead_letter, stop_worker
 from streams.metrics import record_agent_batch
+from streams.output import Output
 from streams.writer import write_durably
-from streams.triage import Output
 
 log = logging.getLogger("childsafe.streams.agents")
 Handler = Callable[[object], Awaitable[list[Output]]]

@@ -2,6 +2,10 @@
 
 Revision ID: wire_0001
 Revises: 0001_core
+
+Branch `cancellations` (it was labelled `wire`, after the git branch that added it). The revision id stays
+`wire_0001`: databases store revision ids, not labels, so every existing database upgrades unchanged
+(tests/unit/test_store_migrations.py shows it).
 """
 
 import sqlalchemy as sa
@@ -9,7 +13,7 @@ from alembic import op
 
 revision = 'wire_0001'
 down_revision = '0001_core'
-branch_labels = ('wire',)
+branch_labels = ('cancellations',)
 depends_on = None
 
 
