@@ -59,7 +59,7 @@ PROFILES = {
     "long": Profile(seconds=1800, rate=2.0, pg_outage_s=20, schools=12, guardians=600, drain_s=900,
                     emergency_share=0.05),
 }
-KINDS = ("streams", "cases", "escalation", "fanout", "dispatch", "webhooks")
+KINDS = ("streams", "cases", "escalation", "fanout", "dispatch", "webhooks", "indicators")  # every supervised worker
 
 
 @dataclass

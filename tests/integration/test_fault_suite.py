@@ -29,7 +29,7 @@ def test_short_fault_profile_loses_nothing_and_sends_nothing_twice(tmp_path):
     assert result["forwarded_share"] == 1.0
     kinds = {line.split("SIGKILL ", 1)[1].split("-")[0] for line in result["faults"] if "SIGKILL " in line
              and "broker" not in line}
-    assert kinds == {"streams", "cases", "escalation", "fanout", "dispatch", "webhooks"}
+    assert kinds == {"streams", "cases", "escalation", "fanout", "dispatch", "webhooks", "indicators"}
     assert any("SIGKILL broker" in f for f in result["faults"]) and any("PostgreSQL stopped" in f
                                                                        for f in result["faults"])
     assert result["brokers"] == 3 and result["topic_replication"] == 3
