@@ -1,6 +1,10 @@
-"""Exactly once under faults: a 20,000-recipient fan-out while the dispatcher (a real subprocess) is
+"""Exactly once under faults: a 3,000-recipient fan-out while the dispatcher (a real subprocess) is
 SIGKILLed and restarted, and the sandbox fails 20% of sends with 500/429 and loses the response of 5%
-after accepting them. Every recipient gets exactly one message: duplicates and misses are counted."""
+after accepting them. Every recipient gets exactly one message: duplicates and misses are counted.
+
+Sized for a 2-core CI machine: at 20,000 recipients the dispatcher got through 4,400-6,000 in the 400 s
+budget on this machine under load (about 11-15 SMS/s with four kills and a faulty provider); the kills land
+mid-batch at either size. Throughput is measured by `ops/bench/sms_dispatch_bench.py`, not here."""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from tests.integration.helpers import publish
 from tests.sms_servers import alert_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
-RECIPIENTS = 20_000
+RECIPIENTS = 3_000
 KILLS = 4
 
 
