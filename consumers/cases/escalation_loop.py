@@ -33,16 +33,25 @@ class EscalationLoop:
     tick_s: float
     anchor_s: float
 
+    def _anchor(self) -> int | None:
+        """Anchors published, or None when the broker refused them (the next tick retries)."""
+        try:
+            return self.anchor.publish()
+        except (KafkaError, ProduceFailed) as exc:
+            log.warning("audit anchor publish failed (%r); will retry", exc)
+            return None
+
     def run(self, stop: threading.Event, once: bool = False) -> None:
         next_anchor = self.clock.monotonic()
         try:
             while True:
                 if self.clock.monotonic() >= next_anchor:
-                    try:  # reads the chain head from the database: an outage waits like the tick below
-                        AUDIT_ANCHORED.inc(self.guard.run(self.anchor.publish, "audit anchor"))
+                    # reads the chain head from the database: a database outage waits like the tick below; a
+                    # broker that refuses the anchor only postpones it (escalations must not wait for Kafka)
+                    published = self.guard.run(self._anchor, "audit anchor")
+                    if published is not None:
+                        AUDIT_ANCHORED.inc(published)
                         next_anchor = self.clock.monotonic() + self.anchor_s
-                    except (KafkaError, ProduceFailed) as exc:  # not anchored yet: the next tick retries
-                        log.warning("audit anchor publish failed (%r); will retry", exc)
                 fired = self.guard.run(self.runner.tick, "escalation tick")
                 if fired:
                     log.info("escalated %d missed duties", len(fired))
