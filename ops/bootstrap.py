@@ -480,3 +480,20 @@ def build_console(settings: Settings, *, clock: Clock | None = None) -> Console:
                                   ALERTS_REQUESTED.name(settings.topic_namespace)),
                    code_gateway=build_gateway(settings),
                    drill_period_days=settings.drill_period_days)
+
+
+def run_indicator_recorder(settings: Settings, stop: threading.Event) -> None:
+    """Record incident, drill and recall facts until `stop` is set (tests run it in a thread)."""
+    from kafka import KafkaConsumer
+
+    from consumers.indicators.recorder import IndicatorRecorder, topics
+    from consumers.store.db import session_factory
+
+    engine = build_engine(settings)
+    kafka = KafkaConsumer(*topics(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
+                          group_id=f"{settings.topic_namespace}.indicators", enable_auto_commit=False,
+                          auto_offset_reset="earliest", client_id="childsafe-indicators")
+    try:
+        IndicatorRecorder(kafka, session_factory(engine), settings.topic_namespace).run(stop)
+    finally:
+        engine.dispose()

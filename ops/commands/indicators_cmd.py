@@ -3,31 +3,14 @@ child population, the denominators of every rate)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
-def run_indicator_recorder(settings: Settings, stop: threading.Event) -> None:
-    """Record incident, drill and recall facts until `stop` is set (tests run it in a thread)."""
-    from kafka import KafkaConsumer
-
-    from consumers.indicators.recorder import IndicatorRecorder, topics
-    from consumers.store.db import make_engine, session_factory
-
-    engine = make_engine(settings.db_url())
-    kafka = KafkaConsumer(*topics(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
-                          group_id=f"{settings.topic_namespace}.indicators", enable_auto_commit=False,
-                          auto_offset_reset="earliest", client_id="childsafe-indicators")
-    try:
-        IndicatorRecorder(kafka, session_factory(engine), settings.topic_namespace).run(stop)
-    finally:
-        engine.dispose()
-
-
 def _record(args, settings: Settings) -> int:
+    from ops.bootstrap import run_indicator_recorder
     from ops.commands.cases_cmd import _stop_on_signals
 
     run_indicator_recorder(settings, _stop_on_signals(settings))
@@ -36,10 +19,11 @@ def _record(args, settings: Settings) -> int:
 
 def _regions(args, settings: Settings) -> int:
     from consumers.indicators.regions import load_regions, parse_regions
-    from consumers.store.db import make_engine, session_factory, transaction
+    from consumers.store.db import session_factory, transaction
+    from ops.bootstrap import build_engine
 
     regions = parse_regions(Path(args.file).read_text(encoding="utf-8-sig"))
-    engine = make_engine(settings.db_url())
+    engine = build_engine(settings)
     try:
         with transaction(session_factory(engine)) as session:
             print_json({"regions": load_regions(session, regions)})

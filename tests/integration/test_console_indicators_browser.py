@@ -22,7 +22,7 @@ from consumers.indicators.models import DrillFact, IncidentFact, RecallFact
 from consumers.kafka_io import AcknowledgedProducer
 from contracts.events import IncidentReported, IncidentReportedEvent
 from contracts.topics import INCIDENTS, RECALLS, SAFETY_REPORTS
-from ops.commands.indicators_cmd import run_indicator_recorder
+from ops.bootstrap import run_indicator_recorder
 from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import CaseWorld
