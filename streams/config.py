@@ -31,6 +31,7 @@ class StreamsConfig:
     deadletter_limit: DeadLetterLimit = field(default_factory=DeadLetterLimit)  # each agent keeps its own window
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
+    replication: int = 1  # of the topics Faust and the ledger create: the cluster's (ops.bootstrap.build_streams)
     heartbeat_s: float = 1.0
     alerting: AlertingConfig = field(default_factory=AlertingConfig)  # the item 18/22 agents
     metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
@@ -50,7 +51,7 @@ def faust_app(cfg: StreamsConfig) -> faust.App:
         web_host=cfg.web_host,
         web_bind=cfg.web_host,
         web_port=cfg.web_port,
-        topic_replication_factor=1,
+        topic_replication_factor=cfg.replication,  # changelogs on one broker stalled every agent when it died
         topic_partitions=INCIDENTS.partitions,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=cfg.session_timeout_s,
