@@ -375,8 +375,9 @@ def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=No
     engine = build_engine(settings)
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
+    limiter = build_rate_limiter(settings, clock, engine)
     dispatcher = SmsDispatcher(ledger, gateway or build_gateway(settings), clock, dispatch_settings(settings),
-                               throttle=build_rate_limiter(settings, clock, engine).reserve, cancellations=book)
+                               throttle=limiter.reserve, cancellations=book, slots=getattr(limiter, "reserve_many", None))
     producer = producer or build_producer(settings, "childsafe-sms-dispatch")
     ns = settings.topic_namespace
     cancellations = CancellationConsumer(

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import faust
 
 from contracts.dlq import DeadLetterLimit
-from contracts.topics import INCIDENTS
+from contracts.topics import CATALOGUE, INCIDENTS
 from streams.alerting_config import AlertingConfig
-from streams.faust_plumbing import BatchOnlyMonitor
+from streams.faust_plumbing import BatchOnlyMonitor, commit_only_past_acked_offsets
 from streams.internal_topics import app_id
 
 
@@ -41,6 +41,8 @@ class StreamsConfig:
 def faust_app(cfg: StreamsConfig) -> faust.App:
     """The Faust app: acks=all, fast failover (6 s session), in-memory tables recovered from their changelogs, and
     only our own views on the web port."""
+    deleted = {spec.suffix for spec in CATALOGUE if spec.cleanup_policy == "delete"}  # "<namespace>.<suffix>"
+    commit_only_past_acked_offsets(lambda topic: topic.partition(".")[2] in deleted)
     app = faust.App(
         app_id(cfg.namespace),
         broker=f"kafka://{cfg.bootstrap}",
