@@ -77,10 +77,11 @@ if TYPE_CHECKING:
     from console.web import Console
     from streams.idempotency import KafkaIdempotencyLedger
 
-FANOUT_GROUP = "childsafe-sms-fanout"
-DISPATCH_GROUP = "childsafe-sms-dispatch"
-CANCELLATIONS_GROUP = "childsafe-sms-cancellations"
-STATUS_GROUP = "childsafe-sms-status"
+# the SMS workers' consumer groups, in the topic namespace like `<ns>.cases` (sms_group)
+FANOUT_GROUP = "sms-fanout"
+DISPATCH_GROUP = "sms-dispatch"
+CANCELLATIONS_GROUP = "sms-cancellations"
+STATUS_GROUP = "sms-status"
 
 
 # ---- shared ---------------------------------------------------------------------------------------------------
@@ -351,8 +352,13 @@ def build_producer(settings: Settings, client_id: str, **extra) -> AcknowledgedP
     return AcknowledgedProducer(settings.bootstrap_servers, client_id, **extra)
 
 
+def sms_group(namespace: str, group: str) -> str:
+    """``<namespace>.<group>``: two stacks (or test runs) on one cluster never share an SMS consumer group."""
+    return f"{namespace}.{group}"
+
+
 def build_sms_consumer(settings: Settings, topic: str, group: str, **extra) -> KafkaConsumer:
-    return make_consumer(settings.bootstrap_servers, topic, group,
+    return make_consumer(settings.bootstrap_servers, topic, sms_group(settings.topic_namespace, group),
                          session_timeout_ms=settings.sms_consumer_session_timeout_ms, **extra)
 
 
