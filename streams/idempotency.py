@@ -98,6 +98,7 @@ class KafkaIdempotencyLedger:
         self.records: dict[str, dict] = {}
         self._positions: dict[int, int] = {}
         self._ends: dict[int, int] = {}
+        self._fetched = False  # a fetch succeeded since the reader last failed
         self._consumer = None
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
@@ -159,11 +160,14 @@ class KafkaIdempotencyLedger:
         from where it was (the records and positions read so far are kept)."""
         delay = 0.2
         while True:
+            self._fetched = False
             try:
                 await self._read_forever(ends)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self._fetched:  # it had recovered since the last failure: a new outage starts the back-off anew
+                    delay = 0.2
                 self.reader_errors += 1
                 LEDGER_READER_ERRORS.inc()
                 LEDGER_READER_WAIT_SECONDS.inc(delay)
@@ -177,6 +181,7 @@ class KafkaIdempotencyLedger:
             self._ready.set()
         while True:
             batches = await self._consumer.getmany(timeout_ms=200)
+            self._fetched = True
             async with self._progress:
                 for tp, records in batches.items():
                     for rec in records:
