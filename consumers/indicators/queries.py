@@ -183,8 +183,8 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
             r.schools += schools
             r.drills_overdue += overdue
     unknown = Row(Area("", "", "unknown"), None)
-    for district, sent, delivered, recall_sent, recall_delivered in sms_counts(session, like, start, end):
-        for r in chain(district) if district is not None else [unknown]:
+    for place, sent, delivered, recall_sent, recall_delivered in sms_counts(session, like, start, end):
+        for r in chain(place) if place is not None else [unknown]:
             r.sms_sent += sent
             r.sms_delivered += delivered
             r.recall_recipients += recall_sent

@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 
@@ -197,7 +198,7 @@ def explain(url: str) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every statement each page sends, as it sent it (stderr)."""
     engine = make_engine(url)
     for label, area in PAGES:
-        sent: list[tuple[str, object]] = []
+        sent: list[tuple[str, Any]] = []
 
         def grab(conn, cursor, statement, parameters, context, executemany, sent=sent):
             sent.append((statement, parameters))
