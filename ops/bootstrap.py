@@ -385,12 +385,8 @@ def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=No
     book = CancellationBook(engine, clock)
     limiter = build_rate_limiter(settings, clock, engine)
     dispatcher = SmsDispatcher(ledger, gateway or build_gateway(settings), clock, dispatch_settings(settings),
-<<<<<<< HEAD
-                               throttle=limiter.reserve, cancellations=book, slots=getattr(limiter, "reserve_many", None))
-=======
                                cancellations=book, rng=random.Random(), owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
-                               throttle=build_rate_limiter(settings, clock, engine).reserve)
->>>>>>> main
+                               throttle=limiter.reserve, slots=getattr(limiter, "reserve_many", None))
     producer = producer or build_producer(settings, "childsafe-sms-dispatch")
     ns = settings.topic_namespace
     cancellations = CancellationConsumer(

@@ -62,18 +62,13 @@ class DispatchSettings:
 
 
 class SmsDispatcher:
-<<<<<<< HEAD
-    def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings = DispatchSettings(),
-                 *, rng: random.Random | None = None, owner: str | None = None,
-                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 cancellations: CancellationBook | None = None, slots: Callable[[int], list[float]] | None = None):
-=======
     def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings,
                  *, cancellations: CancellationBook, rng: random.Random, owner: str,
-                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 slots: Callable[[int], list[float]] | None = None):
         """``owner`` names this dispatcher in its ledger claims (unique per process: ops/bootstrap.py builds it);
-        ``rng`` jitters the retry backoff; ``throttle`` (a rate limiter's reserve) is optional: none, no limit."""
->>>>>>> main
+        ``rng`` jitters the retry backoff; ``throttle`` (a rate limiter's reserve) is optional: none, no limit;
+        ``slots`` (the shared rate limit's reserve_many) reserves a round's slots at once instead."""
         self.ledger, self.gateway, self.clock, self.settings = ledger, gateway, clock, settings
         self.cancellations, self.rng, self.owner = cancellations, rng, owner
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()

@@ -59,20 +59,14 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int, 
 
     gateway = TwilioGateway(account_sid=SID, auth_token=TOKEN, from_number=SENDER, base_url=url)
     clock = SystemClock()
-<<<<<<< HEAD
     engine = make_engine(db_url)
     ledger = SmsLedger(engine, clock)
     limiter = SharedRateLimit(engine, SENDER, shared_rate, clock) if shared_rate > 0 else None
     d = SmsDispatcher(ledger, gateway, clock, DispatchSettings(callback_base_url="http://127.0.0.1:9",
                                                                concurrency=concurrency),
+                      cancellations=CancellationBook(engine, clock), rng=random.Random(), owner="dispatcher-bench",
                       throttle=limiter and limiter.reserve,
                       slots=None if limiter is None or slot_per_send else limiter.reserve_many)
-=======
-    ledger = SmsLedger(make_engine(db_url), clock)
-    d = SmsDispatcher(ledger, gateway, clock,
-                      DispatchSettings(callback_base_url="http://127.0.0.1:9", concurrency=concurrency),
-                      cancellations=CancellationBook(ledger.engine, clock), rng=random.Random(), owner="dispatcher-bench")
->>>>>>> main
     jobs = [SmsJob(dedup_key=dedup_key("BENCH", f"g:{i}"), alert_id="BENCH", recipient_id=f"g:{i}", to=to,
                    body="dispatcher bench", priority="emergency", segments=1)
             for i, to in enumerate(numbers(count, count))]
