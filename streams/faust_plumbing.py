@@ -67,5 +67,5 @@ def commit_only_past_acked_offsets(guarded: Callable[[str], bool]) -> None:
                 return None
         return original(self, tp)
 
-    _new_offset._childsafe_guarded = True
-    Consumer._new_offset = _new_offset
+    _new_offset._childsafe_guarded = True  # type: ignore[attr-defined]
+    Consumer._new_offset = _new_offset  # type: ignore[method-assign]

@@ -65,7 +65,7 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int, 
     d = SmsDispatcher(ledger, gateway, clock, DispatchSettings(callback_base_url="http://127.0.0.1:9",
                                                                concurrency=concurrency),
                       cancellations=CancellationBook(engine, clock), rng=random.Random(), owner="dispatcher-bench",
-                      throttle=limiter and limiter.reserve,
+                      throttle=None if limiter is None else limiter.reserve,
                       slots=None if limiter is None or slot_per_send else limiter.reserve_many)
     jobs = [SmsJob(dedup_key=dedup_key("BENCH", f"g:{i}"), alert_id="BENCH", recipient_id=f"g:{i}", to=to,
                    body="dispatcher bench", priority="emergency", segments=1)
