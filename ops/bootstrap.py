@@ -7,6 +7,7 @@ Commands parse their arguments and call one `build_*` (or `run_*`) function; eac
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import random
 import threading
@@ -62,6 +63,7 @@ from contracts.topics import (
     SCHOOL_LOCATIONS,
     SMS_JOBS,
     SMS_STATUS,
+    replication_for,
 )
 from ops.errors import ChildSafeOpsError
 from ops.identity import field_keyring, webhook_auth_token
@@ -75,11 +77,13 @@ from streams.internal_topics import intake_idempotency
 
 if TYPE_CHECKING:
     from console.web import Console
+    from streams.idempotency import KafkaIdempotencyLedger
 
-FANOUT_GROUP = "childsafe-sms-fanout"
-DISPATCH_GROUP = "childsafe-sms-dispatch"
-CANCELLATIONS_GROUP = "childsafe-sms-cancellations"
-STATUS_GROUP = "childsafe-sms-status"
+# the SMS workers' consumer groups, in the topic namespace like `<ns>.cases` (sms_group)
+FANOUT_GROUP = "sms-fanout"
+DISPATCH_GROUP = "sms-dispatch"
+CANCELLATIONS_GROUP = "sms-cancellations"
+STATUS_GROUP = "sms-status"
 
 
 # ---- shared ---------------------------------------------------------------------------------------------------
@@ -153,16 +157,28 @@ def intake_may_run_open(settings: Settings) -> bool:
 
 def build_streams(settings: Settings, *, clock: Clock | None = None, writer=None, ledger=None) -> StreamsRuntime:
     """The Faust app with every agent and the HTTP intake; the Kafka writer and idempotency ledger unless given."""
-    from streams.idempotency import KafkaIdempotencyLedger
+    from ops.topics_admin import cluster_brokers
     from streams.writer import KafkaWriter
 
-    cfg = streams_config(settings)
+    # Faust's changelogs and the idempotency ledger are replicated like the catalogue: one broker may die
+    # (with replication 1 the changelog partitions on a killed broker stalled every agent: docs/benchmarks.md)
+    cfg = dataclasses.replace(streams_config(settings),
+                              replication=replication_for(cluster_brokers(settings.bootstrap_servers))[0])
     if writer is None:
         writer = KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     if ledger is None:
-        ledger = KafkaIdempotencyLedger(cfg.bootstrap, intake_idempotency(cfg.namespace), writer,
-                                        retention_s=cfg.dedup_retention_s)
+        ledger = build_idempotency_ledger(settings, writer, cfg.replication)
     return create_app(cfg, clock=clock or SystemClock(), writer=writer, ledger=ledger)
+
+
+def build_idempotency_ledger(settings: Settings, writer, replication: int) -> KafkaIdempotencyLedger:
+    """The intake's idempotency ledger on its compacted topic, replicated ``replication`` times (``replication_for``)."""
+    from streams.idempotency import KafkaIdempotencyLedger
+
+    min_insync = replication_for(replication)[1]
+    return KafkaIdempotencyLedger(settings.bootstrap_servers, intake_idempotency(settings.topic_namespace), writer,
+                                  retention_s=settings.dedup_retention_days * 24 * 3600.0, replication=replication,
+                                  min_insync=min_insync)
 
 
 def build_intake_producer(settings: Settings) -> KafkaProducer:
@@ -338,8 +354,13 @@ def build_producer(settings: Settings, client_id: str, **extra) -> AcknowledgedP
     return AcknowledgedProducer(settings.bootstrap_servers, client_id, **extra)
 
 
+def sms_group(namespace: str, group: str) -> str:
+    """``<namespace>.<group>``: two stacks (or test runs) on one cluster never share an SMS consumer group."""
+    return f"{namespace}.{group}"
+
+
 def build_sms_consumer(settings: Settings, topic: str, group: str, **extra) -> KafkaConsumer:
-    return make_consumer(settings.bootstrap_servers, topic, group,
+    return make_consumer(settings.bootstrap_servers, topic, sms_group(settings.topic_namespace, group),
                          session_timeout_ms=settings.sms_consumer_session_timeout_ms, **extra)
 
 
@@ -362,9 +383,10 @@ def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=No
     engine = build_engine(settings)
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
+    limiter = build_rate_limiter(settings, clock, engine)
     dispatcher = SmsDispatcher(ledger, gateway or build_gateway(settings), clock, dispatch_settings(settings),
                                cancellations=book, rng=random.Random(), owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
-                               throttle=build_rate_limiter(settings, clock, engine).reserve)
+                               throttle=limiter.reserve, slots=getattr(limiter, "reserve_many", None))
     producer = producer or build_producer(settings, "childsafe-sms-dispatch")
     ns = settings.topic_namespace
     cancellations = CancellationConsumer(

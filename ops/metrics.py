@@ -108,7 +108,10 @@ def serve_exporter(settings, stop) -> None:
     from contracts.clock import SystemClock
 
     ns = settings.topic_namespace
-    groups = [f"{ns}-streams", f"{ns}.cases", *settings.extra_groups]
+    from ops.bootstrap import DISPATCH_GROUP, FANOUT_GROUP, sms_group
+
+    groups = [f"{ns}-streams", f"{ns}.cases", sms_group(ns, FANOUT_GROUP), sms_group(ns, DISPATCH_GROUP),
+              *settings.extra_groups]
     REGISTRY.register(ConsumerLagCollector(settings.bootstrap_servers, groups, ns))
     engine = make_engine(settings.db_url())
     REGISTRY.register(CaseStoreCollector(session_factory(engine), SystemClock()))

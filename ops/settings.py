@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     exporter_port: int = Field(default=6083, ge=0, description="/metrics of `childsafe exporter` (lag, case store)")
     sms_fanout_metrics_port: int = Field(default=6084, ge=0, description="/metrics of `sms fanout`; 0 = off")
     sms_dispatch_metrics_port: int = Field(default=6085, ge=0, description="/metrics of `sms dispatch`; 0 = off")
-    exporter_extra_groups: str = Field(default="childsafe-sms-fanout,childsafe-sms-dispatch",
+    exporter_extra_groups: str = Field(default="",
                                        description="more consumer group ids whose lag to export, comma-separated")
     log_format: str = Field(default="json", pattern="^(json|console)$")
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$",

@@ -26,6 +26,15 @@ class TopicReport:
                 "replication": self.replication}
 
 
+def cluster_brokers(bootstrap: str) -> int:
+    """How many brokers the cluster says it has now (the topics the streams worker creates itself follow it)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="childsafe-topics")
+    try:
+        return len(admin.describe_cluster()["brokers"])
+    finally:
+        admin.close()
+
+
 def apply_topics(bootstrap: str, namespace: str, specs: tuple[TopicSpec, ...] = CATALOGUE + STREAMS_INTERNAL,
                  brokers: int | None = None) -> TopicReport:
     """Create missing topics; for existing ones compare partitions and configs. Replication and

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import faust
 
 from contracts.dlq import DeadLetterLimit
-from contracts.topics import INCIDENTS
+from contracts.topics import CATALOGUE, INCIDENTS
 from streams.alerting_config import AlertingConfig
-from streams.faust_plumbing import BatchOnlyMonitor
+from streams.faust_plumbing import BatchOnlyMonitor, commit_only_past_acked_offsets
 from streams.internal_topics import app_id
 
 
@@ -31,6 +31,7 @@ class StreamsConfig:
     deadletter_limit: DeadLetterLimit = field(default_factory=DeadLetterLimit)  # each agent keeps its own window
     dedup_retention_s: float = 14 * 24 * 3600
     session_timeout_s: float = 6.0
+    replication: int = 1  # of the topics Faust and the ledger create: the cluster's (ops.bootstrap.build_streams)
     heartbeat_s: float = 1.0
     alerting: AlertingConfig = field(default_factory=AlertingConfig)  # the item 18/22 agents
     metrics: bool = True  # off only to measure what the metrics cost (ops/bench)
@@ -40,6 +41,8 @@ class StreamsConfig:
 def faust_app(cfg: StreamsConfig) -> faust.App:
     """The Faust app: acks=all, fast failover (6 s session), in-memory tables recovered from their changelogs, and
     only our own views on the web port."""
+    deleted = {spec.suffix for spec in CATALOGUE if spec.cleanup_policy == "delete"}  # "<namespace>.<suffix>"
+    commit_only_past_acked_offsets(lambda topic: topic.partition(".")[2] in deleted)
     app = faust.App(
         app_id(cfg.namespace),
         broker=f"kafka://{cfg.bootstrap}",
@@ -50,7 +53,7 @@ def faust_app(cfg: StreamsConfig) -> faust.App:
         web_host=cfg.web_host,
         web_bind=cfg.web_host,
         web_port=cfg.web_port,
-        topic_replication_factor=1,
+        topic_replication_factor=cfg.replication,  # changelogs on one broker stalled every agent when it died
         topic_partitions=INCIDENTS.partitions,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=cfg.session_timeout_s,

@@ -8,7 +8,11 @@ two clients never collide.
 whole (like a Faust GlobalTable, but with read-your-own-write): a worker writes its claim, waits until
 it has read its own record back, and the first claim in the partition's log wins. So the state
 survives restarts and is shared by any number of workers, and no table partition has to be routed to
-its owner. `MemoryIdempotencyLedger` is the same port in memory, for tests of the door itself.
+its owner. The topic is replicated like the catalogue's (``replication``: 3 with ``min.insync.replicas`` 2 on a
+three-broker cluster), so one broker's death leaves every partition a leader; the reader task outlives broker
+outages (a failed fetch is logged, counted and retried with a capped back-off), is restarted if it ever dies, and a
+claim that cannot be read back in time is an error (503 at the door, the client retries), never a hang.
+`MemoryIdempotencyLedger` is the same port in memory, for tests of the door itself.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import json
 import logging
 from dataclasses import dataclass
 
+from contracts.errors import ChildSafeError
+from streams.metrics import LEDGER_READER_ERRORS, LEDGER_READER_WAIT_SECONDS
 from streams.output import Output
 
 log = logging.getLogger("childsafe.intake")
@@ -73,16 +79,26 @@ def _verdict(winner: dict, digest: str) -> Claim:
     return Claim(answer=winner.get("answer"))
 
 
+class LedgerUnavailable(ChildSafeError):
+    """The ledger could not confirm a claim in time (its reader is behind or the broker is away): retry later."""
+
+
 class KafkaIdempotencyLedger:
     """Claims on a compacted topic, read whole by every worker; see the module docstring."""
 
     PARTITIONS = 3
 
-    def __init__(self, bootstrap: str, topic: str, writer, retention_s: float, read_timeout_s: float = 10.0):
+    def __init__(self, bootstrap: str, topic: str, writer, retention_s: float, read_timeout_s: float = 10.0, *,
+                 replication: int = 1, min_insync: int = 1, backoff_cap_s: float = 5.0):
         self.bootstrap, self.topic, self.writer = bootstrap, topic, writer
         self.retention_s, self.read_timeout_s = retention_s, read_timeout_s
+        self.replication, self.min_insync, self.backoff_cap_s = replication, min_insync, backoff_cap_s
+        self.reader_errors = 0  # failed reads since start (each resumed after a back-off)
+        self.reader_restarts = 0  # reader tasks that died and were started again
         self.records: dict[str, dict] = {}
         self._positions: dict[int, int] = {}
+        self._ends: dict[int, int] = {}
+        self._fetched = False  # a fetch succeeded since the reader last failed
         self._consumer = None
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
@@ -104,8 +120,21 @@ class KafkaIdempotencyLedger:
             await consumer.seek_to_beginning(*parts)
             ends = await consumer.end_offsets(parts)
             self._consumer = consumer
-            self._task = asyncio.ensure_future(self._read({tp.partition: end for tp, end in ends.items()}))
+            self._ends = {tp.partition: end for tp, end in ends.items()}
+            self._task = asyncio.ensure_future(self._read(self._ends))
         await asyncio.wait_for(self._ready.wait(), timeout=60)
+
+    def _ensure_reader(self) -> None:
+        """A reader task that ended (it never should: `_read` retries every error) is started again, said and counted."""
+        task = self._task
+        if task is None or not task.done() or self._consumer is None:
+            return
+        why = "cancelled" if task.cancelled() else repr(task.exception())
+        self.reader_restarts += 1
+        LEDGER_READER_ERRORS.inc()
+        log.error("idempotency ledger reader had stopped (%s); restarting it (restart %d)", why[:200],
+                  self.reader_restarts)
+        self._task = asyncio.ensure_future(self._read(self._ends))
 
     async def _create_topic(self) -> None:
         from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -114,8 +143,10 @@ class KafkaIdempotencyLedger:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
-            configs = {"cleanup.policy": "compact,delete", "retention.ms": str(int(self.retention_s * 1000))}
-            result = await admin.create_topics([NewTopic(self.topic, self.PARTITIONS, 1, topic_configs=configs)])
+            configs = {"cleanup.policy": "compact,delete", "retention.ms": str(int(self.retention_s * 1000)),
+                       "min.insync.replicas": str(self.min_insync), "unclean.leader.election.enable": "false"}
+            result = await admin.create_topics([NewTopic(self.topic, self.PARTITIONS, self.replication,
+                                                         topic_configs=configs)])
             for _, code, *_ in getattr(result, "topic_errors", []) or []:
                 if code not in (0, TopicAlreadyExistsError.errno):
                     log.warning("idempotency topic create answered error code %s", code)
@@ -125,10 +156,32 @@ class KafkaIdempotencyLedger:
             await admin.close()
 
     async def _read(self, ends: dict[int, int]) -> None:
+        """Read the topic forever; a failed fetch (broker down, leader moving) waits a capped back-off and resumes
+        from where it was (the records and positions read so far are kept)."""
+        delay = 0.2
+        while True:
+            self._fetched = False
+            try:
+                await self._read_forever(ends)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._fetched:  # it had recovered since the last failure: a new outage starts the back-off anew
+                    delay = 0.2
+                self.reader_errors += 1
+                LEDGER_READER_ERRORS.inc()
+                LEDGER_READER_WAIT_SECONDS.inc(delay)
+                log.warning("idempotency ledger reader failed (%s: %s); resuming in %.1fs (error %d)",
+                            type(exc).__name__, str(exc)[:200], delay, self.reader_errors)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_cap_s)
+
+    async def _read_forever(self, ends: dict[int, int]) -> None:
         if all(self._reached(p, end) for p, end in ends.items()):
             self._ready.set()
         while True:
             batches = await self._consumer.getmany(timeout_ms=200)
+            self._fetched = True
             async with self._progress:
                 for tp, records in batches.items():
                     for rec in records:
@@ -154,12 +207,18 @@ class KafkaIdempotencyLedger:
         return meta
 
     async def _read_back(self, meta) -> None:
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self._reached(meta.partition, meta.offset + 1)),
-                                   timeout=self.read_timeout_s)
+        try:
+            async with self._progress:
+                await asyncio.wait_for(self._progress.wait_for(lambda: self._reached(meta.partition, meta.offset + 1)),
+                                       timeout=self.read_timeout_s)
+        except TimeoutError:
+            raise LedgerUnavailable(f"claim at {meta.partition}/{meta.offset} not read back within "
+                                    f"{self.read_timeout_s:g}s (reader at {dict(self._positions)}, "
+                                    f"{self.reader_errors} reader errors)") from None
 
     async def claim(self, client: str, key: str, digest: str) -> Claim:
         await self.start()
+        self._ensure_reader()
         k = ledger_key(client, key)
         current = self.records.get(k)
         if current is not None:

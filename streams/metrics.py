@@ -41,6 +41,11 @@ WRITE_RETRY_SECONDS = Counter(
 PRODUCERS_REPLACED = Counter(
     "childsafe_streams_producers_replaced_total", "Kafka producers a streams worker threw away and started anew "
     "(idempotence state broken, e.g. OutOfOrderSequenceNumber after a broker crash, or no acknowledgement in time).")
+LEDGER_READER_ERRORS = Counter(
+    "childsafe_streams_ledger_reader_errors_total", "Times the intake idempotency ledger's reader failed (broker down, "
+    "leader moving) and was resumed after a back-off.")
+LEDGER_READER_WAIT_SECONDS = Counter(
+    "childsafe_streams_ledger_reader_wait_seconds_total", "Seconds the idempotency ledger's reader backed off.")
 INTAKE_REQUESTS = Counter(
     "childsafe_intake_requests_total", "HTTP intake requests by route and status code.", ["route", "status"])
 INTAKE_SECONDS = Histogram(

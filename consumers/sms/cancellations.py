@@ -1,7 +1,7 @@
 """The consumer of ``alerts.cancelled.v1``: each cancellation recorded durably, then its offset committed.
 
 It runs inside the dispatcher process (``childsafe sms dispatch``, consumer group
-``childsafe-sms-cancellations``), polled at the start of every dispatch round, so a cancellation is in the
+``<namespace>.sms-cancellations``), polled at the start of every dispatch round, so a cancellation is in the
 database before the next batch of jobs is claimed. See ``cancellation_book`` for what recording does.
 """
 

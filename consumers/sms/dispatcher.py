@@ -64,12 +64,16 @@ class DispatchSettings:
 class SmsDispatcher:
     def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings,
                  *, cancellations: CancellationBook, rng: random.Random, owner: str,
-                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 slots: Callable[[int], list[float]] | None = None):
         """``owner`` names this dispatcher in its ledger claims (unique per process: ops/bootstrap.py builds it);
-        ``rng`` jitters the retry backoff; ``throttle`` (a rate limiter's reserve) is optional: none, no limit."""
+        ``rng`` jitters the retry backoff; ``throttle`` (a rate limiter's reserve) is optional: none, no limit;
+        ``slots`` (the shared rate limit's reserve_many) reserves a round's slots at once instead."""
         self.ledger, self.gateway, self.clock, self.settings = ledger, gateway, clock, settings
         self.cancellations, self.rng, self.owner = cancellations, rng, owner
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
+        # slots: the shared rate limit's reserve_many(n): a round's slots in one reservation (epoch seconds each)
+        self.slots = slots
         self.guard = OutageGuard("sms-dispatch")
         self._rounds = itertools.count(1)
         self._pool = ThreadPoolExecutor(max(1, settings.concurrency), thread_name_prefix="sms-send")
@@ -125,8 +129,15 @@ class SmsDispatcher:
                                         last_error=decision.reason))
             else:
                 to_send.append(claim)
-        attempted = list(self._pool.map(self._attempt, to_send))
-        lost = attempted.count(None)
+        slot_at: list[float | None] = [None] * len(to_send)
+        lost = 0
+        if self.slots is not None and to_send:  # one renewal and one reservation for the round, not one per send
+            kept = self._still_mine_all(to_send)
+            lost = len(to_send) - len(kept)
+            to_send = [c for c in to_send if c.row_id in kept]
+            slot_at = list(self.slots(len(to_send))) if to_send else []
+        attempted = list(self._pool.map(self._attempt, to_send, slot_at))
+        lost += attempted.count(None)
         if lost:  # another dispatcher took these rows over while they waited here: theirs to finish
             log.warning("%d claim(s) lost before sending; left to the dispatcher that holds them", lost)
             SMS_CLAIMS_LOST.inc(lost)
@@ -163,23 +174,27 @@ class SmsDispatcher:
         return self._reconcile(claim) or Outcome(claim.row_id, CANCELLED,
                                                  last_error="alert cancelled; reconciled: the provider never had it")
 
-    def _attempt(self, claim: Claim) -> Outcome | None:
-        """Send one claimed job; None when the claim was lost while it waited (nothing was sent)."""
+    def _attempt(self, claim: Claim, slot_at: float | None = None) -> Outcome | None:
+        """Send one claimed job (at ``slot_at``, its reserved slot, if the round reserved them); None when the claim
+        was lost while it waited (nothing was sent)."""
         job, rid = claim.job, claim.row_id
         if claim.reconcile:
             known = self._reconcile(claim)
             if known is not None:
                 return known
-        if not self._still_mine(claim):  # before taking a slot of the shared rate: a lost claim wastes none
-            return None
-        if self.throttle is not None:
+        wait = 0.0
+        if slot_at is not None:
+            wait = slot_at - self.clock.now().timestamp()
+        elif self.throttle is not None:
+            if not self._still_mine(claim):  # before taking a slot of the shared rate: a lost claim wastes none
+                return None
             wait = self.throttle()
-            while wait > 0:  # queued behind the rate limit: keep the claim alive while waiting for the slot
-                step = min(wait, self.settings.lease_s / 2)
-                self.sleep(step)
-                wait -= step
-                if wait > 0 and not self._still_mine(claim):
-                    return None
+        while wait > 0:  # queued behind the rate limit: keep the claim alive while waiting for the slot
+            step = min(wait, self.settings.lease_s / 2)
+            self.sleep(step)
+            wait -= step
+            if wait > 0 and not self._still_mine(claim):
+                return None
         if not self._still_mine(claim):  # right before the send: the conditional update on owner and lease
             return None
         try:
@@ -201,6 +216,15 @@ class SmsDispatcher:
             return Outcome(rid, RECONCILE, due_at=self._later(self.settings.reconcile_delay_s),
                            last_error=f"ambiguous: {exc}", attempted=True)
         return Outcome(rid, ACCEPTED, sid=sent.sid, provider_status=sent.status, attempted=True)
+
+    def _still_mine_all(self, claims: list[Claim]) -> set[int]:
+        """``_still_mine`` for a round in one transaction: the row ids still ours (none if the database cannot say)."""
+        try:
+            return self.ledger.renew_all(claims, self.settings.lease_s)
+        except Exception as exc:
+            if dependency_of(exc) is None:
+                raise
+            return set()
 
     def _still_mine(self, claim: Claim) -> bool:
         """Renew the claim if it is still ours and its lease has not run out; False: do not send (another

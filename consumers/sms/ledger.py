@@ -113,6 +113,19 @@ class SmsLedger:
                                 .values(lease_until=now + lease_s, updated_at=now))
         return kept.rowcount == 1
 
+    def renew_all(self, claims: Iterable[Claim], lease_s: float) -> set[int]:
+        """``renew`` for a round's claims in one transaction (before taking their slots of the shared rate, so a
+        lost claim wastes none); the row ids still ours. Each send still calls ``renew`` right before it."""
+        now, kept, by_owner = self._now(), set(), {}
+        for claim in claims:
+            by_owner.setdefault(claim.owner, []).append(claim.row_id)
+        with self.engine.begin() as conn:
+            for owner, ids in by_owner.items():
+                kept.update(conn.execute(update(T).where(T.c.id.in_(ids), T.c.owner == owner, T.c.state == SENDING,
+                                                         T.c.lease_until >= now)
+                                         .values(lease_until=now + lease_s, updated_at=now).returning(T.c.id)).scalars())
+        return kept
+
     def settle(self, outcomes: list[Outcome], owners: dict[int, str] | None = None) -> None:
         """Record what happened to claimed rows, and the opt-outs the provider reported, in one transaction.
         With ``owners`` (row id → claim token), a row claimed again since (by anyone) is left to that claim."""

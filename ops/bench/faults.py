@@ -73,7 +73,9 @@ class Accepted:
 class Run:
     profile: str
     accepted: list[Accepted] = field(default_factory=list)
+    posted: int = 0  # posts started (each retried with its Idempotency-Key until accepted or refused with a 4xx)
     retried_posts: int = 0
+    retry_reasons: Counter = field(default_factory=Counter)  # "503 <message>" or the connection error's name
     refused: list[str] = field(default_factory=list)  # the generator's own bug: a 4xx from intake
     faults: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -120,17 +122,21 @@ class Load:
                     return resp.json()
                 if resp.status_code < 500:
                     raise RuntimeError(f"{path} refused with {resp.status_code}: {resp.text[:300]}")
-            except httpx.HTTPError:
-                pass
+                reason = f"{resp.status_code} {_message(resp)}"  # not accepted: the same key again, as a client would
+            except httpx.HTTPError as exc:
+                reason = type(exc).__name__
             attempt += 1
             with self.run.lock:
                 self.run.retried_posts += 1
+                self.run.retry_reasons[reason] += 1
             time.sleep(min(2.0, 0.1 * attempt))
 
     def one(self, n: int) -> None:
         from ops.demo_scenario import cap_exercise as _cap_exercise
         from ops.demo_scenario import recall_for as _recall_for
 
+        with self.run.lock:
+            self.run.posted += 1
         roll = self.rng.random()
         key = f"fault-{n:05d}-{uuid.uuid4().hex[:6]}"
         if n % 25 == 7 and self.product is not None:
@@ -300,8 +306,17 @@ def count(settings: Settings, run: Run, sandbox) -> dict:
         "sms_missing": len(missing_sms), "ledger_states": dict(ledger), "duplicate_sms_details": duplicate_details,
         "missing_sms_ledger": [_row(rows.get(k)) or {"marker": k, "ledger": None} for k in missing_sms[:20]],
         "report_to_case_s": _percentiles(case_latency), "alert_to_provider_s": _percentiles(alert_latency),
-        "client_retries": run.retried_posts, "refused_by_intake": run.refused[:5], "faults": run.faults,
+        "client_retries": run.retried_posts, "client_retry_reasons": dict(run.retry_reasons.most_common(10)),
+        "posts_never_accepted": run.posted - len(run.accepted) - len(run.refused),
+        "refused_by_intake": run.refused[:5], "faults": run.faults,
     }
+
+
+def _message(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("error") or "")[:80]
+    except ValueError:
+        return resp.text[:80]
 
 
 def _row(row) -> dict | None:
@@ -333,7 +348,7 @@ def _aware(value: datetime) -> datetime:
 def failures(result: dict) -> list[str]:
     checks = {"reports lost": result["reports_lost"], "missing cases": result["missing_cases"],
               "duplicate cases": result["duplicate_cases"], "duplicate SMS": result["sms_duplicates"],
-              "missing SMS": result["sms_missing"],
+              "missing SMS": result["sms_missing"], "posts never accepted": result["posts_never_accepted"],
               "cases forwarded late or not at all": result["cases"] - result["forwarded_within_15_min"]}
     problems = [f"{name}: {n}" for name, n in checks.items() if n]
     if result["refused_by_intake"]:
@@ -358,7 +373,8 @@ def table(result: dict, profile: Profile) -> str:
                                                      f" of {result['cases']})"),
         ("report → case p50 / p99", _fmt(result["report_to_case_s"])),
         ("alert → provider accepted p50 / p99", _fmt(result["alert_to_provider_s"])),
-        ("client retries (a worker was down)", str(result["client_retries"])),
+        ("posts never accepted (still refused at the end)", str(result["posts_never_accepted"])),
+        ("client retries, same Idempotency-Key (503 or no answer)", str(result["client_retries"])),
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"| {k.ljust(width)} | {v} |" for k, v in rows)

@@ -56,11 +56,19 @@ class TimedGateway(FakeSmsGateway):
             return Counter(m.to for m in self.sent.values())
 
 
-def dispatcher(ledger, gateway, clock, lease_s, *, owner: str, throttle=None, sleep=time.sleep):
+def dispatcher(ledger, gateway, clock, lease_s, *, owner: str, throttle=None, sleep=time.sleep, slots=None):
     settings = DispatchSettings(lease_s=lease_s, reconcile_delay_s=0.0, concurrency=4,
                                 backoff=Backoff(base_s=0.1, cap_s=0.5, max_attempts=20))
     return SmsDispatcher(ledger, gateway, clock, settings, cancellations=CancellationBook(ledger.engine, clock),
-                         rng=random.Random(3), owner=owner, throttle=throttle, sleep=sleep)
+                         rng=random.Random(3), owner=owner, throttle=throttle, sleep=sleep, slots=slots)
+
+
+def limited(limit: SharedRateLimit, per_round: bool) -> dict:
+    """The shared rate per send (``reserve``), or a round's slots in one reservation as ops.bootstrap wires it."""
+    return {"throttle": limit.reserve, "slots": limit.reserve_many if per_round else None}
+
+
+PER_ROUND = pytest.mark.parametrize("per_round", [False, True], ids=["slot-per-send", "slots-per-round"])
 
 
 def test_a_claim_taken_over_while_its_job_waited_is_not_sent_twice(db_url):
@@ -98,7 +106,8 @@ def test_a_claim_taken_over_while_its_job_waited_is_not_sent_twice(db_url):
 
 
 @pytest.mark.timeout(120)
-def test_two_dispatchers_with_a_short_lease_and_a_slow_provider_send_each_job_once(db_url):
+@PER_ROUND
+def test_two_dispatchers_with_a_short_lease_and_a_slow_provider_send_each_job_once(db_url, per_round):
     """Real threads and wall-clock time: A claims 60 jobs with a 1 s lease while the provider's 20 msg/s limit
     makes them queue for 3 s; B keeps sweeping and takes over what A's lease no longer covers. Both draw slots
     from the one schedule of the sending number."""
@@ -109,9 +118,9 @@ def test_two_dispatchers_with_a_short_lease_and_a_slow_provider_send_each_job_on
     ledger = SmsLedger(engine, clock)
     limit_a = SharedRateLimit(make_engine(db_url), SENDER, rate, clock)
     limit_b = SharedRateLimit(make_engine(db_url), SENDER, rate, clock)
-    a = dispatcher(ledger, gateway, clock, lease_s=1.0, throttle=limit_a.reserve, owner="A")
-    b = dispatcher(SmsLedger(make_engine(db_url), clock), gateway, clock, lease_s=1.0, throttle=limit_b.reserve,
-                   owner="B")
+    a = dispatcher(ledger, gateway, clock, lease_s=1.0, owner="A", **limited(limit_a, per_round))
+    b = dispatcher(SmsLedger(make_engine(db_url), clock), gateway, clock, lease_s=1.0, owner="B",
+                   **limited(limit_b, per_round))
     batch = jobs(n)
     done = threading.Event()
     b_claims = []
@@ -146,14 +155,15 @@ def measured_rate(gateway: TimedGateway) -> float:
 
 
 @pytest.mark.timeout(120)
-def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_url):
+@PER_ROUND
+def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_url, per_round):
     """Each dispatcher has its own 30 jobs and its own process-local view; together they send 8 msg/s, not 16
     (a rate low enough that a busy machine still reaches it: the limit is what is measured)."""
     rate = 8.0
     clock = SystemClock()
     gateway = TimedGateway()
     workers = [dispatcher(SmsLedger(make_engine(db_url), clock), gateway, clock, lease_s=30.0,
-                          throttle=SharedRateLimit(make_engine(db_url), SENDER, rate, clock).reserve, owner=name)
+                          owner=name, **limited(SharedRateLimit(make_engine(db_url), SENDER, rate, clock), per_round))
                for name in ("A", "B")]
     batches = [jobs(30, alert="A-RATE-1"), jobs(30, alert="A-RATE-2")]
     threads = [threading.Thread(target=w.dispatch, args=(b,)) for w, b in zip(workers, batches, strict=True)]
@@ -165,7 +175,8 @@ def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_
         w.close()
     assert sum(gateway.per_recipient().values()) == 60
     measured = measured_rate(gateway)
-    print(f"\nSHARED RATE two dispatchers, one sending number: {measured:.2f} msg/s (limit {rate:g})")
+    print(f"\nSHARED RATE two dispatchers, one sending number, per_round={per_round}: {measured:.2f} msg/s "
+          f"(limit {rate:g})")
     assert abs(measured - rate) <= 0.1 * rate, f"measured {measured:.1f} msg/s against a limit of {rate}"
 
 
@@ -178,6 +189,19 @@ def test_the_shared_schedule_spaces_reservations_from_any_number_of_dispatchers(
     assert limits[1].reserve() == 0  # the schedule does not bank idle time beyond the burst
     other = SharedRateLimit(make_engine(db_url), "+447700900998", rate=10, clock=clock)
     assert other.reserve() == 0, "another sending number has its own schedule"
+
+
+def test_a_round_of_slots_is_one_reservation_and_never_overlaps_another_dispatchers(db_url):
+    clock = FakeClock(DAYTIME)
+    now = clock.now().timestamp()
+    a, b = (SharedRateLimit(make_engine(db_url), SENDER, rate=10, clock=clock) for _ in range(2))
+    first = a.reserve_many(4)
+    assert first == pytest.approx([now + 0.1 * i for i in range(4)])
+    assert b.reserve() == pytest.approx(0.4)  # a single slot queues behind the round
+    assert b.reserve_many(3) == pytest.approx([now + 0.5 + 0.1 * i for i in range(3)])
+    assert a.reserve_many(0) == []
+    clock.advance(5)
+    assert a.reserve_many(2) == pytest.approx([now + 5, now + 5.1])  # idle time is not banked
 
 
 def test_a_burst_allows_that_many_at_once_then_the_rate(db_url):
