@@ -12,9 +12,9 @@ from twilio.request_validator import RequestValidator
 
 from alerts.webhook_auth import WebhookVerifier
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
+from consumers.sms.errors import ResendRefused
 from consumers.sms.jobs import job_marker
 from consumers.sms.ledger import SmsLedger
-from consumers.sms.errors import ResendRefused
 from consumers.sms.reminders import ReminderPolicy, resend_unacknowledged
 from consumers.sms.webhooks import SmsWebhooks
 from consumers.store.db import make_engine
