@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime
-from functools import lru_cache
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
@@ -50,10 +49,7 @@ from contracts.recall_match import (
     Grade,
     Product,
     RecallKeys,
-    gtin14,
     holder_grade,
-    norm,
-    product_keys,
     recall_alert_params,
 )
 
@@ -63,7 +59,6 @@ FIELDS = ("recall_number", "producer", "product_name", "product_kind", "brand", 
           "sales_regions")
 REF_SHOWN = "XXXXXXXX"  # the alert reference: 8 characters, assigned when the stream issues the alert
 SOURCE = "/childsafe/console/recalls"
-SCAN_ROWS = 5000
 
 i18n.WORDS.update({
     "nav.recalls": ("召回发布", "Recalls"),
@@ -168,35 +163,44 @@ def recall_payload(form: MultiMapping, action: str, published_on: str) -> dict:
     return payload
 
 
+def _candidates(keys: RecallKeys):
+    """The index look-ups of the recall's keys (``RecallKeys.index_keys``, the stream's index entries), as WHERE
+    clauses on the registrations' indexed match-key columns."""
+    R = ProductRegistration
+    for key in keys.index_keys():
+        kind, value = key.split(":", 1)
+        if kind == "b":
+            yield R.barcode_key == value
+        elif kind == "m":
+            yield R.model_key == value
+        elif kind == "n":
+            yield R.name_key == value
+        else:  # "n0": the name, for products without a model
+            yield (R.name_key == value) & R.model_key.is_(None)
+
+
 def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], list[tuple[str, str, tuple[str, ...], str]]]:
-    """Holders by grade over every registration, graded as the stream grades them; and the weak matches
-    (holder kind, holder id, registration ids, reason). One pass, streamed in holder order; only products
-    sharing an index key with the recall are graded (the stream's index looks up the same keys)."""
+    """Holders by grade, graded as the stream grades them (``holder_grade`` over the products sharing an index key
+    with the recall: the same candidates the stream's ``HoldingsIndex.match`` looks up); and the weak matches
+    (holder kind, holder id, registration ids, reason). One indexed look-up per key (GTIN, model, name), never a
+    scan of every registration."""
     keys = RecallKeys.of(recall)
-    wanted = set(keys.index_keys())
-    fold = lru_cache(maxsize=65536)(norm)  # brands, models and names repeat: normalise each string once
     counts = {g.name.lower(): 0 for g in Grade}
     weak: list[tuple[str, str, tuple[str, ...], str]] = []
     R = ProductRegistration
-    query = (select(R.holder_kind, R.holder_id, R.id, R.product_name, R.product_kind, R.brand, R.model, R.batch,
-                    R.barcode).order_by(R.holder_kind, R.holder_id).execution_options(yield_per=SCAN_ROWS))
-
-    def close(holder, products) -> None:
-        if holder and products and (graded := holder_grade(keys, products)) is not None:
+    holders: dict[tuple[str, str], dict[str, Product]] = {}
+    conn = session.connection()
+    for where in _candidates(keys):
+        for kind, holder_id, rid, name, brand, model, batch, barcode in conn.execute(
+                select(R.holder_kind, R.holder_id, R.id, R.name_key, R.brand_key, R.model_key, R.batch_key,
+                       R.barcode_key).where(where)):
+            holders.setdefault((kind, holder_id), {})[rid] = Product(rid, name, brand, model, batch, barcode, None)
+    for holder in sorted(holders):
+        products = sorted(holders[holder].values(), key=lambda p: p.registration_id)
+        if (graded := holder_grade(keys, products)) is not None:
             counts[graded[0].name.lower()] += 1
             if graded[0] is Grade.WEAK:
                 weak.append((holder[0], holder[1], graded[2], graded[1]))
-
-    current, products = None, []
-    for kind, holder_id, rid, name, product_kind, brand, model, batch, barcode in session.connection().execute(query):
-        if (kind, holder_id) != current:
-            close(current, products)
-            current, products = (kind, holder_id), []
-        # the name the holdings carry: the product name, or its kind when unnamed (reference_topics.holdings_of)
-        product = Product(rid, fold(name or product_kind), fold(brand), fold(model), fold(batch), gtin14(barcode), None)
-        if wanted.intersection(product_keys(product)):
-            products.append(product)
-    close(current, products)
     return counts, weak
 
 
