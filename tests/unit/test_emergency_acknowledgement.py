@@ -17,7 +17,6 @@ from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.errors import ResendRefused, UnknownAlert
 from consumers.sms.reminders import ReminderPolicy, resend_unacknowledged
 from consumers.sms.replies import handle_reply
-from consumers.store.db import make_engine
 from consumers.store.sms_ledger import SmsAcknowledgement, SmsAlert, SmsLedgerEntry
 from contracts.alert_cancel import AlertCancelled
 from contracts.alert_request import AlertKind, AlertRequested, SchoolList
@@ -32,6 +31,7 @@ from streams.alerting_config import AlertingConfig
 from streams.emergency.atlas import SchoolAtlas, SchoolPlace
 from streams.emergency.threads import handle
 from tests.cap_samples import CLOCK_START, cap
+from tests.databases import migrated_sqlite
 
 ATLAS = SchoolAtlas([SchoolPlace("S-IN", "310115", 30.90, 121.90)])
 NASTY = st.one_of(st.text(max_size=400), st.sampled_from(
@@ -90,13 +90,8 @@ def test_the_sms_says_how_to_acknowledge_within_the_segment_limits(area, event, 
 
 @pytest.fixture()
 def ledger(tmp_path):
-    from consumers.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'acks.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine, FakeClock(CLOCK_START)
-    engine.dispose()
+    with migrated_sqlite(tmp_path) as engine:
+        yield engine, FakeClock(CLOCK_START)
 
 
 class Sink:
@@ -218,13 +213,8 @@ def test_no_ack_asked_nobody_left_and_bad_ids_are_refused_by_name(ledger):
 
 @pytest.fixture(scope="module")
 def empty_ledger(tmp_path_factory):
-    from consumers.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('ids') / 'ids.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+    with migrated_sqlite(tmp_path_factory.mktemp("ids")) as engine:
+        yield engine
 
 
 @settings(max_examples=40, deadline=None)

@@ -19,6 +19,7 @@ from consumers.store.db import make_engine, session_factory, transaction
 from contracts.clock import FakeClock
 from tests.cap_samples import CLOCK_START
 from tests.console_fixtures import FAST_HASHER
+from tests.databases import migrated_sqlite
 
 NUMBERS = ["13800000000", "19900077001", "19900077002"]  # the reserved 138 0000 0000 and the sandbox +86 199 block
 FULL_WIDTH = str.maketrans("0123456789+-()", "０１２３４５６７８９＋－（）")
@@ -42,13 +43,8 @@ def writing(draw, national: str) -> str:
 
 @pytest.fixture(scope="module")
 def codes_db(tmp_path_factory):
-    from consumers.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('codes') / 'codes.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
+    with migrated_sqlite(tmp_path_factory.mktemp("codes")) as engine:
+        yield session_factory(engine)
 
 
 EXAMPLE = itertools.count(1)

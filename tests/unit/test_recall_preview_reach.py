@@ -22,6 +22,7 @@ from contracts.clock import FakeClock
 from contracts.recall import RecallPublished
 from contracts.recall_match import Grade, RecallKeys
 from streams.recalls.holdings import Holding, HoldingsIndex
+from tests.databases import migrated_sqlite
 
 CLOCK = FakeClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
 
@@ -85,13 +86,8 @@ def preview_reach(engine, recall: RecallPublished) -> tuple[dict[str, int], list
 
 @pytest.fixture(scope="module")
 def sqlite_engine(tmp_path_factory):
-    from consumers.store.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('reach') / 'reach.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+    with migrated_sqlite(tmp_path_factory.mktemp("reach")) as engine:
+        yield engine
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
