@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime
+from itertools import groupby
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, and_, case, func, literal, null, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import console.accounts  # noqa: F401  (console_users, which recalls refer to)
@@ -179,28 +180,62 @@ def _candidates(keys: RecallKeys):
             yield (R.name_key == value) & R.model_key.is_(None)
 
 
+def _grade_sql(r: RecallKeys):
+    """``contracts.recall_match.grade`` as one SQL CASE over the match-key columns (the recall's values are
+    constants, so each of its branches is a WHEN in the same order): the grade's number, or NULL."""
+    R = ProductRegistration
+
+    def conflict(column, value):
+        return [and_(column.is_not(None), column != value)] if value else []
+
+    whens = []
+    ruled_out = conflict(R.barcode_key, r.barcode) + conflict(R.batch_key, r.batch) + conflict(R.brand_key, r.brand)
+    if ruled_out:
+        whens.append((or_(*ruled_out), null()))
+    if r.barcode:
+        if r.batch:
+            whens.append(((R.barcode_key == r.barcode) & (R.batch_key == r.batch), literal(int(Grade.EXACT))))
+        whens.append((R.barcode_key == r.barcode, literal(int(Grade.STRONG))))
+    if r.model:
+        if r.brand:
+            whens.append(((R.model_key == r.model) & (R.brand_key == r.brand), literal(int(Grade.STRONG))))
+        whens.append((R.model_key == r.model, literal(int(Grade.WEAK))))
+    if r.name:
+        same = R.name_key == r.name
+        whens.append(((same & R.model_key.is_(None)) if r.model else same, literal(int(Grade.WEAK))))
+    return case(*whens, else_=null()) if whens else null()
+
+
 def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], list[tuple[str, str, tuple[str, ...], str]]]:
-    """Holders by grade, graded as the stream grades them (``holder_grade`` over the products sharing an index key
-    with the recall: the same candidates the stream's ``HoldingsIndex.match`` looks up); and the weak matches
-    (holder kind, holder id, registration ids, reason). One indexed look-up per key (GTIN, model, name), never a
-    scan of every registration."""
+    """Holders by grade, graded as the stream grades them; and the weak matches (holder kind, holder id,
+    registration ids, reason). Only registrations sharing an index key with the recall are read (GTIN, model and
+    name look-ups on their indexes: the candidates the stream's ``HoldingsIndex.match`` looks up); each holder's
+    best grade is computed in the database (``_grade_sql``, the rules of ``contracts.recall_match.grade``), and
+    only the weak holders' registrations come back, graded by ``holder_grade`` for their reasons."""
     keys = RecallKeys.of(recall)
     counts = {g.name.lower(): 0 for g in Grade}
-    weak: list[tuple[str, str, tuple[str, ...], str]] = []
+    wheres = list(_candidates(keys))
+    if not wheres:
+        return counts, []
     R = ProductRegistration
-    holders: dict[tuple[str, str], dict[str, Product]] = {}
+    grade = _grade_sql(keys).label("g")
+    graded = select(R.holder_kind, R.holder_id, R.id, grade).where(or_(*wheres)).subquery()
+    best = (select(graded.c.holder_kind, graded.c.holder_id, func.max(graded.c.g).label("best"))
+            .group_by(graded.c.holder_kind, graded.c.holder_id).subquery())
     conn = session.connection()
-    for where in _candidates(keys):
-        for kind, holder_id, rid, name, brand, model, batch, barcode in conn.execute(
-                select(R.holder_kind, R.holder_id, R.id, R.name_key, R.brand_key, R.model_key, R.batch_key,
-                       R.barcode_key).where(where)):
-            holders.setdefault((kind, holder_id), {})[rid] = Product(rid, name, brand, model, batch, barcode, None)
-    for holder in sorted(holders):
-        products = sorted(holders[holder].values(), key=lambda p: p.registration_id)
-        if (graded := holder_grade(keys, products)) is not None:
-            counts[graded[0].name.lower()] += 1
-            if graded[0] is Grade.WEAK:
-                weak.append((holder[0], holder[1], graded[2], graded[1]))
+    for number, n in conn.execute(select(best.c.best, func.count()).where(best.c.best.is_not(None))
+                                  .group_by(best.c.best)):
+        counts[Grade(number).name.lower()] = n
+    weak_holders = select(best.c.holder_kind, best.c.holder_id).where(best.c.best == int(Grade.WEAK)).subquery()
+    rows = conn.execute(
+        select(R.holder_kind, R.holder_id, R.id, R.name_key, R.brand_key, R.model_key, R.batch_key, R.barcode_key)
+        .join(weak_holders, and_(R.holder_kind == weak_holders.c.holder_kind, R.holder_id == weak_holders.c.holder_id))
+        .where(or_(*wheres)).order_by(R.holder_kind, R.holder_id, R.id))
+    weak: list[tuple[str, str, tuple[str, ...], str]] = []
+    for holder, group in groupby(rows, key=lambda row: (row[0], row[1])):
+        products = [Product(rid, *values, None) for _, _, rid, *values in group]
+        if (matched := holder_grade(keys, products)) is not None:
+            weak.append((holder[0], holder[1], matched[2], matched[1]))
     return counts, weak
 
 
