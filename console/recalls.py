@@ -233,7 +233,7 @@ def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], li
         .where(or_(*wheres)).order_by(R.holder_kind, R.holder_id, R.id))
     weak: list[tuple[str, str, tuple[str, ...], str]] = []
     for holder, group in groupby(rows, key=lambda row: (row[0], row[1])):
-        products = [Product(rid, *values, None) for _, _, rid, *values in group]
+        products = [Product(r.id, r.name_key, r.brand_key, r.model_key, r.batch_key, r.barcode_key, None) for r in group]
         if (matched := holder_grade(keys, products)) is not None:
             weak.append((holder[0], holder[1], matched[2], matched[1]))
     return counts, weak
