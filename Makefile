@@ -18,22 +18,25 @@ venv: $(STAMP)
 system-deps:
 	@bash ops/scripts/system-deps.sh
 
-# Every test, including the fault suite's short profile (tests/integration/test_fault_suite.py: its own
+# Every test: the fast unit tests on two workers, then the rest one at a time (they share one broker and one
+# PostgreSQL, started by the session), including the fault suite's short profile (tests/integration/test_fault_suite.py: its own
 # 3-broker cluster and PostgreSQL, fails on any lost report, duplicate or missing SMS; `make faults-short` alone).
 test: venv system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/childsafe kafka fetch
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit -m unit -n 2
+	$(PY) -m pytest -m "not unit"
 
 # ruff (lint + import order) and mypy, configured in pyproject.toml; `make test` runs both first.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The fast tests: no Kafka, no PostgreSQL (their PostgreSQL variants run in `make test`).
+# The fast tests (marker `unit`, added by tests/conftest.py): no Kafka, no PostgreSQL (their PostgreSQL variants
+# run in `make test`), on every core (pytest-xdist). `make test` runs them first on two workers, then the rest.
 unit: venv
-	$(PY) -m pytest tests/unit -m "not postgres and not integration"
+	$(PY) -m pytest tests/unit -m unit -n auto
 
 demo: venv system-deps
 	$(VENV)/bin/childsafe demo $(DEMO_ARGS)  # DEMO_ARGS=--no-serve for a non-interactive run

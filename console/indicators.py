@@ -43,6 +43,9 @@ WORDS: dict[str, tuple[str, str]] = {
                "* About fewer than 5 children, or could be worked out from the other figures: not shown, so that no "
                "child can be singled out."),
     "no_rate": ("— 无儿童人口数据，不计算比率；或无可计算的数据。", "— no child population on record for a rate, or nothing to compute."),
+    "sms_unknown": ("另有 {sent} 条短信（送达 {delivered} 条）的接收人不在名录中，地区不明，未计入上表。",
+                    "{sent} more SMS ({delivered} delivered) went to recipients the directory did not place: district "
+                    "unknown, counted in no area above."),
     "export": ("导出", "Export"), "csv": ("CSV 表格", "CSV"), "xlsx": ("Excel 表格", "Excel (XLSX)"),
     "of_month": ("{area} · {month}", "{area} · {month}"),
 }

@@ -37,7 +37,8 @@ _EDGE_PUNCTUATION = " .。．,，、;；:：!！?？"
 # CJK punctuation Chinese text uses as written: NFKC would turn it into ASCII punctuation (and "…" into "...")
 _KEEP_WIDE = frozenset("…、。〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟！＂＃＄％＆＇（）＊＋，－．／：；＜＝＞？＠［＼］＾＿｀｛｜｝～｟｠｡｢｣､･")
 _FULL_STOPS = re.compile(r"[.．。]*。[.．。]*")  # "。。" or ".。" inside a text: one full stop
-_DEADLINE = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})(?:[ T]([01]\d|2[0-3]):([0-5]\d))?|([01]\d|2[0-3]):([0-5]\d))$")
+_DEADLINE = re.compile(  # [0-9], not \d: Python's \d also matches full-width and Arabic-Indic digits
+    r"^(?:([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T]([01][0-9]|2[0-3]):([0-5][0-9]))?|([01][0-9]|2[0-3]):([0-5][0-9]))$")
 
 
 class SlotKind(StrEnum):
@@ -175,9 +176,9 @@ def normalise_slot(spec: SlotSpec, raw: str) -> str:
             raise SlotError(f"one of {sorted(spec.options)}", value[:80])
         if value and spec.kind is SlotKind.DEADLINE:
             value = normalise_deadline(value)
-        if value and spec.kind is SlotKind.DISTRICT and not re.fullmatch(r"\d{6}", value):
+        if value and spec.kind is SlotKind.DISTRICT and not re.fullmatch(r"[0-9]{6}", value):
             raise SlotError("a six-digit GB/T 2260 code", value[:80])
-        if value and spec.kind is SlotKind.COUNT and not re.fullmatch(r"[1-9]\d{0,5}", value):
+        if value and spec.kind is SlotKind.COUNT and not re.fullmatch(r"[1-9][0-9]{0,5}", value):
             raise SlotError("a whole number from 1 to 999999", value[:80])
     if not value and spec.required:
         reason = "no text left after removing controls, links and punctuation" if raw.strip() else "required"

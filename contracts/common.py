@@ -7,7 +7,16 @@ from enum import StrEnum
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 
 class Contract(BaseModel):
@@ -27,7 +36,21 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 SchoolId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$")]
 UnitId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{1,127}$")]
-DistrictCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+def _six_ascii_digits(value: object, handler: ValidatorFunctionWrapHandler) -> str:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if any(e["type"] == "string_pattern_mismatch" for e in exc.errors()):
+            raise PydanticCustomError("string_pattern_mismatch", "must be six ASCII digits 0-9, a GB/T 2260 code such "
+                                      "as 310115 (full-width and other scripts' digits are refused)") from None
+        raise
+
+
+# [0-9], not \d: pydantic's (Rust) regex \d is Unicode, so "３１０１１５" or "٣١٠١١٥" would pass and then never
+# equal a directory's district; the JSON Schema and the OpenAPI carry the same ASCII pattern.
+DistrictCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), WrapValidator(_six_ascii_digits)]
 """GB/T 2260 six-digit administrative division code, e.g. 310115."""
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]

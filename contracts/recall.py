@@ -53,8 +53,8 @@ def _gtin(value: str) -> str:
     return value
 
 
-Barcode = Annotated[str, Field(pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$"), AfterValidator(_gtin)]
-"""GTIN-8/12/13/14 with a valid check digit."""
+Barcode = Annotated[str, Field(pattern=r"^([0-9]{8}|[0-9]{12}|[0-9]{13}|[0-9]{14})$"), AfterValidator(_gtin)]
+"""GTIN-8/12/13/14 with a valid check digit; ASCII digits only (a full-width barcode would never match a scan)."""
 
 
 class RecallPublished(Contract):

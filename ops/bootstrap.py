@@ -8,7 +8,9 @@ Commands parse their arguments and call one `build_*` (or `run_*`) function; eac
 from __future__ import annotations
 
 import ipaddress
+import random
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -368,7 +370,8 @@ def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=No
     ledger = SmsLedger(engine, clock)
     book = CancellationBook(engine, clock)
     dispatcher = SmsDispatcher(ledger, gateway or build_gateway(settings), clock, dispatch_settings(settings),
-                               throttle=build_rate_limiter(settings, clock, engine).reserve, cancellations=book)
+                               cancellations=book, rng=random.Random(), owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
+                               throttle=build_rate_limiter(settings, clock, engine).reserve)
     producer = producer or build_producer(settings, "childsafe-sms-dispatch")
     ns = settings.topic_namespace
     cancellations = CancellationConsumer(

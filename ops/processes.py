@@ -1,4 +1,10 @@
-"""Child processes of the local stack: `childsafe <command>` with its own settings, stoppable or killable."""
+"""Child processes of the local stack: `childsafe <command>` with its own settings, stoppable or killable.
+
+Each child runs in its own session (so a kill reaches its whole process group) and, on Linux, is sent SIGTERM by
+the kernel when the process that started it dies (``PR_SET_PDEATHSIG``): a test run or a supervisor that is
+killed does not leave workers behind still consuming from the broker. (The kernel watches the starting *thread*:
+start children from a thread that lives as long as they should.)
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,23 @@ import time
 from pathlib import Path
 
 import httpx
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int):
+    """A ``preexec_fn``: ask the kernel for SIGTERM when our parent dies, and stop now if it already has."""
+    def arm() -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return  # not fatal: the child simply outlives a killed parent, as it did before
+        if os.getppid() != parent:  # the parent died between fork and prctl
+            os._exit(1)
+    return arm
 
 
 class ChildProcess:
@@ -23,7 +46,8 @@ class ChildProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "ops", *self.args], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent(os.getpid()))
         return self
 
     def running(self) -> bool:

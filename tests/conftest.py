@@ -14,6 +14,16 @@ import pytest
 from ops.kafka_local import LocalKafka, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "tests" / "unit"
+SERVICES = ("postgres", "integration", "faults")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``unit`` each test of tests/unit that needs no service (none of the SERVICES markers): `make unit` runs
+    exactly these, on several workers (pytest-xdist); `make test` runs them so first, then everything else."""
+    for item in items:
+        if item.path.is_relative_to(UNIT) and not any(item.get_closest_marker(m) for m in SERVICES):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(autouse=True)
@@ -63,25 +73,41 @@ def postgres_url() -> str:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database migrated to the head revisions once per session (per xdist worker); each test gets a copy,
+    so Alembic runs once, not before every store test (the migrations' own tests run them every time)."""
+    from consumers.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture()
+def sqlite_url(migrated_sqlite, tmp_path) -> str:
+    """A fresh, migrated SQLite database for a test that runs on SQLite only."""
+    from tests.databases import sqlite_copy
+
+    return sqlite_copy(migrated_sqlite, tmp_path / "childsafe.db")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path) -> str:
     """Run a store test on SQLite and on PostgreSQL: a fresh, migrated database each time."""
-    from consumers.store.migrate import upgrade
-    from tests.databases import fresh_postgres_database
+    from tests.databases import fresh_postgres_database, sqlite_copy
 
     if request.param == "postgresql":
         return fresh_postgres_database(request.getfixturevalue("postgres_url"))
-    url = f"sqlite:///{tmp_path / 'childsafe.db'}"
-    upgrade(url)
-    return url
+    return sqlite_copy(request.getfixturevalue("migrated_sqlite"), tmp_path / "childsafe.db")
 
 
 @pytest.fixture()
 def sms_sandbox():
     """A local Twilio-compatible sandbox on a free port (alerts.sandbox), fast status steps, stopped after."""
-    from alerts.sandbox import SmsSandbox
+    from alerts.sandbox import FaultPlan, SmsSandbox
 
-    sandbox = SmsSandbox(step_seconds=0.01).start()
+    sandbox = SmsSandbox(faults=FaultPlan(), step_seconds=0.01).start()
     try:
         yield sandbox
     finally:

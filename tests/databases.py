@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
+
+
+def sqlite_copy(template: Path, path: Path) -> str:
+    """A copy of a migrated SQLite database at ``path`` (SQLite's backup API: consistent even in WAL mode); its URL."""
+    with sqlite3.connect(template) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+    return f"sqlite:///{path}"
 
 
 def fresh_postgres_database(server_url: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from consumers.cases.models import CaseDeadline, MandatoryReportCase
+from consumers.directory.districts import recipient_districts
 from consumers.indicators.facts import month_of, record
 from consumers.indicators.models import Region
 from consumers.store.core import Agency, DutyOfficer, School
@@ -65,6 +66,7 @@ class World:
     sms: list[tuple[str, str, str, str | None, float]] = field(default_factory=list)  # alert, recipient, state, status, at
     schools: dict[str, str] = field(default_factory=dict)  # school → district
     guardian_district: dict[str, str] = field(default_factory=dict)
+    recipient_district: dict[str, str] = field(default_factory=dict)  # "g:…"/"do:…" → district; absent: unplaced
     events: list = field(default_factory=list)  # the incident, drill and recall events the records came from
 
     def districts(self) -> list[str]:
@@ -185,17 +187,34 @@ def _case(session: Session, rng: random.Random, rec: IncidentRecord, now: dateti
 
 
 def _sms(session: Session, rng: random.Random, world: World) -> None:
+    """Ledger rows as the dispatcher writes them: the recipient's district looked up in the directory when the row is
+    written (`consumers.directory.districts`). The oracle places recipients from what the world made instead: a
+    guardian with children in two districts is counted in their first school's (smallest id); a duty officer in
+    their agency's; a guardian since removed from the directory in none ("district unknown")."""
+    two_schools = sorted(world.guardian_district)[-1]  # the last school's guardian: also a child at the first school
+    first = sorted(world.schools)[0]
+    session.add(Child(id=f"{first}-k9", school_id=first, class_id=f"{first}-c1"))
+    session.flush()
+    session.add(ChildGuardian(child_id=f"{first}-k9", contact_order=1, guardian_id=two_schools, school_id=first,
+                              class_id=f"{first}-c1"))
+    session.flush()
+    world.recipient_district = {f"g:{g}": d for g, d in world.guardian_district.items()}
+    world.recipient_district[f"g:{two_schools}"] = world.schools[first]
+    world.recipient_district.update({f"do:do-{d}": d for d in world.districts()})
+    recipients = [*sorted(world.guardian_district), *(f"do-{d}" for d in world.districts()), "GONE-1", "GONE-2"]
+    recipients = [f"do:{r}" if r.startswith("do-") else f"g:{r}" for r in recipients]
+    placed = recipient_districts(session.connection(), recipients)
     october = datetime(2026, 10, 10, 2, 0, tzinfo=UTC).timestamp()
-    for n, gid in enumerate(sorted(world.guardian_district)):
+    for n, rid in enumerate(recipients):
         for alert in (f"recall:{world.recalls[0][0]}:0:p0:e{n}", f"inc:{n}"):
             state = rng.choice(["accepted", "accepted", "accepted", "skipped", "failed"])
             status = rng.choice(["delivered", "delivered", "undelivered", None]) if state == "accepted" else None
             at = october + rng.choice([0, 0, 0, 40 * 86400])  # some in November
-            world.sms.append((alert, f"g:{gid}", state, status, at))
-            session.add(SmsLedgerEntry(dedup_key=f"{alert}|g:{gid}", alert_id=alert, recipient_id=f"g:{gid}",
+            world.sms.append((alert, rid, state, status, at))
+            session.add(SmsLedgerEntry(dedup_key=f"{alert}|{rid}", alert_id=alert, recipient_id=rid,
                                        marker=f"m{n}{alert[:3]}{rng.random():.8f}"[:32], phone="+8619900000000",
                                        state=state, provider_status=status, attempts=1, job_json="{}",
-                                       created_at=at, updated_at=at))
+                                       created_at=at, updated_at=at, district_code=placed.get(rid)))
 
 
 # --- the oracle ------------------------------------------------------------------------------------------------
@@ -219,8 +238,12 @@ def expected_cases(world: World, area: str, month: str = MONTH) -> list[CaseReco
     return [c for c in world.cases if covers(area, c.district) and month_of(c.reported_at) == month]
 
 
-def expected_sms(world: World, area: str, month: str = MONTH) -> tuple[int, int]:
-    meant = [s for s in world.sms if covers(area, world.guardian_district[s[1][2:]])
+def expected_sms(world: World, area: str | None, month: str = MONTH) -> tuple[int, int]:
+    """(meant to reach someone, delivered) of the month's SMS to recipients in `area` (None: placed nowhere)."""
+    def inside(rid: str) -> bool:
+        district = world.recipient_district.get(rid)
+        return district is None if area is None else district is not None and covers(area, district)
+    meant = [s for s in world.sms if inside(s[1])
              and month_of(datetime.fromtimestamp(s[4], UTC)) == month and s[2] not in ("skipped", "cancelled")]
     return len(meant), sum(1 for s in meant if s[3] == "delivered")
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from consumers.sms.backoff import Backoff
+from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.jobs import dedup_key
 from consumers.sms.ledger import SmsLedger
@@ -39,7 +40,8 @@ def dispatch_world(db_url: str, tmp_path: Path) -> Iterator[tuple]:
     ledger = SmsLedger(engine, clock)
     settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
                                 concurrency=2)
-    dispatcher = SmsDispatcher(ledger, gateway, clock, settings, rng=random.Random(1))
+    dispatcher = SmsDispatcher(ledger, gateway, clock, settings, cancellations=CancellationBook(engine, clock),
+                               rng=random.Random(1), owner="dispatcher-test")
     yield engine, clock, gateway, ledger, dispatcher
     dispatcher.close()
     engine.dispose()

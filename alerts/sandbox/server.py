@@ -28,14 +28,16 @@ DEFAULT_AUTH_TOKEN = "sandbox-auth-token-not-a-secret"
 class SmsSandbox:
     """A local Twilio-compatible Messages API. ``url`` is what ``client.api.base_url`` should be set to."""
 
-    def __init__(self, *, account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN,
-                 host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None, step_seconds: float = 0.05,
+    def __init__(self, *, faults: FaultPlan, account_sid: str = DEFAULT_ACCOUNT_SID,
+                 auth_token: str = DEFAULT_AUTH_TOKEN, host: str = "127.0.0.1", port: int = 0, step_seconds: float = 0.05,
                  callback_retries: int = 2, duplicate_callback_rate: float = 0.0, seed: int = 0):
+        """``faults``: the provider failures to play (``FaultPlan()`` for none; its own seed draws them); ``seed``
+        draws the duplicate callbacks."""
         self.account_sid, self.auth_token, self.host, self.port = account_sid, auth_token, host, port
         self.store = MessageStore()
         self.callbacks = CallbackPoster(auth_token, retries=callback_retries, duplicate_rate=duplicate_callback_rate,
                                         seed=seed)
-        self.api = MessagesApi(account_sid, auth_token, self.store, self.callbacks, faults or FaultPlan(seed=seed),
+        self.api = MessagesApi(account_sid, auth_token, self.store, self.callbacks, faults,
                                step_seconds)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consumers.cases.columns import UtcDateTime
@@ -15,6 +15,7 @@ class MandatoryReportCase(Base):
     """A case opened for one report; `case_id` is derived by the producer, `report_id` is unique."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_reported_at", "reported_at"),)  # the indicators count a month's cases
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     report_id: Mapped[str] = mapped_column(String(128), unique=True)

@@ -82,13 +82,13 @@ def boolean(value: str) -> bool:
 
 
 def district(value: str) -> str:
-    if not re.fullmatch(r"\d{6}", value):
-        raise ValueError("expected a 6-digit GB/T 2260 district code")
+    if not re.fullmatch(r"[0-9]{6}", value):
+        raise ValueError("expected a GB/T 2260 district code: six ASCII digits 0-9")
     return value
 
 
 def barcode(value: str) -> str:
-    if not re.fullmatch(r"\d{8}|\d{12,14}", value):
+    if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", value):
         raise ValueError("expected a GTIN/UPC of 8, 12, 13 or 14 digits")
     if not gtin_check_digit_ok(value):
         raise ValueError("GTIN check digit does not match (a mistyped barcode would never match a recall)")

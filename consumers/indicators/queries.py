@@ -12,15 +12,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from consumers.cases.models import CaseDeadline, MandatoryReportCase
 from consumers.indicators.facts import ZONE
 from consumers.indicators.models import DrillFact, IncidentFact, RecallFact, Region
 from consumers.indicators.suppression import Cell, Group, suppress
-from consumers.store.core import Agency, DutyOfficer, School
-from consumers.store.directory import ChildGuardian, SchoolContact
+from consumers.store.core import School
 from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.errors import ChildSafeError, FieldError
 
@@ -94,6 +93,7 @@ class IndicatorPage:
     rows: list[Row]  # the areas under `area` (a district: itself)
     total: Row
     categories: list[str]  # categories with any incident in the area this month
+    sms_unknown: Row  # the month's SMS with no recipient's district on record (counted in no area above)
 
 
 def parse_month(value: str) -> tuple[datetime, datetime]:
@@ -133,7 +133,7 @@ def indicator_page(session: Session, area_code: str, month: str, now: datetime,
         raise IndicatorInputError([FieldError("area", "no such area in the indicator database (regions)", area_code)])
     total = tree.rows[area.code]
     rows = [total] if area.level == "district" else [tree.rows[c] for c in tree.children.get(area.code, [])]
-    return IndicatorPage(area, month, _parents(session, area), rows, total, tree.categories)
+    return IndicatorPage(area, month, _parents(session, area), rows, total, tree.categories, tree.unknown)
 
 
 @dataclass
@@ -141,6 +141,7 @@ class ProvinceTree:
     rows: dict[str, Row]  # every area of the province: the province, its cities, their districts
     children: dict[str, list[str]]  # area → the areas directly under it
     categories: list[str]
+    unknown: Row  # SMS whose recipient the directory did not place when the ledger row was written (no area)
 
 
 def province_rows(session: Session, province: str, month: str, start: datetime, end: datetime, now: datetime,
@@ -181,8 +182,9 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
         for r in chain(district):
             r.schools += schools
             r.drills_overdue += overdue
-    for district, sent, delivered, recall_sent, recall_delivered in sms_counts(session, like, start, end):
-        for r in chain(district):
+    unknown = Row(Area("", "", "unknown"), None)
+    for place, sent, delivered, recall_sent, recall_delivered in sms_counts(session, like, start, end):
+        for r in chain(place) if place is not None else [unknown]:
             r.sms_sent += sent
             r.sms_delivered += delivered
             r.recall_recipients += recall_sent
@@ -191,7 +193,7 @@ def province_rows(session: Session, province: str, month: str, start: datetime, 
     for r in rows.values():
         r.recalls = len({number for number, code in recalls if within(r.area, code) or _covers(code, r.area.code)})
     _suppress(rows, children, sorted(categories))
-    return ProvinceTree(rows, children, sorted(categories))
+    return ProvinceTree(rows, children, sorted(categories), unknown)
 
 
 # --- the queries, one per figure, each grouped by district ------------------------------------------------------
@@ -253,42 +255,21 @@ def recall_regions(session: Session, month: str) -> list[tuple[str, str]]:
         select(RecallFact.recall_number, RecallFact.region_code).where(RecallFact.month == month))]
 
 
-def sms_counts(session: Session, like: str, start: datetime, end: datetime) -> list[tuple[str, int, int, int, int]]:
-    """(district, SMS meant to reach someone, delivered, of which recall SMS, recall SMS delivered); a recipient's
-    district is their school's (a guardian: the first school of their children), a duty officer's their agency's.
-
-    One statement, set-based: the month's ledger rows (by their creation time, indexed) read once and joined to
-    each kind of recipient; no per-row subquery."""
+def sms_counts(session: Session, like: str, start: datetime, end: datetime) -> list[tuple[str | None, int, int, int, int]]:
+    """(district, SMS meant to reach someone, delivered, of which recall SMS, recall SMS delivered), by the
+    recipient's district the ledger row was written with (`consumers.directory.districts`); district None: rows
+    whose recipient the directory did not place. One grouped scan of the month's rows (by their creation time)."""
     s = SmsLedgerEntry
     meant = s.state.not_in(NOT_SENT)
     delivered = and_(meant, s.provider_status == "delivered")
     recall = s.alert_id.like("recall:%")
-    month = (select(s.recipient_id.label("rid"), case((meant, 1), else_=0).label("meant"),
-                    case((delivered, 1), else_=0).label("ok"), case((and_(recall, meant), 1), else_=0).label("r_meant"),
-                    case((and_(recall, delivered), 1), else_=0).label("r_ok"))
-             .where(s.created_at >= start.timestamp(), s.created_at < end.timestamp()).cte("sms_month"))
-    # the month's guardians once each, joined to their children's schools by the (guardian, school) index
-    month_guardians = (select(func.substr(month.c.rid, 3).label("gid")).where(month.c.rid.like("g:%"))
-                       .distinct().subquery())
-    guardians = (select(ChildGuardian.guardian_id.label("gid"), func.min(ChildGuardian.school_id).label("school_id"))
-                 .join(month_guardians, ChildGuardian.guardian_id == month_guardians.c.gid)
-                 .group_by(ChildGuardian.guardian_id).subquery())
-    flags = (month.c.meant, month.c.ok, month.c.r_meant, month.c.r_ok)
-    by_kind = union_all(
-        select(School.district_code.label("district"), *flags).select_from(month)
-        .join(guardians, and_(month.c.rid.like("g:%"), guardians.c.gid == func.substr(month.c.rid, 3)))
-        .join(School, School.id == guardians.c.school_id),
-        select(School.district_code.label("district"), *flags).select_from(month)
-        .join(SchoolContact, and_(month.c.rid.like("sc:%"), SchoolContact.id == func.substr(month.c.rid, 4)))
-        .join(School, School.id == SchoolContact.school_id),
-        select(Agency.district_code.label("district"), *flags).select_from(month)
-        .join(DutyOfficer, and_(month.c.rid.like("do:%"), DutyOfficer.id == func.substr(month.c.rid, 4)))
-        .join(Agency, Agency.id == DutyOfficer.agency_id),
-    ).subquery()
+    flags = (case((meant, 1), else_=0), case((delivered, 1), else_=0), case((and_(recall, meant), 1), else_=0),
+             case((and_(recall, delivered), 1), else_=0))
     return [(d, int(a or 0), int(b or 0), int(c or 0), int(e or 0)) for d, a, b, c, e in session.execute(
-        select(by_kind.c.district, func.sum(by_kind.c.meant), func.sum(by_kind.c.ok), func.sum(by_kind.c.r_meant),
-               func.sum(by_kind.c.r_ok)).where(by_kind.c.district.like(like))
-        .group_by(by_kind.c.district).order_by(by_kind.c.district))]
+        select(s.district_code, *(func.sum(f) for f in flags))
+        .where(s.created_at >= start.timestamp(), s.created_at < end.timestamp(),
+               or_(s.district_code.like(like), s.district_code.is_(None)))
+        .group_by(s.district_code).order_by(s.district_code))]
 
 
 # --- folding and suppression ----------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import itertools
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,14 +62,13 @@ class DispatchSettings:
 
 
 class SmsDispatcher:
-    def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings = DispatchSettings(),
-                 *, rng: random.Random | None = None, owner: str | None = None,
-                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 cancellations: CancellationBook | None = None):
+    def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings,
+                 *, cancellations: CancellationBook, rng: random.Random, owner: str,
+                 throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep):
+        """``owner`` names this dispatcher in its ledger claims (unique per process: ops/bootstrap.py builds it);
+        ``rng`` jitters the retry backoff; ``throttle`` (a rate limiter's reserve) is optional: none, no limit."""
         self.ledger, self.gateway, self.clock, self.settings = ledger, gateway, clock, settings
-        self.cancellations = cancellations or CancellationBook(ledger.engine, clock)
-        self.rng = rng or random.Random()
-        self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.cancellations, self.rng, self.owner = cancellations, rng, owner
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
         self.guard = OutageGuard("sms-dispatch")
         self._rounds = itertools.count(1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Boolean, Engine, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from consumers.directory.districts import recipient_districts
 from consumers.sms.jobs import job_marker
 from consumers.store.directory import OptOut
 from consumers.store.sms_ledger import SmsLedgerEntry
@@ -80,7 +81,9 @@ class SmsLedger:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             stmt = (dialect.insert(T).on_conflict_do_nothing()
                     .returning(T.c.id, T.c.dedup_key, T.c.marker, T.c.state))
-            inserted = conn.execute(stmt, list(rows.values())).all()
+            districts = recipient_districts(conn, {r["recipient_id"] for r in rows.values()})  # for the indicators
+            inserted = conn.execute(stmt, [dict(r, district_code=districts.get(r["recipient_id"]))
+                                           for r in rows.values()]).all()
         return [Claim(r[0], by_key[r[1]], r[2], 0, now, owner=owner) for r in inserted if r[3] == SENDING]
 
     def claim_due(self, owner: str, lease_s: float, limit: int = 500) -> list[Claim]:

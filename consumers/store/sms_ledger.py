@@ -35,6 +35,7 @@ class SmsLedgerEntry(Base):
         UniqueConstraint("alert_id", "recipient_id", name="uq_sms_ledger_alert_recipient"),
         Index("ix_sms_ledger_state_due", "state", "due_at"),
         Index("ix_sms_ledger_created_at", "created_at"),  # the indicators count a month's SMS (branch `indicators`)
+        Index("ix_sms_ledger_district_created", "district_code", "created_at"),  # a district's SMS in a month
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -56,6 +57,8 @@ class SmsLedgerEntry(Base):
     job_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    # the recipient's district when the row was written (consumers.directory.districts); None: not in the directory
+    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
 
 
 class SmsCallbackToken(Base):

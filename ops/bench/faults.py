@@ -128,7 +128,8 @@ class Load:
             time.sleep(min(2.0, 0.1 * attempt))
 
     def one(self, n: int) -> None:
-        from ops.demo import _cap_exercise, _recall_for
+        from ops.demo_scenario import cap_exercise as _cap_exercise
+        from ops.demo_scenario import recall_for as _recall_for
 
         roll = self.rng.random()
         key = f"fault-{n:05d}-{uuid.uuid4().hex[:6]}"

@@ -23,8 +23,9 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from consumers.indicators.queries import (
     case_counts,
@@ -41,6 +42,7 @@ from consumers.store.migrate import upgrade
 
 NOW = datetime(2026, 12, 15, 4, 0, tzinfo=UTC)
 MONTH = "2026-06"
+PAGES = (("province 140000", "140000"), ("city 140100", "140100"), ("district 140101", "140101"))
 CATEGORIES = ["traffic", "drowning", "fall", "burn_scald", "food_poisoning", "poisoning_other", "bullying",
               "abuse_harm", "sexual_assault", "missing_child", "self_harm", "facility_hazard", "other"]
 
@@ -105,10 +107,14 @@ def generate(url: str, registrations: int, incidents: int) -> dict[str, float]:
                               "SELECT 'SAMR-B-' || r, CASE WHEN r % 4 = 0 THEN '140000' ELSE "
                               f"{district.format(i='r')} END, to_char(p, 'YYYY-MM'), p FROM "
                               "(SELECT r, date '2026-01-01' + (r * 5) % 365 AS p FROM generate_series(0, 199) r) x"),
+        # the recipient's district as the dispatcher writes it (consumers.directory.districts: the guardian's first
+        # school's); every 1,000th recipient is not in the directory (district unknown: NULL)
         ("sms_ledger", "INSERT INTO sms_ledger (dedup_key, alert_id, recipient_id, marker, phone, state, "
-                       "provider_status, attempts, fallback_pending, job_json, created_at, updated_at) SELECT a || '|g:G' || k, a, "
-                       "'g:G' || k, 'm' || k, '+8619900000000', CASE WHEN k % 20 = 0 THEN 'skipped' ELSE 'accepted' "
-                       "END, CASE WHEN k % 10 < 8 THEN 'delivered' ELSE 'undelivered' END, 1, false, '{}', e, e FROM "
+                       "provider_status, attempts, fallback_pending, job_json, created_at, updated_at, district_code) "
+                       "SELECT a || '|g:G' || k, a, 'g:G' || k, 'm' || k, '+8619900000000', CASE WHEN k % 20 = 0 "
+                       "THEN 'skipped' ELSE 'accepted' END, CASE WHEN k % 10 < 8 THEN 'delivered' ELSE 'undelivered' "
+                       "END, 1, false, '{}', e, e, CASE WHEN k % 1000 = 1 THEN NULL ELSE "
+                       f"{district.format(i=f'(k % {schools})')} END FROM "
                        "(SELECT k, CASE WHEN k % 5 = 0 THEN 'recall:SAMR-B-' || (k % 200) || ':0:p0:e' ELSE "
                        "'alert-' || (k % 1000) END AS a, extract(epoch FROM timestamptz '2026-01-01 00:00+08' + "
                        "(k % 365) * interval '1 day') AS e FROM generate_series(0, "
@@ -119,14 +125,28 @@ def generate(url: str, registrations: int, incidents: int) -> dict[str, float]:
     with engine.begin() as conn:
         # generated rows are consistent by construction: skip the per-row foreign-key triggers while loading
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for table, sql in steps:
+        began = time.perf_counter()
+        for n, (table, sql) in enumerate(steps, start=1):
             t0 = time.perf_counter()
+            progress(f"[{n}/{len(steps)}] {table} …")
             conn.execute(text(sql))
             took[table] = took.get(table, 0.0) + time.perf_counter() - t0
+            progress(f"[{n}/{len(steps)}] {table} {time.perf_counter() - t0:.1f} s "
+                     f"({time.perf_counter() - began:.0f} s so far)")
+        progress("committing …")
+    t0 = time.perf_counter()
+    progress("VACUUM ANALYZE …")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))  # as autovacuum would have, in time: index-only scans need it
+    took["vacuum analyze"] = time.perf_counter() - t0
+    progress(f"VACUUM ANALYZE {took['vacuum analyze']:.1f} s")
     engine.dispose()
     return took
+
+
+def progress(message: str) -> None:
+    """Generating a full-size province takes minutes: say where it is (stderr, so stdout stays the tables)."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def timed(work, rounds: int) -> float:
@@ -145,7 +165,8 @@ def measure(url: str, rounds: int) -> tuple[dict[str, float], list[tuple[str, fl
     start, end = parse_month(MONTH)
     pages, parts = {}, []
     with factory() as s:
-        for label, area in (("province 140000", "140000"), ("city 140100", "140100"), ("district 140101", "140101")):
+        for label, area in PAGES:
+            progress(f"timing page {label} …")
             pages[label] = timed(lambda area=area: indicator_page(s, area, MONTH, NOW), rounds)
         like = "14%"
         plain = {
@@ -166,10 +187,30 @@ def measure(url: str, rounds: int) -> tuple[dict[str, float], list[tuple[str, fl
             ("SMS and recall reach by recipient's district", lambda: sms_counts(s, like, start, end), "sms"),
         ]
         for name, work, key in queries:
+            progress(f"timing query {name} …")
             parts.append((name, timed(work, rounds), plain[key],
                           timed(lambda key=key: s.execute(text(plain[key]), args).scalar(), rounds)))
     factory.kw["bind"].dispose()
     return pages, parts
+
+
+def explain(url: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement each page sends, as it sent it (stderr)."""
+    engine = make_engine(url)
+    for label, area in PAGES:
+        sent: list[tuple[str, Any]] = []
+
+        def grab(conn, cursor, statement, parameters, context, executemany, sent=sent):
+            sent.append((statement, parameters))
+        event.listen(engine, "before_cursor_execute", grab)
+        with session_factory(engine)() as s:
+            indicator_page(s, area, MONTH, NOW)
+        event.remove(engine, "before_cursor_execute", grab)
+        with engine.connect() as conn:
+            for statement, parameters in sent:
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
+                print(f"--- {label}\n{statement}\n" + "\n".join(plan), file=sys.stderr, flush=True)
+    engine.dispose()
 
 
 def main() -> int:
@@ -179,6 +220,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--server", default=os.environ.get("CHILDSAFE_TEST_POSTGRES_URL"))
     ap.add_argument("--limit-s", type=float, default=1.0)
+    ap.add_argument("--explain", action="store_true", help="print each page's statements' plans (stderr)")
     args = ap.parse_args()
     local = None
     server = args.server
@@ -198,6 +240,8 @@ def main() -> int:
         took = generate(url, args.registrations, args.incidents)
         print(f"generated {args.registrations:,} registrations, {args.incidents:,} incidents in "
               f"{sum(took.values()):.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in took.items())})")
+        if args.explain:
+            explain(url)
         pages, parts = measure(url, args.rounds)
     finally:
         with admin.connect() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ def raw_sdk(url: str, count: int, concurrency: int) -> dict:
 
 def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int) -> dict:
     from alerts.twilio_gateway import TwilioGateway
+    from consumers.sms.cancellation_book import CancellationBook
     from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
     from consumers.sms.jobs import dedup_key
     from consumers.sms.ledger import SmsLedger
@@ -53,7 +55,8 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int) 
     clock = SystemClock()
     ledger = SmsLedger(make_engine(db_url), clock)
     d = SmsDispatcher(ledger, gateway, clock,
-                      DispatchSettings(callback_base_url="http://127.0.0.1:9", concurrency=concurrency))
+                      DispatchSettings(callback_base_url="http://127.0.0.1:9", concurrency=concurrency),
+                      cancellations=CancellationBook(ledger.engine, clock), rng=random.Random(), owner="dispatcher-bench")
     jobs = [SmsJob(dedup_key=dedup_key("BENCH", f"g:{i}"), alert_id="BENCH", recipient_id=f"g:{i}", to=to,
                    body="dispatcher bench", priority="emergency", segments=1)
             for i, to in enumerate(numbers(count, count))]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.sandbox import SmsSandbox
+from alerts.sandbox import FaultPlan, SmsSandbox
 from consumers.directory.csv_import import import_directory
 from consumers.sms.ledger import SmsLedger
 from consumers.store.db import make_engine
@@ -95,7 +95,7 @@ def stack(kafka_bootstrap, tmp_path_factory):
     upgrade(db_url)
     engine = make_engine(db_url)
     import_directory(engine, [sms_directory.write(run / "dir", directory_files())])
-    sandbox = SmsSandbox(step_seconds=0.01).start()
+    sandbox = SmsSandbox(faults=FaultPlan(), step_seconds=0.01).start()
     shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))  # quiet hours now: normal-priority sends are held
     settings = settings_for(kafka_bootstrap, namespace, db_url, sandbox,
                             sms_quiet_start=(shanghai - timedelta(hours=1)).time().replace(microsecond=0),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.sandbox import SmsSandbox
+from alerts.sandbox import FaultPlan, SmsSandbox
 from consumers.cases.clocks import ClockPolicy
 from consumers.cases.missing_child import MissingChildDesk
 from consumers.cases.opening import CaseOpener, CaseTopics, Position
@@ -79,7 +79,7 @@ def stack(kafka_bootstrap, tmp_path_factory):
     with transaction(factory) as s:
         seed_organisations(s)
     import_directory(engine, [sms_directory.write(run / "dir", directory_files())])
-    sandbox = SmsSandbox(step_seconds=0.01).start()
+    sandbox = SmsSandbox(faults=FaultPlan(), step_seconds=0.01).start()
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
                         twilio_base_url=sandbox.url, twilio_account_sid=sandbox.account_sid,
                         twilio_auth_token=sandbox.auth_token, sms_callback_base_url="http://127.0.0.1:9",

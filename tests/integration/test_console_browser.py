@@ -6,32 +6,25 @@ checked with axe-core."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from console.accounts import ConsoleSession
-from console.app import build_app
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
 from consumers.cases.tracking import OutboxMessage
 from consumers.store.db import transaction
-from ops.bootstrap import build_console, run_case_consumer
+from ops.bootstrap import run_case_consumer
 from ops.settings import Settings
-from ops.topics_admin import apply_topics
-from streams.intake_tokens import IntakeTokenBook
 from tests.cases_fixtures import DISTRICT, SCHOOL, seed_organisations
-from tests.console_fixtures import FAST_HASHER, PASSWORD, add_people
-from tests.databases import fresh_postgres_database
+from tests.console_fixtures import PASSWORD, add_people
 from tests.factories import incident
-from tests.integration.console_browser import check_page, launch, new_page, sign_in
-from tests.integration.helpers import StreamsWorker
-from tests.sms_servers import BackgroundApp
+from tests.integration.console_browser import ConsoleStack, check_page, new_page, sign_in
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -40,37 +33,20 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
     """Streams worker (intake + triage), case consumer, and the console, on one namespace and database."""
-    run_dir = tmp_path_factory.mktemp("console")
-    namespace = f"con{uuid.uuid4().hex[:8]}"
-    db_url = fresh_postgres_database(postgres_url)
-    apply_topics(kafka_bootstrap, namespace)
-    intake_token, token = IntakeTokenBook(run_dir / "intake-tokens.json").issue(  # `childsafe intake token`
-        ["incidents", "safety-reports"], "console", "console-test", datetime.now(UTC), label="console")
-    worker = StreamsWorker(kafka_bootstrap, namespace, run_dir, token=token)
-    settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url,
-                        console_intake_url=worker.url, console_intake_token=token, run_dir=run_dir)
-    console = build_console(settings)
-    console.signin.hasher = FAST_HASHER
-    with transaction(console.factory) as s:
-        seed_organisations(s)
-    add_people(lambda: transaction(console.factory), console.clock.now())
-    stop = threading.Event()
-    consumer = threading.Thread(target=run_case_consumer, args=(settings, stop), daemon=True)
-    consumer.start()
-    worker.start()
-    server = BackgroundApp(build_app(console)).start()
-    try:
-        worker.wait_http(90)
-        with sync_playwright() as p:
-            browser = launch(p)
-            yield {"console": console, "url": server.url, "browser": browser, "worker": worker,
-                   "intake_token_id": intake_token.id}
-            browser.close()
-    finally:
-        server.stop()
-        worker.stop()
-        stop.set()
-        consumer.join(30)
+    with ConsoleStack(kafka_bootstrap, postgres_url, tmp_path_factory.mktemp("console"), "con") as stack:
+        intake_token, token = stack.intake_token(["incidents", "safety-reports"], label="console")
+        worker = stack.streams_worker(token)
+        settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=stack.namespace,
+                            database_url=stack.db_url, console_intake_url=worker.url, console_intake_token=token,
+                            run_dir=stack.run_dir)
+        console = stack.console(settings)
+        with transaction(console.factory) as s:
+            seed_organisations(s)
+        add_people(lambda: transaction(console.factory), console.clock.now())
+        stack.thread(run_case_consumer, settings)
+        url = stack.serve(console)
+        yield {"console": console, "url": url, "browser": stack.browser(waiting_for=[worker]), "worker": worker,
+               "intake_token_id": intake_token.id}
 
 
 def fill_report(page, *, location: str) -> None:

@@ -8,29 +8,20 @@ Pages are screenshotted at 390 px and desktop width and checked with axe-core.""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from alerts.sandbox import SmsSandbox
 from alerts.sandbox.faults import FaultPlan, FaultRule
 from console.accounts import create_user
-from console.app import build_app
 from consumers.directory.csv_import import import_directory
 from consumers.store.db import make_engine, transaction
-from ops.bootstrap import build_console, build_webhooks
+from ops.bootstrap import build_webhooks
 from ops.commands.directory_cmd import publish_reference_topics
 from ops.kafka_local import free_port
-from ops.topics_admin import apply_topics
-from streams.intake_tokens import IntakeTokenBook
 from tests import sms_directory
 from tests.console_fixtures import FAST_HASHER, PASSWORD
-from tests.databases import fresh_postgres_database
-from tests.integration.console_browser import check_page, launch, new_page, sign_in
-from tests.integration.helpers import SmsWorkers, StreamsWorker, settings_for
-from tests.sms_servers import BackgroundApp
+from tests.integration.console_browser import ConsoleStack, check_page, new_page, sign_in
+from tests.integration.helpers import settings_for
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -64,49 +55,31 @@ def directory_files() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
-    run = tmp_path_factory.mktemp("console-em")
-    namespace = f"cem{uuid.uuid4().hex[:8]}"
-    db_url = fresh_postgres_database(postgres_url)
-    apply_topics(kafka_bootstrap, namespace)
-    engine = make_engine(db_url)
-    import_directory(engine, [sms_directory.write(run / "dir", directory_files())])
-    _, token = IntakeTokenBook(run / "intake-tokens.json").issue(  # `childsafe intake token --sender-kind console`
-        ["incidents", "safety-reports", "emergency-alerts"], "console", "console-test", datetime.now(UTC))
-    sandbox = SmsSandbox(step_seconds=0.01).start()
-    sandbox.set_faults(FaultPlan([FaultRule("invalid", pattern=f"^\\{phone('G-C-SCH-E1-0')}$"),
-                                  FaultRule("undelivered", pattern=f"^\\{phone('G-C-SCH-E3-1')}$")]))
-    hooks_port = free_port()
-    settings = settings_for(kafka_bootstrap, namespace, db_url, sandbox, callback_base=f"http://127.0.0.1:{hooks_port}",
-                            console_intake_token=token, run_dir=run,
-                            sms_reminder_min_wait_s=0)  # "too early" is unit-tested with a fake clock
-    published = publish_reference_topics(settings)
-    assert published["schools"] == 4, published
-    worker = StreamsWorker(kafka_bootstrap, namespace, run, token=token)
-    settings = settings.model_copy(update={"console_intake_url": worker.url})
-    hooks = BackgroundApp(build_webhooks(settings).app(), hooks_port).start()
-    console = build_console(settings)
-    console.signin.hasher = FAST_HASHER
-    with transaction(console.factory) as s:
-        create_user(s, "em1", PASSWORD, "emergency_manager", "em-3101", "测试应急甲", console.clock.now(),
-                    hasher=FAST_HASHER)
-    worker.start()
-    sms = SmsWorkers(settings)
-    server = BackgroundApp(build_app(console)).start()
-    try:
-        worker.wait_http(90)
-        sms.thread.start()
-        with sync_playwright() as p:
-            browser = launch(p)
-            yield {"url": server.url, "browser": browser, "sandbox": sandbox,
-                   "inbound": f"http://127.0.0.1:{hooks_port}/sms/inbound"}
-            browser.close()
-    finally:
-        server.stop()
-        sms.close()
-        worker.stop()
-        hooks.stop()
-        sandbox.stop()
+    with ConsoleStack(kafka_bootstrap, postgres_url, tmp_path_factory.mktemp("console-em"), "cem") as stack:
+        engine = make_engine(stack.db_url)
+        import_directory(engine, [sms_directory.write(stack.run_dir / "dir", directory_files())])
         engine.dispose()
+        _, token = stack.intake_token(["incidents", "safety-reports", "emergency-alerts"])
+        sandbox = stack.sandbox(FaultPlan([FaultRule("invalid", pattern=f"^\\{phone('G-C-SCH-E1-0')}$"),
+                                           FaultRule("undelivered", pattern=f"^\\{phone('G-C-SCH-E3-1')}$")]))
+        hooks_port = free_port()
+        settings = settings_for(kafka_bootstrap, stack.namespace, stack.db_url, sandbox,
+                                callback_base=f"http://127.0.0.1:{hooks_port}", console_intake_token=token,
+                                run_dir=stack.run_dir, sms_reminder_min_wait_s=0)  # "too early": unit-tested
+        published = publish_reference_topics(settings)
+        assert published["schools"] == 4, published
+        worker = stack.streams_worker(token)
+        settings = settings.model_copy(update={"console_intake_url": worker.url})
+        stack.background(build_webhooks(settings).app(), hooks_port)
+        console = stack.console(settings)
+        with transaction(console.factory) as s:
+            create_user(s, "em1", PASSWORD, "emergency_manager", "em-3101", "测试应急甲", console.clock.now(),
+                        hasher=FAST_HASHER)
+        url = stack.serve(console)
+        browser = stack.browser(waiting_for=[worker])
+        stack.sms_workers(settings)
+        yield {"url": url, "browser": browser, "sandbox": sandbox,
+               "inbound": f"http://127.0.0.1:{hooks_port}/sms/inbound"}
 
 
 def count(page, name: str) -> int:

@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from console.accounts import create_user
-from console.app import build_app
 from consumers.indicators.models import DrillFact, IncidentFact, RecallFact
 from consumers.kafka_io import AcknowledgedProducer
 from contracts.events import IncidentReported, IncidentReportedEvent
 from contracts.topics import INCIDENTS, RECALLS, SAFETY_REPORTS
 from ops.bootstrap import run_indicator_recorder
 from ops.settings import Settings
-from ops.topics_admin import apply_topics
 from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, make_console
-from tests.databases import fresh_postgres_database
 from tests.factories import incident
 from tests.indicator_world import (
     CITIES,
@@ -42,8 +37,7 @@ from tests.indicator_world import (
     expected_recalls,
     expected_sms,
 )
-from tests.integration.console_browser import check_page, launch, new_page, sign_in
-from tests.sms_servers import BackgroundApp
+from tests.integration.console_browser import ConsoleStack, check_page, new_page, sign_in
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -51,53 +45,44 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap, postgres_url):
-    namespace = f"ind{uuid.uuid4().hex[:8]}"
-    db_url = fresh_postgres_database(postgres_url)
-    apply_topics(kafka_bootstrap, namespace)
-    world = CaseWorld(db_url)
-    with world.transaction() as s:
-        records = build(s, seed=11, incidents=90, now=NOW, kids=(5, 6, 7), record_events=False)
-        create_user(s, "wcc1", PASSWORD, "indicators_province", "140000", "测试妇儿工委甲", NOW, hasher=FAST_HASHER)
-    small = IncidentRecord("rep-small-1", "SCH-140107-0001", "140107", "burn_scald",
-                           datetime(2026, 10, 12, 9, 30, tzinfo=SHANGHAI), 2)  # 2 children: must never show
-    records.incidents.append(small)
-    records.events.append(IncidentReportedEvent.new(IncidentReported.model_validate(incident(
-        school_id=small.school, district_code=small.district, category=small.category,
-        occurred_at=small.occurred_at.isoformat(), children=[{"age": 7}, {"age": 8}],
-        reporter={"role": "school_safety_officer", "unit_id": small.school})), source="/test", id=small.event_id))
-    producer = AcknowledgedProducer(kafka_bootstrap, "indicators-test")
-    topic_of = {"cn.childsafe.incident.reported.v1": INCIDENTS, "cn.childsafe.safety.report.filed.v1": SAFETY_REPORTS,
-                "cn.childsafe.recall.published.v1": RECALLS}
-    for event in records.events:
-        producer.send(topic_of[event.type].name(namespace), (event.subject or event.id).encode(), event.to_bytes())
-    producer.send(INCIDENTS.name(namespace), b"SCH-x", b"\xff not json")  # skipped (its owner dead-letters it)
-    producer.flush()
-    producer.close()
-    stop = threading.Event()
-    settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url)
-    recorder = threading.Thread(target=run_indicator_recorder, args=(settings, stop), daemon=True)
-    recorder.start()
+def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
+    with ConsoleStack(kafka_bootstrap, postgres_url, tmp_path_factory.mktemp("console-ind"), "ind") as stack:
+        namespace = stack.namespace
+        world = CaseWorld(stack.db_url)
+        stack.on_close(world.close)  # after everything started below has stopped
+        with world.transaction() as s:
+            records = build(s, seed=11, incidents=90, now=NOW, kids=(5, 6, 7), record_events=False)
+            create_user(s, "wcc1", PASSWORD, "indicators_province", "140000", "测试妇儿工委甲", NOW,
+                        hasher=FAST_HASHER)
+        small = IncidentRecord("rep-small-1", "SCH-140107-0001", "140107", "burn_scald",
+                               datetime(2026, 10, 12, 9, 30, tzinfo=SHANGHAI), 2)  # 2 children: must never show
+        records.incidents.append(small)
+        records.events.append(IncidentReportedEvent.new(IncidentReported.model_validate(incident(
+            school_id=small.school, district_code=small.district, category=small.category,
+            occurred_at=small.occurred_at.isoformat(), children=[{"age": 7}, {"age": 8}],
+            reporter={"role": "school_safety_officer", "unit_id": small.school})), source="/test", id=small.event_id))
+        producer = AcknowledgedProducer(kafka_bootstrap, "indicators-test")
+        topic_of = {"cn.childsafe.incident.reported.v1": INCIDENTS,
+                    "cn.childsafe.safety.report.filed.v1": SAFETY_REPORTS,
+                    "cn.childsafe.recall.published.v1": RECALLS}
+        for event in records.events:
+            producer.send(topic_of[event.type].name(namespace), (event.subject or event.id).encode(), event.to_bytes())
+        producer.send(INCIDENTS.name(namespace), b"SCH-x", b"\xff not json")  # skipped (its owner dead-letters it)
+        producer.flush()
+        producer.close()
+        stack.thread(run_indicator_recorder,
+                     Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=stack.db_url))
 
-    want = (len(records.incidents), len(records.drills), sum(len(set(r)) for _, r, _ in records.recalls))
+        want = (len(records.incidents), len(records.drills), sum(len(set(r)) for _, r, _ in records.recalls))
 
-    def recorded():
-        with world.factory() as s:
-            got = tuple(s.scalar(select(func.count()).select_from(m)) for m in (IncidentFact, DrillFact, RecallFact))
-        assert got == want, f"the recorder stored {got} of {want} (incidents, drills, recall areas)"
-    wait_for(recorded, timeout=90)
-    world.clock.advance(NOW - world.clock.now())  # the figures' "now": every clock is due by then
-    server = BackgroundApp(build_app(make_console(world))).start()
-    try:
-        with sync_playwright() as p:
-            browser = launch(p)
-            yield {"url": server.url, "browser": browser, "world": records}
-            browser.close()
-    finally:
-        server.stop()
-        stop.set()
-        recorder.join(30)
-        world.close()
+        def recorded():
+            with world.factory() as s:
+                got = tuple(s.scalar(select(func.count()).select_from(m))
+                            for m in (IncidentFact, DrillFact, RecallFact))
+            assert got == want, f"the recorder stored {got} of {want} (incidents, drills, recall areas)"
+        wait_for(recorded, timeout=90)
+        world.clock.advance(NOW - world.clock.now())  # the figures' "now": every clock is due by then
+        yield {"url": stack.serve(make_console(world)), "browser": stack.browser(), "world": records}
 
 
 def shown(page, area: str, measure: str) -> str:

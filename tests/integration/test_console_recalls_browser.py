@@ -9,31 +9,24 @@ desktop width, axe-core with no serious or critical violation."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from alerts.sandbox import SmsSandbox
+from alerts.sandbox import FaultPlan
 from console.accounts import create_user
-from console.app import build_app
 from consumers.store.core import Agency
 from consumers.store.db import transaction
 from consumers.store.directory import Guardian, ProductRegistration
-from ops.bootstrap import build_console, run_escalation
-from ops.topics_admin import apply_topics
-from streams.intake_tokens import IntakeTokenBook
+from ops.bootstrap import run_escalation
 from tests.cases_fixtures import seed_organisations
 from tests.console_fixtures import FAST_HASHER, PASSWORD
-from tests.databases import fresh_postgres_database
-from tests.integration.console_browser import check_page, launch, new_page, sign_in
-from tests.integration.helpers import SmsWorkers, StreamsWorker, read_topic, settings_for
+from tests.integration.console_browser import ConsoleStack, check_page, new_page, sign_in
+from tests.integration.helpers import read_topic, settings_for
 from tests.recall_fixtures import SCOOTER_GTIN
-from tests.sms_servers import BackgroundApp
 from tests.wait_for import wait_for
 
 pytestmark = pytest.mark.integration
@@ -46,49 +39,28 @@ NUMBER = f"SAMR-BR-{uuid.uuid4().hex[:6].upper()}"
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("recalls-console")
-    namespace = f"rc{uuid.uuid4().hex[:8]}"
-    db_url = fresh_postgres_database(postgres_url)
-    apply_topics(kafka_bootstrap, namespace)
-    _, token = IntakeTokenBook(run_dir / "intake-tokens.json").issue(  # `childsafe intake token`
-        ["incidents", "safety-reports", "recalls"], "console", "console-test", datetime.now(UTC),
-        label="console")
-    worker = StreamsWorker(kafka_bootstrap, namespace, run_dir, token=token)
-    sandbox = SmsSandbox(step_seconds=0.01).start()
-    settings = settings_for(kafka_bootstrap, namespace, db_url, sandbox, console_intake_url=worker.url,
-                            console_intake_token=token, run_dir=run_dir, case_tick_seconds=0.3)
-    console = build_console(settings)
-    console.signin.hasher = FAST_HASHER
-    with transaction(console.factory) as s:
-        seed_organisations(s)
-        s.add(Agency(id=REGULATOR, kind="market_regulation", district_code="310115", name="测试区市场监督管理局"))
-        s.flush()
-        s.add(Guardian(id="G-WEAK-BR", phone=WEAK_PHONE, language="zh-CN"))
-        s.add(ProductRegistration(id="BR-WEAK", holder_kind="guardian", holder_id="G-WEAK-BR", product_kind="toy",
-                                  product_name="儿童滑板车"))
-        create_user(s, "samr1", PASSWORD, "agency_duty_officer", REGULATOR, "测试监管员", console.clock.now(),
-                    hasher=FAST_HASHER)
-    stop = threading.Event()
-    relay = threading.Thread(target=run_escalation, args=(settings, stop), daemon=True)  # publishes the outbox
-    relay.start()
-    worker.start()
-    sms = SmsWorkers(settings)
-    server = BackgroundApp(build_app(console)).start()
-    try:
-        worker.wait_http(90)
-        sms.thread.start()
-        with sync_playwright() as p:
-            browser = launch(p)
-            yield {"console": console, "url": server.url, "browser": browser, "sandbox": sandbox,
-                   "namespace": namespace, "bootstrap": kafka_bootstrap}
-            browser.close()
-    finally:
-        server.stop()
-        sms.close()
-        worker.stop()
-        stop.set()
-        relay.join(30)
-        sandbox.stop()
+    with ConsoleStack(kafka_bootstrap, postgres_url, tmp_path_factory.mktemp("recalls-console"), "rc") as stack:
+        _, token = stack.intake_token(["incidents", "safety-reports", "recalls"], label="console")
+        worker = stack.streams_worker(token)
+        sandbox = stack.sandbox(FaultPlan())
+        settings = settings_for(kafka_bootstrap, stack.namespace, stack.db_url, sandbox, console_intake_url=worker.url,
+                                console_intake_token=token, run_dir=stack.run_dir, case_tick_seconds=0.3)
+        console = stack.console(settings)
+        with transaction(console.factory) as s:
+            seed_organisations(s)
+            s.add(Agency(id=REGULATOR, kind="market_regulation", district_code="310115", name="测试区市场监督管理局"))
+            s.flush()
+            s.add(Guardian(id="G-WEAK-BR", phone=WEAK_PHONE, language="zh-CN"))
+            s.add(ProductRegistration(id="BR-WEAK", holder_kind="guardian", holder_id="G-WEAK-BR",
+                                      product_kind="toy", product_name="儿童滑板车"))
+            create_user(s, "samr1", PASSWORD, "agency_duty_officer", REGULATOR, "测试监管员", console.clock.now(),
+                        hasher=FAST_HASHER)
+        stack.thread(run_escalation, settings)  # publishes the outbox
+        url = stack.serve(console)
+        browser = stack.browser(waiting_for=[worker])
+        stack.sms_workers(settings)
+        yield {"console": console, "url": url, "browser": browser, "sandbox": sandbox,
+               "namespace": stack.namespace, "bootstrap": kafka_bootstrap}
 
 
 def test_guardian_registers_regulator_publishes_guardian_gets_the_recall_sms(stack):

@@ -24,7 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import generate_latest
 from sqlalchemy import func, select
 
-from alerts.sandbox import SmsSandbox
+from alerts.sandbox import FaultPlan, SmsSandbox
 from consumers.cases.models import MandatoryReportCase
 from consumers.sms.cap_export import alert_as_cap
 from consumers.store.db import make_engine, session_factory, transaction
@@ -107,7 +107,7 @@ def test_no_name_number_or_id_of_the_corpus_leaks_anywhere(kafka_bootstrap, tmp_
     with transaction(session_factory(engine)) as session:
         seed_organisations(session)
     apply_topics(kafka_bootstrap, namespace)
-    sandbox = SmsSandbox(step_seconds=0.01).start()
+    sandbox = SmsSandbox(faults=FaultPlan(), step_seconds=0.01).start()
     settings = settings_for(kafka_bootstrap, namespace, db_url, sandbox)
     stop = threading.Event()
     cases = threading.Thread(target=run_case_consumer, args=(settings, stop), daemon=True)

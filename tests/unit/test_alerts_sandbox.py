@@ -144,7 +144,7 @@ def test_failed_callbacks_are_retried_with_the_same_idempotency_token(sms_sandbo
 
 
 def test_duplicate_callbacks_repeat_the_token(receiver):
-    with SmsSandbox(step_seconds=0.01, duplicate_callback_rate=1.0) as sandbox:
+    with SmsSandbox(faults=FaultPlan(), step_seconds=0.01, duplicate_callback_rate=1.0) as sandbox:
         sdk(sandbox).messages.create(to=TO, from_=FROM, body="x", status_callback=receiver.base + "/s")
         got = receiver.wait_for(lambda r: len(r) == 6)
     tokens = [g["headers"]["I-Twilio-Idempotency-Token"] for g in got]

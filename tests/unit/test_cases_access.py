@@ -12,7 +12,6 @@ from sqlalchemy import select
 from consumers.cases.api import build_app
 from consumers.cases.audit import AuditRecord
 from consumers.cases.tokens import AccessToken
-from consumers.store.migrate import upgrade
 from tests.cases_fixtures import (
     OTHER_DISTRICT,
     OTHER_SCHOOL,
@@ -39,9 +38,8 @@ ENDPOINTS = [  # (method, path, body, roles that may)
 
 
 @pytest.fixture()
-def world(tmp_path):
-    url = f"sqlite:///{tmp_path / 'access.db'}"
-    upgrade(url)
+def world(sqlite_url):
+    url = sqlite_url
     w = CaseWorld(url)
     w.open(open_case(1))
     yield w

@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 
 from console.accounts import AccountError, create_user
+from console.indicators import w
 from consumers.cases.errors import InvalidCaseInput
 from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, Browserless, add_people, build_app, make_console, start_client
-from tests.indicator_world import MONTH, build
+from tests.indicator_world import MONTH, build, expected_sms
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
@@ -24,11 +25,12 @@ async def client(db_url):
     world = CaseWorld(db_url)
     add_people(world.transaction, world.clock.now())
     with world.transaction() as s:
-        build(s, now=NOW)
+        records = build(s, now=NOW)
     with world.transaction() as s:
         create_user(s, "wcc1", PASSWORD, "indicators_province", "140000", "测试妇儿工委甲", NOW, hasher=FAST_HASHER)
         create_user(s, "city1", PASSWORD, "indicators_city", "140100", "测试甲市乙", NOW, hasher=FAST_HASHER)
     c = await start_client(build_app(make_console(world)))
+    c.records = records  # the made-up province's records: the oracle
     yield c
     await c.close()
     world.close()
@@ -50,6 +52,16 @@ async def test_the_province_drills_down_to_a_city_and_a_district(client):
         assert resp.status == 200, text
         assert all(n in text for n in names)
         assert f'data-cell="{area}:incidents"' in text
+
+
+async def test_the_province_page_counts_sms_whose_recipient_has_no_district_apart(client):
+    sent, delivered = expected_sms(client.records, None)
+    assert sent > 0
+    await signed_in(client, "wcc1")
+    province = await (await client.get(f"/indicators/140000?month={MONTH}")).text()
+    note = province.split('data-cell="unknown:sms">', 1)[1].split("</p>", 1)[0]
+    assert note.strip() in {w("sms_unknown", lang, sent=f"{sent:,}", delivered=f"{delivered:,}") for lang in ("zh-CN", "en")}
+    assert 'data-cell="unknown:sms"' not in await (await client.get(f"/indicators/140100?month={MONTH}")).text()
 
 
 async def test_a_city_sees_only_itself_and_its_districts(client):

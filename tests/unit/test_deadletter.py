@@ -20,7 +20,8 @@ from streams.deadletter import dead_letter
 from tests.fakes import FakeProducer, record
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-NASTY = st.text(alphabet=st.characters(), min_size=0, max_size=300) | st.sampled_from(
+# any text a Kafka client can hand over: topic names arrive decoded from UTF-8, so never a lone surrogate
+NASTY = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=0, max_size=300) | st.sampled_from(
     ["a\nb", "ｉｎｃｉｄｅｎｔｓ", "火灾🔥", "zero\u200bwidth", "\u202eRTL", "x" * 10_000, ""])
 
 

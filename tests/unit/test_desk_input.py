@@ -7,7 +7,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from consumers.cases.api import build_app
-from consumers.store.migrate import upgrade
 from tests.cases_fixtures import CaseWorld, open_case
 
 POLICE = "ps-310115"
@@ -24,9 +23,8 @@ BAD = [
 
 
 @pytest.fixture()
-async def desk(tmp_path):
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    upgrade(url)
+async def desk(sqlite_url):
+    url = sqlite_url
     world = CaseWorld(url)
     world.open(open_case(1))
     async with TestClient(TestServer(build_app(world.desk))) as client:

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 
 from consumers.cases.api import build_app
 from consumers.cases.openapi import desk_openapi
-from consumers.store.migrate import upgrade
 from ops.kafka_local import free_port
 from streams.openapi import intake_openapi
 from tests.cases_fixtures import SCHOOL, CaseWorld, open_case
@@ -116,11 +115,10 @@ def test_fuzz_every_intake_operation(intake):
 # the case desk ---------------------------------------------------------------------------------------------
 
 @pytest.fixture()
-def desk(tmp_path):
+def desk(sqlite_url):
     from aiohttp import web
 
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
-    upgrade(url)
+    url = sqlite_url
     world = CaseWorld(url)
     world.open(open_case(1))
     app = build_app(world.desk)

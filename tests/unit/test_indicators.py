@@ -64,6 +64,8 @@ def test_every_shown_figure_equals_a_recount_of_the_records(world):
                 assert (row.sms_sent, row.sms_delivered) == expected_sms(w, row.area.code)
                 assert row.drills_done == expected_drills_done(w, row.area.code)
                 assert row.recalls == expected_recalls(w, row.area.code)
+            assert (page.sms_unknown.sms_sent, page.sms_unknown.sms_delivered) == expected_sms(w, None)
+        assert expected_sms(w, None)[0] > 0  # the world has recipients the directory does not place
 
 
 def test_rates_per_10000_children_use_the_recorded_population_and_none_is_invented(world):

@@ -15,7 +15,6 @@ from consumers.cases.errors import InvalidCaseInput
 from consumers.cases.missing_child import MissingChildDesk, add_routes
 from consumers.cases.models import CaseEvent
 from consumers.store.core import School
-from consumers.store.migrate import upgrade
 from contracts.codec import decode
 from contracts.events import AlertCancelledEvent, AlertRequestedEvent, EmergencyAlertIssuedEvent
 from streams.alerting_config import AlertingConfig
@@ -31,9 +30,8 @@ RING_SCHOOLS = [SchoolPlace(f"S-{km:03d}KM", "620100", 40.0 + km / 111.2, 100.0)
 
 
 @pytest.fixture()
-def world(tmp_path):
-    url = f"sqlite:///{tmp_path / 'mc.db'}"
-    upgrade(url)
+def world(sqlite_url):
+    url = sqlite_url
     w = CaseWorld(url)
     w.open(open_case(1, category="missing_child"))
     w.open(open_case(2, category="missing_child", school="sch-test-002", district=OTHER_DISTRICT))

@@ -187,18 +187,26 @@ class Probes:
         return published[1] - published[0]
 
     def escalation_tick(self, s: Settings) -> float:
+        """Seconds the escalation loop waits between two ticks (a fake anchor: no broker to reach)."""
+        from datetime import datetime
+
         from consumers.store.migrate import upgrade
 
         url = f"sqlite:///{self.tmp_path / 'tick.db'}"
         upgrade(url)
-        waited = []
+        waited: list[float] = []
+
+        class Anchor:
+            def publish(self):
+                return 0
 
         class Stop(threading.Event):
             def wait(self, timeout=None):
                 waited.append(timeout)
                 return True
 
-        bootstrap.run_escalation(s.model_copy(update={"database_url": url}), Stop(), publisher=FakeProducer())
+        bootstrap.run_escalation(s.model_copy(update={"database_url": url}), Stop(), publisher=FakeProducer(),
+                                 clock=FakeClock(datetime(2026, 12, 1, tzinfo=UTC)), anchor=Anchor())
         return waited[0]
 
     def exporter(self, s: Settings) -> Called:

@@ -166,6 +166,7 @@ def test_a_lost_response_is_found_when_the_number_has_more_than_one_page_of_mess
     from alerts.sandbox import FaultPlan, FaultRule
     from alerts.twilio_gateway import TwilioGateway
     from consumers.sms.backoff import Backoff
+    from consumers.sms.cancellation_book import CancellationBook
     from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
     from consumers.sms.ledger import SmsLedger
     from consumers.store.db import make_engine
@@ -178,7 +179,8 @@ def test_a_lost_response_is_found_when_the_number_has_more_than_one_page_of_mess
                             from_number="+447700900999", base_url=sms_sandbox.url, timeout=5.0)
     settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
                                 concurrency=1)
-    dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock, settings, rng=random.Random(1))
+    dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock, settings,
+                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test")
     try:
         to = sms_directory.G[1]
         j = job("g:G1", to)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,7 +24,6 @@ from consumers.sms.replies import keyword
 from consumers.sms.webhooks import SmsWebhooks, StatusConsumer
 from consumers.store.db import make_engine
 from consumers.store.directory import OptOut
-from consumers.store.migrate import upgrade
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.dlq import DeadLetterLimit
@@ -119,9 +119,8 @@ class Record:
 
 
 @pytest.fixture()
-async def hooks(tmp_path):
-    url = f"sqlite:///{tmp_path / 'sms.db'}"
-    upgrade(url)
+async def hooks(tmp_path, sqlite_url):
+    url = sqlite_url
     engine = make_engine(url)
     sms_directory.load(engine, tmp_path / "dir")
     # the webhook's own engine gives up on a lock quickly, as a busy production database would time out
@@ -131,7 +130,7 @@ async def hooks(tmp_path):
     client = TestClient(TestServer(SmsWebhooks(impatient, WebhookVerifier(TOKEN), PUBLIC, clock, journal=journal,
                                                keyring=keys).app()))
     await client.start_server()
-    yield engine, clock, journal, keys, client, tmp_path / "sms.db"
+    yield engine, clock, journal, keys, client, Path(url.removeprefix("sqlite:///"))
     await client.close()
     impatient.dispose()
     engine.dispose()

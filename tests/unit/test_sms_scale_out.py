@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from consumers.sms.backoff import Backoff
+from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.jobs import dedup_key
 from consumers.sms.ledger import SmsLedger
@@ -55,11 +56,11 @@ class TimedGateway(FakeSmsGateway):
             return Counter(m.to for m in self.sent.values())
 
 
-def dispatcher(ledger, gateway, clock, lease_s, throttle=None, sleep=time.sleep, owner=None):
+def dispatcher(ledger, gateway, clock, lease_s, *, owner: str, throttle=None, sleep=time.sleep):
     settings = DispatchSettings(lease_s=lease_s, reconcile_delay_s=0.0, concurrency=4,
                                 backoff=Backoff(base_s=0.1, cap_s=0.5, max_attempts=20))
-    return SmsDispatcher(ledger, gateway, clock, settings, rng=random.Random(3), owner=owner, throttle=throttle,
-                         sleep=sleep)
+    return SmsDispatcher(ledger, gateway, clock, settings, cancellations=CancellationBook(ledger.engine, clock),
+                         rng=random.Random(3), owner=owner, throttle=throttle, sleep=sleep)
 
 
 def test_a_claim_taken_over_while_its_job_waited_is_not_sent_twice(db_url):

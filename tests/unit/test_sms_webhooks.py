@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from alerts.webhook_auth import WebhookVerifier
+from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
 from consumers.sms.errors import ResendRefused
 from consumers.sms.jobs import job_marker
@@ -40,7 +42,8 @@ async def hooks(db_url, tmp_path):
     clock = FakeClock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
     gateway = FakeSmsGateway()
     dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock,
-                               DispatchSettings(callback_base_url=PUBLIC, concurrency=1))
+                               DispatchSettings(callback_base_url=PUBLIC, concurrency=1),
+                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test")
     client = TestClient(TestServer(SmsWebhooks(engine, WebhookVerifier(TOKEN), PUBLIC, clock).app()))
     await client.start_server()
     yield engine, clock, gateway, dispatcher, client
