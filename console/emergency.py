@@ -42,14 +42,13 @@ from console.web import CONSOLE, IDENTITY, lang_of, redirect, render
 from consumers.cases.access import Role
 from consumers.cases.errors import CaseNotFound, Forbidden
 from consumers.sms.compose import AlertBodies
-from consumers.sms.errors import UnknownAlert
-from consumers.sms.reminders import resend_unacknowledged
+from consumers.sms.errors import ResendRefused, UnknownAlert
+from consumers.sms.reminders import ReminderPolicy, resend_unacknowledged
 from consumers.store.core import School
 from consumers.store.db import transaction
 from contracts.alert_request import AlertKind, AlertRequested, SchoolList
 from contracts.cap import to_cap
-from contracts.cap.sms import cap_alert_id, cap_params, thread_root
-from contracts.common import Priority
+from contracts.cap.sms import asks_acknowledgement, cap_alert_id, cap_params, cap_priority, thread_root
 from contracts.emergency import CapMsgType, EmergencyAlertIssued
 
 EARTH_KM = 6371.0088
@@ -64,6 +63,7 @@ class EmergencyDesk:
     delegates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rules: BodyRules = field(default_factory=BodyRules)
     job_sink: Callable[[], object] | None = None  # the SMS jobs topic, for "resend to those who have not acknowledged"
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)  # the CLI's rules, same settings
     _sink: object = field(default=None, repr=False)
 
     def sink(self) -> object:
@@ -133,13 +133,14 @@ def preview(desk: EmergencyDesk, session, alert: EmergencyAlertIssued, districts
     templates, 【演练】 for an exercise)."""
     schools = schools_in(session, districts, circles)
     request = AlertRequested(alert_id=cap_alert_id(thread_root(alert), alert.identifier, 0),
-                             kind=AlertKind.CAP_EMERGENCY, priority=Priority.EMERGENCY,
+                             kind=AlertKind.CAP_EMERGENCY, priority=cap_priority(alert),
                              audience=SchoolList(school_ids=schools or ["-"]), params=cap_params(alert),
                              exercise=alert.is_exercise, guaranteed_reach=True, source_event_id="preview",
+                             requires_ack=asks_acknowledgement(alert),
                              reason="console preview")
     bodies = AlertBodies(request, desk.rules)
     out = {"schools": len(schools), "recipients": delivery.audience_count(desk.engine, schools) if schools else 0,
-           "bodies": [], "exercise": alert.is_exercise}
+           "bodies": [], "exercise": alert.is_exercise, "asks_ack": request.requires_ack}
     for lang in ("zh-CN", "en"):
         body, segments = bodies.body_for(lang, "+8619900000000")
         out["bodies"].append({"lang": lang, "body": body, "segments": segments, "chars": len(body)})
@@ -369,11 +370,18 @@ async def change_post(request: web.Request) -> web.Response:
 
 
 async def resend_post(request: web.Request) -> web.Response:
-    """A reminder round to those who have not acknowledged, by the CLI's rules (consumers/sms/reminders.py)."""
+    """A reminder round to those who have not acknowledged, by the CLI's rules (consumers/sms/reminders.py): each
+    of the thread's alert requests in turn, with the thread's mode (exercise or actual) as the mode meant; when
+    none could be resent, the first refusal says why (409)."""
     _manager(request)
     console, desk, lang = request.app[CONSOLE], _desk(request), lang_of(request)
     with console.factory() as session:
         thread = _thread(session, request.match_info["key"])
+    if thread.state == "cancelled":  # the console knows before the SMS side has recorded the cancellation
+        view = await asyncio.to_thread(_thread_view, request, thread, errors={"resend": [say(
+            lang, "不能补发：此预警已取消，未发送任何内容", "cannot resend: this alert's thread was cancelled; nothing was resent")]})
+        view.set_status(409)
+        return view
     if desk.job_sink is None:
         raise web.HTTPServiceUnavailable(text="no SMS jobs topic configured")
     ids = await asyncio.to_thread(delivery.thread_alert_ids, desk.engine, thread.root)
@@ -382,9 +390,9 @@ async def resend_post(request: web.Request) -> web.Response:
     for alert_id in ids:
         try:
             result = await asyncio.to_thread(resend_unacknowledged, desk.engine, sink, console.clock, alert_id,
-                                             None, desk.rules)
+                                             None, desk.rules, desk.reminders, thread.exercise)
             reminded += result.reminded
-        except UnknownAlert as exc:
+        except (UnknownAlert, ResendRefused) as exc:
             refusals.append(str(exc))
     if not ids or (refusals and not reminded):
         reason = say(lang, "不能补发：", "cannot resend: ") + (refusals[0] if refusals else say(

@@ -36,5 +36,10 @@ WORDS.update({
     "delivery.reasons": ("失败原因", "Failure reasons"), "delivery.chart": ("随时间变化", "Over time"),
     "delivery.csv": ("导出 CSV（号码已遮蔽）", "Export CSV (numbers masked)"),
     "delivery.resend": ("向未确认者再次发送", "Resend to those who have not acknowledged"),
+    "emergency.asks_ack": ("紧急预警要求确认收到：收信人回复“1”或“收到”即记为已确认；未确认者可再次发送。",
+                           "An emergency asks for acknowledgement: a reply of \"1\" or \"收到\" counts; those who have "
+                           "not acknowledged can be reminded."),
+    "emergency.no_ack": ("此预警不是紧急级别（紧迫性、严重程度、确定性），不要求确认收到。",
+                         "Not an emergency by urgency, severity and certainty: no acknowledgement is asked."),
     "delivery.no_ack": ("此预警未要求确认收到。", "This alert did not ask for acknowledgement."),
 })

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +24,7 @@ from aiohttp import web
 from argon2.exceptions import InvalidHashError, VerificationError
 from multidict import MultiDict
 from pydantic import ValidationError
-from sqlalchemy import Integer, String, delete, func, select
+from sqlalchemy import Integer, String, delete, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from alerts.gateway import GatewayError
@@ -63,8 +65,10 @@ i18n.WORDS.update({
     "g.code": ("短信验证码（6 位数字）", "SMS code (6 digits)"), "g.confirm": ("确认", "Confirm"),
     "g.code_sent": ("验证码已发送到 {phone}，{minutes} 分钟内有效。", "A code was sent to {phone}; it is valid for {minutes} minutes."),
     "g.bad_phone": ("手机号码不正确：{why}", "Not a usable mobile number: {why}"),
-    "g.too_many_number": ("该号码请求验证码过于频繁，请稍后再试。", "Too many codes asked for this number; try again later."),
-    "g.too_many_client": ("此设备请求验证码过于频繁，请稍后再试。", "Too many codes asked from this device; try again later."),
+    "g.too_many_number": ("该号码请求验证码过于频繁（每小时最多几次），请 {minutes} 分钟后再试。",
+                          "Too many codes asked for this number (a few per hour at most); try again in {minutes} min."),
+    "g.too_many_client": ("此设备（网络地址）请求验证码过于频繁，请 {minutes} 分钟后再试。",
+                          "Too many codes asked from this device (network address); try again in {minutes} min."),
     "g.code_format": ("验证码为 6 位数字。", "The code is 6 digits."),
     "g.code_expired": ("验证码已过期或未申请，请重新获取。", "The code has expired or was never sent; ask for a new one."),
     "g.code_wrong": ("验证码不正确。", "Wrong code."),
@@ -132,20 +136,48 @@ def phone_of(raw: str) -> str:
         raise Refused(422, "phone", "g.bad_phone", why=str(exc)) from None
 
 
+def client_key(remote: str | None) -> str:
+    """What the per-client limit counts: an IPv4 address as is, an IPv6 one by its /64 (one subscriber's usual
+    allocation, so rotating addresses inside it does not escape the limit; an IPv4-mapped address as IPv4)."""
+    try:
+        address = ipaddress.ip_address((remote or "").split("%", 1)[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _serialise(session: Session, *keys: str) -> None:
+    """Concurrent requests for one number (or from one client) are counted one after another, so a burst cannot
+    slip past a limit between the count and the insert: PostgreSQL takes a transaction advisory lock per key (in
+    a fixed order), SQLite takes its single write lock before the transaction reads anything."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(keys):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(key[:15], 16)})
+    else:
+        session.execute(update(GuardianCode).where(GuardianCode.id == -1).values(attempts=GuardianCode.attempts))
+
+
 def issue_code(session: Session, phone: str, client: str, now: datetime, policy: CodePolicy, hasher) -> str:
-    """A new code for ``phone`` (E.164) asked from ``client``, or Refused (429) over either limit."""
+    """A new code for ``phone`` (E.164, so every way of writing one number is one key) asked from ``client``
+    (see ``client_key``), or Refused (429) over either limit, saying when to try again. Call it first in its
+    transaction: it serialises the requests it counts."""
     since = now - policy.window
     C = GuardianCode
-    by_number = session.scalar(select(func.count()).select_from(C).where(C.phone_digest == digest(phone),
-                                                                         C.created_at > since))
-    if by_number >= policy.per_number:
-        raise Refused(429, "phone", "g.too_many_number")
-    by_client = session.scalar(select(func.count()).select_from(C).where(C.client_digest == digest(client),
-                                                                         C.created_at > since))
-    if by_client >= policy.per_client:
-        raise Refused(429, "phone", "g.too_many_client")
+    by_phone, by_client = digest(phone), digest(client)
+    _serialise(session, by_phone, by_client)
+    for column, key, limit, word in ((C.phone_digest, by_phone, policy.per_number, "g.too_many_number"),
+                                     (C.client_digest, by_client, policy.per_client, "g.too_many_client")):
+        times = session.scalars(select(C.created_at).where(column == key, C.created_at > since)
+                                .order_by(C.created_at).limit(limit)).all()
+        if len(times) >= limit:
+            wait = max(1, math.ceil((times[0] + policy.window - now).total_seconds()))
+            raise Refused(429, "phone", word, retry_after=wait, minutes=math.ceil(wait / 60))
     code = f"{secrets.randbelow(10 ** 6):06d}"
-    session.add(GuardianCode(phone_digest=digest(phone), client_digest=digest(client), code_hash=hasher.hash(code),
+    session.add(GuardianCode(phone_digest=by_phone, client_digest=by_client, code_hash=hasher.hash(code),
                              created_at=now, expires_at=now + policy.ttl, attempts=0))
     return code
 
@@ -246,7 +278,10 @@ def _session(request: web.Request) -> GuardianSession | None:
 
 def _refusal(request: web.Request, exc: Refused, template: str, **ctx) -> web.Response:
     lang = lang_of(request)
-    return _page(request, template, status=exc.status, errors={exc.field: [i18n.word(exc.key, lang, **exc.kw)]}, **ctx)
+    page = _page(request, template, status=exc.status, errors={exc.field: [i18n.word(exc.key, lang, **exc.kw)]}, **ctx)
+    if exc.status == 429 and "retry_after" in exc.kw:
+        page.headers["Retry-After"] = str(exc.kw["retry_after"])
+    return page
 
 
 async def home(request: web.Request) -> web.Response:
@@ -287,7 +322,7 @@ async def request_code(request: web.Request) -> web.Response:
 
         def issue() -> str:
             with transaction(console.factory) as session:
-                return issue_code(session, phone, request.remote or "unknown", console.clock.now(), _policy(request),
+                return issue_code(session, phone, client_key(request.remote), console.clock.now(), _policy(request),
                                   _hasher(request))
         code = await asyncio.to_thread(issue)
     except Refused as exc:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime
-from functools import lru_cache
+from itertools import groupby
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, and_, case, func, literal, null, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import console.accounts  # noqa: F401  (console_users, which recalls refer to)
@@ -50,10 +50,7 @@ from contracts.recall_match import (
     Grade,
     Product,
     RecallKeys,
-    gtin14,
     holder_grade,
-    norm,
-    product_keys,
     recall_alert_params,
 )
 
@@ -63,7 +60,6 @@ FIELDS = ("recall_number", "producer", "product_name", "product_kind", "brand", 
           "sales_regions")
 REF_SHOWN = "XXXXXXXX"  # the alert reference: 8 characters, assigned when the stream issues the alert
 SOURCE = "/childsafe/console/recalls"
-SCAN_ROWS = 5000
 
 i18n.WORDS.update({
     "nav.recalls": ("召回发布", "Recalls"),
@@ -168,35 +164,78 @@ def recall_payload(form: MultiMapping, action: str, published_on: str) -> dict:
     return payload
 
 
-def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], list[tuple[str, str, tuple[str, ...], str]]]:
-    """Holders by grade over every registration, graded as the stream grades them; and the weak matches
-    (holder kind, holder id, registration ids, reason). One pass, streamed in holder order; only products
-    sharing an index key with the recall are graded (the stream's index looks up the same keys)."""
-    keys = RecallKeys.of(recall)
-    wanted = set(keys.index_keys())
-    fold = lru_cache(maxsize=65536)(norm)  # brands, models and names repeat: normalise each string once
-    counts = {g.name.lower(): 0 for g in Grade}
-    weak: list[tuple[str, str, tuple[str, ...], str]] = []
+def _candidates(keys: RecallKeys):
+    """The index look-ups of the recall's keys (``RecallKeys.index_keys``, the stream's index entries), as WHERE
+    clauses on the registrations' indexed match-key columns."""
     R = ProductRegistration
-    query = (select(R.holder_kind, R.holder_id, R.id, R.product_name, R.product_kind, R.brand, R.model, R.batch,
-                    R.barcode).order_by(R.holder_kind, R.holder_id).execution_options(yield_per=SCAN_ROWS))
+    for key in keys.index_keys():
+        kind, value = key.split(":", 1)
+        if kind == "b":
+            yield R.barcode_key == value
+        elif kind == "m":
+            yield R.model_key == value
+        elif kind == "n":
+            yield R.name_key == value
+        else:  # "n0": the name, for products without a model
+            yield (R.name_key == value) & R.model_key.is_(None)
 
-    def close(holder, products) -> None:
-        if holder and products and (graded := holder_grade(keys, products)) is not None:
-            counts[graded[0].name.lower()] += 1
-            if graded[0] is Grade.WEAK:
-                weak.append((holder[0], holder[1], graded[2], graded[1]))
 
-    current, products = None, []
-    for kind, holder_id, rid, name, product_kind, brand, model, batch, barcode in session.connection().execute(query):
-        if (kind, holder_id) != current:
-            close(current, products)
-            current, products = (kind, holder_id), []
-        # the name the holdings carry: the product name, or its kind when unnamed (reference_topics.holdings_of)
-        product = Product(rid, fold(name or product_kind), fold(brand), fold(model), fold(batch), gtin14(barcode), None)
-        if wanted.intersection(product_keys(product)):
-            products.append(product)
-    close(current, products)
+def _grade_sql(r: RecallKeys):
+    """``contracts.recall_match.grade`` as one SQL CASE over the match-key columns (the recall's values are
+    constants, so each of its branches is a WHEN in the same order): the grade's number, or NULL."""
+    R = ProductRegistration
+
+    def conflict(column, value):
+        return [and_(column.is_not(None), column != value)] if value else []
+
+    whens = []
+    ruled_out = conflict(R.barcode_key, r.barcode) + conflict(R.batch_key, r.batch) + conflict(R.brand_key, r.brand)
+    if ruled_out:
+        whens.append((or_(*ruled_out), null()))
+    if r.barcode:
+        if r.batch:
+            whens.append(((R.barcode_key == r.barcode) & (R.batch_key == r.batch), literal(int(Grade.EXACT))))
+        whens.append((R.barcode_key == r.barcode, literal(int(Grade.STRONG))))
+    if r.model:
+        if r.brand:
+            whens.append(((R.model_key == r.model) & (R.brand_key == r.brand), literal(int(Grade.STRONG))))
+        whens.append((R.model_key == r.model, literal(int(Grade.WEAK))))
+    if r.name:
+        same = R.name_key == r.name
+        whens.append(((same & R.model_key.is_(None)) if r.model else same, literal(int(Grade.WEAK))))
+    return case(*whens, else_=null()) if whens else null()
+
+
+def reach(session: Session, recall: RecallPublished) -> tuple[dict[str, int], list[tuple[str, str, tuple[str, ...], str]]]:
+    """Holders by grade, graded as the stream grades them; and the weak matches (holder kind, holder id,
+    registration ids, reason). Only registrations sharing an index key with the recall are read (GTIN, model and
+    name look-ups on their indexes: the candidates the stream's ``HoldingsIndex.match`` looks up); each holder's
+    best grade is computed in the database (``_grade_sql``, the rules of ``contracts.recall_match.grade``), and
+    only the weak holders' registrations come back, graded by ``holder_grade`` for their reasons."""
+    keys = RecallKeys.of(recall)
+    counts = {g.name.lower(): 0 for g in Grade}
+    wheres = list(_candidates(keys))
+    if not wheres:
+        return counts, []
+    R = ProductRegistration
+    grade = _grade_sql(keys).label("g")
+    graded = select(R.holder_kind, R.holder_id, R.id, grade).where(or_(*wheres)).subquery()
+    best = (select(graded.c.holder_kind, graded.c.holder_id, func.max(graded.c.g).label("best"))
+            .group_by(graded.c.holder_kind, graded.c.holder_id).subquery())
+    conn = session.connection()
+    for number, n in conn.execute(select(best.c.best, func.count()).where(best.c.best.is_not(None))
+                                  .group_by(best.c.best)):
+        counts[Grade(number).name.lower()] = n
+    weak_holders = select(best.c.holder_kind, best.c.holder_id).where(best.c.best == int(Grade.WEAK)).subquery()
+    rows = conn.execute(
+        select(R.holder_kind, R.holder_id, R.id, R.name_key, R.brand_key, R.model_key, R.batch_key, R.barcode_key)
+        .join(weak_holders, and_(R.holder_kind == weak_holders.c.holder_kind, R.holder_id == weak_holders.c.holder_id))
+        .where(or_(*wheres)).order_by(R.holder_kind, R.holder_id, R.id))
+    weak: list[tuple[str, str, tuple[str, ...], str]] = []
+    for holder, group in groupby(rows, key=lambda row: (row[0], row[1])):
+        products = [Product(r.id, r.name_key, r.brand_key, r.model_key, r.batch_key, r.barcode_key, None) for r in group]
+        if (matched := holder_grade(keys, products)) is not None:
+            weak.append((holder[0], holder[1], matched[2], matched[1]))
     return counts, weak
 
 

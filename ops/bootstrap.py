@@ -326,6 +326,13 @@ def build_body_rules(settings: Settings) -> BodyRules:
     return BodyRules(max_segments=settings.sms_max_segments)
 
 
+def build_reminder_policy(settings: Settings):
+    from consumers.sms.reminders import ReminderPolicy
+
+    return ReminderPolicy(min_wait=timedelta(seconds=settings.sms_reminder_min_wait_s),
+                          max_rounds=settings.sms_reminder_max_rounds)
+
+
 def build_sms_sandbox(settings: Settings, faults: FaultPlan, *, host: str | None, port: int | None,
                       step_seconds: float, duplicate_callback_rate: float, seed: int) -> SmsSandbox:
     """The local Twilio-compatible server, with the configured credentials; ``host``/``port`` override the settings."""
@@ -500,7 +507,8 @@ def build_console(settings: Settings, *, clock: Clock | None = None) -> Console:
                    secure_cookies=settings.console_secure_cookies,
                    acknowledge_minutes=settings.case_acknowledge_minutes,
                    emergency=EmergencyDesk(engine, settings.cap_delegate_map, build_body_rules(settings),
-                                           job_sink=lambda: build_job_sink(settings)),
+                                           job_sink=lambda: build_job_sink(settings),
+                                           reminders=build_reminder_policy(settings)),
                    recall_topics=(REGISTRATIONS.name(settings.topic_namespace),
                                   ALERTS_REQUESTED.name(settings.topic_namespace)),
                    code_gateway=build_gateway(settings),

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=5.0, gt=0, le=60, description="HTTP timeout of one Twilio call")
     sms_rate_per_s: float = Field(default=100.0, gt=0, description="per-provider token bucket, messages/s")
     sms_max_segments: int = Field(default=8, ge=1, le=10)
+    sms_reminder_min_wait_s: float = Field(default=600, ge=0, le=86400,
+                                           description="resend to the unacknowledged: seconds since the last message")
+    sms_reminder_max_rounds: int = Field(default=3, ge=1, le=20, description="reminder rounds per alert at most")
     sms_quiet_start: time = time(22, 0)
     sms_quiet_end: time = time(7, 0)
     sms_quiet_tz: str = "Asia/Shanghai"

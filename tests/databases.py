@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 
 def sqlite_copy(template: Path, path: Path) -> str:
@@ -30,3 +32,18 @@ def fresh_postgres_database(server_url: str) -> str:
     url = server_url.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
     return url
+
+
+@contextmanager
+def migrated_sqlite(directory: Path) -> Iterator[Engine]:
+    """A fresh, migrated SQLite database in ``directory``, as an engine disposed on exit."""
+    from consumers.store.db import make_engine
+    from consumers.store.migrate import upgrade
+
+    url = f"sqlite:///{directory / 'childsafe.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -7,13 +7,17 @@ import asyncio
 import logging
 import signal
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 from collections import Counter
 from dataclasses import asdict
 
 from aiohttp import web
 
 from alerts.sandbox.api import MessagesApi
-from alerts.sandbox.callbacks import CallbackAttempt, CallbackPoster
+from alerts.sandbox.callbacks import CallbackAttempt, CallbackPoster, twilio_signature
 from alerts.sandbox.faults import FaultPlan, FaultSpecError
 from alerts.sandbox.store import MessageStore
 
@@ -65,6 +69,23 @@ class SmsSandbox:
 
     def outcomes(self) -> dict[str, int]:
         return dict(self.api.outcomes)
+
+    def reply(self, from_: str, body: str, url: str, timeout: float = 10.0) -> int:
+        """A recipient answers by SMS: the incoming-message webhook Twilio posts to a number's SMS URL (form
+        fields MessageSid, AccountSid, From, To, Body; signed with X-Twilio-Signature), sent to ``url``. ``To`` is
+        the sender the newest message to ``from_`` came from. Returns the receiver's HTTP status."""
+        last = next(iter(self.store.newest_first(from_)), None)
+        params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": self.account_sid, "From": from_,
+                  "To": (last.from_ or last.messaging_service_sid or "") if last else "", "Body": body,
+                  "NumMedia": "0", "ApiVersion": "2010-04-01"}
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST", headers={
+            "X-Twilio-Signature": twilio_signature(self.auth_token, url, params),
+            "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (a test's own URL)
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def app(self) -> web.Application:

@@ -26,6 +26,9 @@ def upsert(conn: Connection, table: Table, rows: Iterable[dict], key: Sequence[s
 
 
 def _write(conn: Connection, dialect, table: Table, chunk: list[dict], key: Sequence[str]) -> int:
+    derive = table.info.get("derive")  # columns computed from the row (product_registrations' match keys)
+    if derive is not None:
+        chunk = [{**row, **derive(row)} for row in chunk]
     stmt = dialect.insert(table)
     others = [c for c in chunk[0] if c not in key]
     if others:

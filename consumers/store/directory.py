@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consumers.store.db import Base
+from contracts.recall_match import gtin14, norm
 
 
 class SchoolClass(Base):
@@ -84,13 +85,32 @@ class OptOut(Base):
     opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+def registration_keys(row: dict) -> dict[str, str | None]:
+    """The identifiers of one registration as recall matching compares them (``contracts.recall_match``: NFKC,
+    case-folded, punctuation dropped; barcodes as GTIN-14; the name is the product name, else its kind), kept in
+    indexed columns so a recall's reach is an index look-up, not a scan."""
+    return {"name_key": norm(row.get("product_name") or row.get("product_kind")), "brand_key": norm(row.get("brand")),
+            "model_key": norm(row.get("model")), "batch_key": norm(row.get("batch")),
+            "barcode_key": gtin14(row.get("barcode"))}
+
+
+def _derived(name: str):
+    """A column default computed from the row being inserted (Core and ORM inserts alike)."""
+    def default(context):
+        return registration_keys(context.get_current_parameters())[name]
+    return default
+
+
 class ProductRegistration(Base):
-    """Who holds which product (a school's asset or a guardian's own registration); for recall matching only."""
+    """Who holds which product (a school's asset or a guardian's own registration); for recall matching only.
+    The ``*_key`` columns are derived (``registration_keys``): on insert by their defaults, on an upsert's update
+    by ``consumers.directory.upsert`` (the table's ``info["derive"]``)."""
 
     __tablename__ = "product_registrations"
     __table_args__ = (
         Index("ix_product_registrations_brand_model", "brand", "model"),
         Index("ix_product_registrations_holder", "holder_kind", "holder_id"),
+        {"info": {"derive": registration_keys}},
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -102,3 +122,9 @@ class ProductRegistration(Base):
     model: Mapped[str | None] = mapped_column(String(100), nullable=True)
     batch: Mapped[str | None] = mapped_column(String(100), nullable=True)
     barcode: Mapped[str | None] = mapped_column(String(14), nullable=True, index=True)
+    name_key: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True, default=_derived("name_key"))
+    brand_key: Mapped[str | None] = mapped_column(String(100), nullable=True, default=_derived("brand_key"))
+    model_key: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True, default=_derived("model_key"))
+    batch_key: Mapped[str | None] = mapped_column(String(100), nullable=True, default=_derived("batch_key"))
+    barcode_key: Mapped[str | None] = mapped_column(String(14), nullable=True, index=True,
+                                                    default=_derived("barcode_key"))

@@ -7,9 +7,21 @@ import hashlib
 
 from contracts.alert_request import AlertKind
 from contracts.alert_slots import alert_params, normalise_text, slot_specs
-from contracts.common import Language
-from contracts.emergency import EmergencyAlertIssued
+from contracts.common import Language, Priority
+from contracts.emergency import (
+    CapCertainty,
+    CapMsgType,
+    CapSeverity,
+    CapStatus,
+    CapUrgency,
+    EmergencyAlertIssued,
+)
 
+EMERGENCY_URGENCY = frozenset({CapUrgency.IMMEDIATE, CapUrgency.EXPECTED})
+EMERGENCY_SEVERITY = frozenset({CapSeverity.EXTREME, CapSeverity.SEVERE})
+EMERGENCY_CERTAINTY = frozenset({CapCertainty.OBSERVED, CapCertainty.LIKELY})
+ACK_STATUSES = frozenset({CapStatus.ACTUAL, CapStatus.EXERCISE})
+ACK_MSG_TYPES = frozenset({CapMsgType.ALERT, CapMsgType.UPDATE})
 CAP_FIELDS = {"area": "data.areas[0].area_desc", "event": "data.event", "instruction": "data.instruction"}
 
 
@@ -56,3 +68,21 @@ def cap_params(a: EmergencyAlertIssued) -> dict[str, str]:
             if text and (value := normalise_text(text, specs[slot].limit)):
                 params[f"{slot}@{lang.value}"] = value
     return params
+
+
+def cap_priority(a: EmergencyAlertIssued) -> Priority:
+    """Urgency × severity × certainty, as public warning systems do (DOMAIN.md "Alerts"): Immediate/Expected with
+    Extreme/Severe and Observed/Likely is an emergency; Past, Minor or Unlikely is routine; the rest urgent."""
+    if a.urgency in EMERGENCY_URGENCY and a.severity in EMERGENCY_SEVERITY and a.certainty in EMERGENCY_CERTAINTY:
+        return Priority.EMERGENCY
+    if a.urgency is CapUrgency.PAST or a.severity is CapSeverity.MINOR or a.certainty is CapCertainty.UNLIKELY:
+        return Priority.NORMAL
+    return Priority.URGENT
+
+
+def asks_acknowledgement(a: EmergencyAlertIssued) -> bool:
+    """Whether the SMS of this CAP message asks its recipients to acknowledge ("收到请回复1"): an emergency (the
+    three axes above) that people must act on — an Alert or Update of status Actual, or of status Exercise, whose
+    participants practise the acknowledgement too. Never a Test (all recipients ignore it, CAP 1.2 §3.2.1),
+    never a routine or merely urgent message, never a Cancel (nothing more to do)."""
+    return a.status in ACK_STATUSES and a.msg_type in ACK_MSG_TYPES and cap_priority(a) is Priority.EMERGENCY

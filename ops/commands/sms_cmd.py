@@ -75,10 +75,11 @@ def _webhooks(args, settings: Settings) -> int:
 def _resend(args, settings: Settings) -> int:
     from consumers.sms.reminders import resend_unacknowledged
     from contracts.clock import SystemClock
-    from ops.bootstrap import build_body_rules, build_engine, build_job_sink
+    from ops.bootstrap import build_body_rules, build_engine, build_job_sink, build_reminder_policy
 
+    mode = None if args.mode is None else args.mode == "exercise"
     result = resend_unacknowledged(build_engine(settings), build_job_sink(settings), SystemClock(), args.alert_id,
-                                   args.round, build_body_rules(settings))
+                                   args.round, build_body_rules(settings), build_reminder_policy(settings), mode)
     print_json(result.__dict__)
     return 0
 
@@ -102,6 +103,8 @@ def register(subs) -> None:
     resend = actions.add_parser("resend-unacknowledged", help="remind recipients who have not acknowledged an alert")
     resend.add_argument("alert_id")
     resend.add_argument("--round", type=int, default=None, help="reminder round (default: the next one)")
+    resend.add_argument("--mode", choices=["exercise", "actual"], default=None,
+                        help="refuse unless the alert is of this mode (exercise and actual are never mixed)")
     resend.set_defaults(handler=_resend)
     ledger = actions.add_parser("ledger", help="ledger rows by state")
     ledger.add_argument("--alert-id", default=None)

@@ -30,28 +30,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from contracts.common import Priority
-from contracts.emergency import CapCertainty, CapSeverity, CapStatus, CapUrgency, EmergencyAlertIssued
+from contracts.cap.sms import cap_priority as priority  # noqa: F401  (the table above; shared with the console)
+from contracts.emergency import CapStatus, EmergencyAlertIssued
 from contracts.errors import ContractError, FieldError
 
-EMERGENCY_URGENCY = frozenset({CapUrgency.IMMEDIATE, CapUrgency.EXPECTED})
-EMERGENCY_SEVERITY = frozenset({CapSeverity.EXTREME, CapSeverity.SEVERE})
-EMERGENCY_CERTAINTY = frozenset({CapCertainty.OBSERVED, CapCertainty.LIKELY})
 NEVER_SENT = {CapStatus.DRAFT: "status Draft: not actionable, never sent (CAP 1.2 §3.2.1)",
               CapStatus.SYSTEM: "status System: a message between systems, no person is alerted (CAP 1.2 §3.2.1)"}
 
 MISSING_CHILD_EVENT_CODES = frozenset({"CAE"})  # SAME/EAS "Child Abduction Emergency" (AMBER)
 MISSING_CHILD_WORDS = re.compile(r"amber|child\s+abduct|abducted\s+child|missing\s+(child|minor|juvenile)|"
                                  r"儿童走失|走失儿童|儿童失踪|失踪儿童|走失|失踪|拐卖|拐骗|被拐", re.IGNORECASE)
-
-
-def priority(a: EmergencyAlertIssued) -> Priority:
-    """The table above."""
-    if a.urgency in EMERGENCY_URGENCY and a.severity in EMERGENCY_SEVERITY and a.certainty in EMERGENCY_CERTAINTY:
-        return Priority.EMERGENCY
-    if a.urgency is CapUrgency.PAST or a.severity is CapSeverity.MINOR or a.certainty is CapCertainty.UNLIKELY:
-        return Priority.NORMAL
-    return Priority.URGENT
 
 
 def never_sent(a: EmergencyAlertIssued) -> str | None:

@@ -15,7 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.alert_request import EMERGENCY_VALIDITY_S, AlertKind, AlertRequested, SchoolList
-from contracts.cap.sms import cap_alert_id, cap_params, short_hash, thread_root  # noqa: F401  (re-exported)
+from contracts.cap.sms import (  # noqa: F401  (re-exported)
+    asks_acknowledgement,
+    cap_alert_id,
+    cap_params,
+    short_hash,
+    thread_root,
+)
 from contracts.codec import decode
 from contracts.common import Priority
 from contracts.emergency import CapMsgType, CapStatus, EmergencyAlertIssued
@@ -68,7 +74,7 @@ def _cap_requests(event: EmergencyAlertIssuedEvent, root: str, schools: list[str
                                priority=priority(a), audience=SchoolList(school_ids=chunk,
                                                                          include_guardians=include_guardians),
                                params=params, exercise=a.is_exercise, guaranteed_reach=True, validity_seconds=EMERGENCY_VALIDITY_S,
-                               source_event_id=event.id, reason=f"CAP {a.msg_type.value} {a.event[:80]}")
+                               requires_ack=asks_acknowledgement(a), source_event_id=event.id, reason=f"CAP {a.msg_type.value} {a.event[:80]}")
         ids.append(alert.alert_id)
         outputs.append(alert_output(alert, SOURCE, now, correlationid=event.id))
     return outputs, ids

@@ -1,7 +1,9 @@
 """The emergency manager in Debian's Chromium, end to end on the real broker and PostgreSQL: an exercise sent to
 two districts from the compose form goes as CAP XML through the HTTP intake, the streams agent maps it to the
 schools there, the SMS workers send it through the real twilio SDK to the local sandbox (one number refused,
-one undelivered), and the alert page's counts reach the sandbox's totals while it goes out; then it is cancelled.
+one undelivered), and the alert page's counts reach the sandbox's totals while it goes out; a recipient replies
+"收到" through the sandbox (a signed inbound webhook), the acknowledged count moves, and "resend to those who have not
+acknowledged" reaches only the others at the sandbox; then it is cancelled and a resend is refused.
 Pages are screenshotted at 390 px and desktop width and checked with axe-core."""
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
         hooks_port = free_port()
         settings = settings_for(kafka_bootstrap, stack.namespace, stack.db_url, sandbox,
                                 callback_base=f"http://127.0.0.1:{hooks_port}", console_intake_token=token,
-                                run_dir=stack.run_dir)
+                                run_dir=stack.run_dir, sms_reminder_min_wait_s=0)  # "too early": unit-tested
         published = publish_reference_topics(settings)
         assert published["schools"] == 4, published
         worker = stack.streams_worker(token)
@@ -76,7 +78,8 @@ def stack(kafka_bootstrap, postgres_url, tmp_path_factory):
         url = stack.serve(console)
         browser = stack.browser(waiting_for=[worker])
         stack.sms_workers(settings)
-        yield {"url": url, "browser": browser, "sandbox": sandbox}
+        yield {"url": url, "browser": browser, "sandbox": sandbox,
+               "inbound": f"http://127.0.0.1:{hooks_port}/sms/inbound"}
 
 
 def count(page, name: str) -> int:
@@ -125,8 +128,22 @@ def test_an_exercise_to_two_districts_reaches_the_sandbox_totals_then_is_cancell
     csv_text = open(download.value.path(), encoding="utf-8-sig").read()
     assert len(csv_text.strip().splitlines()) == 12 and "+86199****" in csv_text
     assert not any(m["to"] in csv_text for m in messages), "numbers are masked in the export"
-    page.click("#do-resend")  # the CLI's rule: this alert did not ask for acknowledgement
-    expect(page.locator("#err-resend")).to_contain_text("did not ask for acknowledgement")
+    assert all(m["body"].endswith("收到请回复1。") for m in messages), "an emergency exercise asks for acknowledgement"
+    assert count(page, "acknowledged") == 0
+    replier = phone("G-C-SCH-E2-0")
+    assert sandbox.reply(replier, "收到", stack["inbound"]) == 200  # the recipient answers the exercise
+    wait_for(lambda: count(page, "acknowledged") == 1, timeout=30, every=0.5)
+    page.click("#do-resend")  # the CLI's rules: everyone the alert reached who has not acknowledged
+    expect(page.locator(".flash.ok")).to_contain_text("已向 9 位未确认的收信人再次发送", timeout=30000)
+
+    def reminded():  # the round reaches the sandbox: the 9 others the alert reached (the refused number never did)
+        later = sandbox.messages()[len(messages):]
+        assert len(later) == 9, len(later)
+        return later
+    later = wait_for(reminded, timeout=120, every=0.5)
+    assert replier not in {m["to"] for m in later} and {m["to"] for m in later} < {m["to"] for m in messages}
+    assert all(m["body"].startswith("【演练】") and m["body"].endswith("收到请回复1。") for m in later)
+    assert {m["body"] for m in later}.isdisjoint({m["body"] for m in messages}), "the round carries its own ref"
 
     page.fill("#instruction", "测试：雨势减弱，学生继续留校")  # an Update through the intake, same thread and mode
     page.click("#do-update")
@@ -141,5 +158,7 @@ def test_an_exercise_to_two_districts_reaches_the_sandbox_totals_then_is_cancell
     expect(page.locator("#alert-state")).to_have_text("已取消", timeout=30000)
     expect(page.locator(".flash.ok")).to_contain_text("预警已取消")
     check_page(page, "emergency-alert-cancelled")
+    page.click("#do-resend")  # a cancelled thread is never reminded
+    expect(page.locator("#err-resend")).to_contain_text("此预警已取消")
     page.goto("/emergency")
     expect(page.locator("#running")).to_have_count(0)

@@ -118,6 +118,9 @@ async def test_the_preview_shows_the_audience_and_the_exercise_marked_body_the_f
     assert resp.status == 200, page
     assert 'id="audience"' in page and "1 所学校" in page
     assert "【演练】【儿童安全预警】" in page and "暴雨" in page and "条计费短信" in page
+    assert "收到请回复1。</blockquote>" in page and 'id="asks-ack"' in page, "an emergency asks, and the body says how"
+    routine = await (await em.post("/emergency/new", form(severity="Moderate"))).text()
+    assert "收到请回复1" not in routine and "不要求确认收到" in routine, "an urgent, non-emergency alert does not ask"
 
 
 async def test_an_unknown_district_is_refused_beside_the_field(client):
@@ -284,6 +287,7 @@ def ledger_rows(world, alert_id: str, requires_ack: bool, acked: set[str]) -> No
 
 
 async def test_resend_to_the_unacknowledged_follows_the_cli_rules(world, client, jobs):
+    from consumers.sms.reminders import ReminderPolicy
     from contracts.cap.sms import cap_alert_id
 
     ident = thread_row(world, exercise=True)
@@ -292,13 +296,33 @@ async def test_resend_to_the_unacknowledged_follows_the_cli_rules(world, client,
     assert none_yet.status == 409 and "还没有发出短信" in await none_yet.text() and not jobs.sent
     root = f"em-3101,{ident}"
     ledger_rows(world, cap_alert_id(root, ident, 0), requires_ack=True, acked={"g:1"})
+    early = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert early.status == 409 and "too early" in await early.text() and not jobs.sent
+    world.clock.advance(ReminderPolicy().min_wait)
     resp = await em.post(f"/emergency/alerts/{ident}/resend")
     assert resp.status == 303 and "%E5%86%8D%E6%AC%A1%E5%8F%91%E9%80%81" in resp.headers["Location"]  # 再次发送
     assert [k for k, _ in jobs.sent] == [b"g:2"] and jobs.flushed == 1, "only the one who has not acknowledged"
+    world.clock.advance(ReminderPolicy().min_wait)
     again = await em.post(f"/emergency/alerts/{ident}/resend")  # a new round: its own alert id, the same one person
     assert again.status == 303 and [k for k, _ in jobs.sent] == [b"g:2", b"g:2"]
     bodies = [json.loads(v)["data"]["body"] for _, v in jobs.sent]
     assert all(b.startswith("【演练】") for b in bodies) and bodies[0] != bodies[1], "each round has its own ref"
+
+
+async def test_resend_is_refused_when_the_thread_mode_differs_or_it_was_cancelled(world, client, jobs):
+    from consumers.sms.reminders import ReminderPolicy
+    from contracts.cap.sms import cap_alert_id
+
+    ident = thread_row(world, exercise=False)  # the console's thread says actual; the SMS side's alert is a drill
+    ledger_rows(world, cap_alert_id(f"em-3101,{ident}", ident, 0), requires_ack=True, acked=set())
+    world.clock.advance(ReminderPolicy().min_wait)
+    em = await as_(client, "em1")
+    mixed = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert mixed.status == 409 and "never mixed" in await mixed.text() and not jobs.sent
+    with world.transaction() as s:
+        s.get(ConsoleAlertThread, f"em-3101,{ident}").state = "cancelled"
+    cancelled = await em.post(f"/emergency/alerts/{ident}/resend")
+    assert cancelled.status == 409 and "已取消" in await cancelled.text() and not jobs.sent
 
 
 async def test_resend_is_refused_for_an_alert_that_did_not_ask_for_acknowledgement(world, client, jobs):

@@ -413,9 +413,19 @@ async def test_too_many_code_requests_per_number_and_per_client_are_refused(stac
     for n in range(2):  # other numbers, same client: 5 per client
         assert (await ask_code(client, f"+861990007710{n}"))[0].status == 200
     by_client = (await ask_code(client, "+8619900077109"))[0]
-    assert by_client.status == 429 and "此设备请求验证码过于频繁" in await by_client.text()
+    assert by_client.status == 429 and "此设备（网络地址）请求验证码过于频繁" in await by_client.text()
     stack["world"].clock.advance(timedelta(hours=1, seconds=1))  # the window passes
     assert (await ask_code(client))[0].status == 200
+
+
+async def test_other_writings_of_one_number_share_its_limit_and_the_refusal_says_when(stack):
+    client, gateway = stack["client"], stack["gateway"]
+    writings = ["+86 199-0007-7001", "008619900077001", "１９９ ０００７ ７００１", "\u200f(+86)199\u30000007\u00a07001"]
+    answers = [(await ask_code(client, w))[0] for w in writings]
+    assert [a.status for a in answers] == [200, 200, 200, 429] and len(gateway.sent) == 3
+    assert {to for to, _ in gateway.sent} == {PHONE}, "one number, however written"
+    refused = answers[-1]
+    assert refused.headers["Retry-After"] == "3600" and "请 60 分钟后再试" in await refused.text()
 
 
 async def test_a_code_form_without_its_csrf_is_refused(stack):

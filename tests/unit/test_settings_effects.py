@@ -294,6 +294,8 @@ EFFECTS = {  # field: (another value, what shows it)
     "twilio_timeout_s": ("9", lambda p, s: bootstrap.build_gateway(s).client.http_client.timeout),
     "sms_rate_per_s": ("5", lambda p, s: bootstrap.build_rate_limiter(s, FakeClock()).rate),
     "sms_max_segments": ("2", lambda p, s: p.fanout(s).fanout.rules.max_segments),
+    "sms_reminder_min_wait_s": ("30", lambda p, s: bootstrap.build_reminder_policy(s).min_wait),
+    "sms_reminder_max_rounds": ("5", lambda p, s: bootstrap.build_reminder_policy(s).max_rounds),
     "sms_quiet_start": ("21:00", lambda p, s: p.dispatch(s, "quiet_hours").start),
     "sms_quiet_end": ("06:00", lambda p, s: p.dispatch(s, "quiet_hours").end),
     "sms_quiet_tz": ("Asia/Urumqi", lambda p, s: p.dispatch(s, "quiet_hours").tz),

@@ -14,9 +14,10 @@ from twilio.request_validator import RequestValidator
 from alerts.webhook_auth import WebhookVerifier
 from consumers.sms.cancellation_book import CancellationBook
 from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
+from consumers.sms.errors import ResendRefused
 from consumers.sms.jobs import job_marker
 from consumers.sms.ledger import SmsLedger
-from consumers.sms.reminders import resend_unacknowledged
+from consumers.sms.reminders import ReminderPolicy, resend_unacknowledged
 from consumers.sms.webhooks import SmsWebhooks
 from consumers.store.db import make_engine
 from consumers.store.directory import OptOut
@@ -139,6 +140,10 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
         assert sorted(conn.execute(select(SmsAcknowledgement.recipient_id)).scalars()) == ["g:G2", "g:G3"]
 
     sink = FakeSink()
+    with pytest.raises(ResendRefused, match="too early") as early:  # people get time to answer
+        resend_unacknowledged(engine, sink, clock, "ACK1")
+    assert early.value.rule == "too_early" and sink.sent == []
+    clock.advance(ReminderPolicy().min_wait.total_seconds())
     reminder = resend_unacknowledged(engine, sink, clock, "ACK1")
     assert (reminder.round_alert_id, reminder.reminded) == ("ACK1#r1", 1)
     reminded = decode(sink.sent[0][1], SmsJobEvent).data
@@ -147,7 +152,10 @@ async def test_inbound_stop_start_and_acknowledgements(hooks):
     dispatcher.dispatch([reminded, reminded])
     assert len(gateway.to_number(sms_directory.G[1])) == 2  # the alert, then one reminder
     await post(client, "/sms/inbound", {"From": sms_directory.G[1], "Body": "收到"})  # answers the reminder
-    assert resend_unacknowledged(engine, FakeSink(), clock, "ACK1").reminded == 0
+    clock.advance(ReminderPolicy().min_wait.total_seconds())
+    with pytest.raises(ResendRefused, match="everyone") as nobody:
+        resend_unacknowledged(engine, FakeSink(), clock, "ACK1")
+    assert nobody.value.rule == "nobody_left"
 
 
 async def test_latency_from_alert_request_to_acceptance_and_delivery_is_measured(hooks):
