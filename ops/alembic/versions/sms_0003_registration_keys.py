@@ -1,7 +1,7 @@
 """Product registrations: the identifiers as recall matching compares them, indexed (the recall preview's reach
 is an index look-up by GTIN, model and name instead of a scan); existing rows back-filled.
 
-Revision ID: console_gaps_0001
+Revision ID: sms_0003
 Revises: sms_0002
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from consumers.store.directory import registration_keys
 
-revision = "console_gaps_0001"
+revision = "sms_0003"
 down_revision = "sms_0002"
 branch_labels = None
 depends_on = None
