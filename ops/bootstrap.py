@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.body_rules import BodyRules
 from alerts.policy import QuietHours
 from alerts.rate_limit import TokenBucket
-from alerts.sandbox import FaultPlan, SmsSandbox
 from alerts.twilio_gateway import TwilioGateway
 from alerts.webhook_auth import WebhookVerifier
 from consumers.cases.anchor import AuditAnchor
@@ -70,13 +69,14 @@ from ops.identity import field_keyring, webhook_auth_token
 from ops.kafka_local import LocalKafka, LocalKafkaCluster
 from ops.settings import Settings
 from streams.alerting_config import AlertingConfig
-from streams.app import StreamsRuntime, create_app
 from streams.config import StreamsConfig
 from streams.intake_tokens import IntakeTokenBook
 from streams.internal_topics import intake_idempotency
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # faust and aiohttp load only for the workers that run them (CLI start-up)
+    from alerts.sandbox import FaultPlan, SmsSandbox
     from console.web import Console
+    from streams.app import StreamsRuntime
     from streams.idempotency import KafkaIdempotencyLedger
 
 # the SMS workers' consumer groups, in the topic namespace like `<ns>.cases` (sms_group)
@@ -168,6 +168,8 @@ def build_streams(settings: Settings, *, clock: Clock | None = None, writer=None
         writer = KafkaWriter(cfg.bootstrap, cfg.namespace, client_id=f"{cfg.namespace}-streams-writer")
     if ledger is None:
         ledger = build_idempotency_ledger(settings, writer, cfg.replication)
+    from streams.app import create_app
+
     return create_app(cfg, clock=clock or SystemClock(), writer=writer, ledger=ledger)
 
 
@@ -336,6 +338,8 @@ def build_reminder_policy(settings: Settings):
 def build_sms_sandbox(settings: Settings, faults: FaultPlan, *, host: str | None, port: int | None,
                       step_seconds: float, duplicate_callback_rate: float, seed: int) -> SmsSandbox:
     """The local Twilio-compatible server, with the configured credentials; ``host``/``port`` override the settings."""
+    from alerts.sandbox import SmsSandbox
+
     return SmsSandbox(
         account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token.get_secret_value(),
         host=host or settings.sms_sandbox_host, port=settings.sms_sandbox_port if port is None else port,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from contracts.dlq import DeadLetterLimitExceeded
 from contracts.errors import ChildSafeError
 from ops.settings import Settings
 
@@ -42,9 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args, settings) or 0)
-    except DeadLetterLimitExceeded as exc:  # every worker stops the same way (exit 70, see the runbooks)
-        print(f"childsafe: {exc}", file=sys.stderr)
-        return 70
     except ChildSafeError as exc:
+        from contracts.dlq import DeadLetterLimitExceeded
+
         print(f"childsafe: {exc}", file=sys.stderr)
-        return 2
+        return 70 if isinstance(exc, DeadLetterLimitExceeded) else 2  # every worker stops the same way (runbooks)

@@ -3,15 +3,15 @@ on the audit topic; name the first divergence; anchor the head when everything h
 
 from __future__ import annotations
 
-from kafka.errors import KafkaError
-
-from consumers.kafka_io import ProduceFailed
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
 def _run(args, settings: Settings) -> int:
+    from kafka.errors import KafkaError
+
     from consumers.cases.audit import verify
+    from consumers.kafka_io import ProduceFailed
     from ops.bootstrap import build_audit_anchor, build_case_publisher, build_case_runtime
 
     runtime = build_case_runtime(settings)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from consumers.directory.bulk_load import load_generated
-from consumers.directory.csv_import import ALL_OR_NOTHING, GOOD_ROWS, import_directory
-from consumers.directory.generator import write_csv
-from ops.bootstrap import build_engine, publish_reference_topics
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
 def _published(args, settings: Settings, result: dict) -> tuple[dict, int]:
+    from ops.bootstrap import publish_reference_topics
+
     if not args.publish:
         return {**result, "reference_topics": "not published (--no-publish): run `childsafe directory publish`"}, 0
     published = publish_reference_topics(settings)
@@ -22,6 +20,9 @@ def _published(args, settings: Settings, result: dict) -> tuple[dict, int]:
 
 
 def _import(args, settings: Settings) -> int:
+    from consumers.directory.csv_import import ALL_OR_NOTHING, GOOD_ROWS, import_directory
+    from ops.bootstrap import build_engine
+
     mode = GOOD_ROWS if args.good_rows else ALL_OR_NOTHING
     report = import_directory(build_engine(settings), [Path(p) for p in args.paths], mode)
     out, code = _published(args, settings, report.as_dict())
@@ -30,6 +31,10 @@ def _import(args, settings: Settings) -> int:
 
 
 def _generate(args, settings: Settings) -> int:
+    from consumers.directory.bulk_load import load_generated
+    from consumers.directory.generator import write_csv
+    from ops.bootstrap import build_engine
+
     started = time.perf_counter()
     if args.out:
         counts = write_csv(Path(args.out), args.schools, args.guardians, args.seed)
@@ -44,6 +49,8 @@ def _generate(args, settings: Settings) -> int:
 
 
 def _publish(args, settings: Settings) -> int:
+    from ops.bootstrap import publish_reference_topics
+
     result = publish_reference_topics(settings)
     print_json(result)
     return 0 if result["published"] else 1

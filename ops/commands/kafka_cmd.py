@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from ops.bootstrap import build_local_cluster, build_local_kafka
+from typing import TYPE_CHECKING
+
 from ops.cli import print_json, subcommand
-from ops.kafka_local import LocalKafkaCluster
 from ops.settings import Settings
+
+if TYPE_CHECKING:
+    from ops.kafka_local import LocalKafkaCluster
 
 
 def _run(args, settings: Settings) -> int:
+    from ops.bootstrap import build_local_cluster, build_local_kafka
+
     if args.brokers > 1:
         return _run_cluster(args, build_local_cluster(settings, args.brokers))
     broker = build_local_kafka(settings)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alerts.sandbox import FaultPlan, FaultRule, FaultSpecError
 from ops.cli import print_json, subcommand
 from ops.errors import ChildSafeOpsError
 from ops.settings import Settings
 
+if TYPE_CHECKING:
+    from alerts.sandbox import FaultPlan
+
 
 def _plan(args) -> FaultPlan:
+    from alerts.sandbox import FaultPlan, FaultRule, FaultSpecError
+
     try:
         data = json.loads(Path(args.faults_file).read_text()) if args.faults_file else {"rules": []}
         plan = FaultPlan.from_json({**data, "seed": args.seed if args.seed is not None else data.get("seed", 0)})

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
-
 from contracts.clock import SystemClock
 from contracts.errors import ChildSafeError, ContractError
 from ops.cli import print_json, subcommand
@@ -53,6 +51,8 @@ def _run(args, settings: Settings) -> int:
     body = json.loads(raw)
     if "specversion" not in body:  # send the payload; the server wraps it under our event id
         raw = json.dumps(body, ensure_ascii=False).encode()
+    import httpx
+
     try:
         resp = httpx.post(url + route.path, content=raw, headers=headers, timeout=30)
     except httpx.HTTPError as exc:

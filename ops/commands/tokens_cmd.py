@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from consumers.cases.access import Role
-from consumers.cases.tokens import issue_token, list_tokens, revoke_token
-from consumers.store.db import session_factory, transaction
-from contracts.clock import SystemClock
-from contracts.errors import FieldError
-from ops.bootstrap import build_engine
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
 
 
 def _run(args, settings: Settings) -> int:
     from consumers.cases.errors import InvalidCaseInput
+    from consumers.cases.tokens import issue_token, list_tokens, revoke_token
+    from consumers.store.db import session_factory, transaction
+    from contracts.clock import SystemClock
+    from contracts.errors import FieldError
+    from ops.bootstrap import build_engine
 
     engine = build_engine(settings)
     now = SystemClock().now()

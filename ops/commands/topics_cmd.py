@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ops.cli import print_json, subcommand
 from ops.settings import Settings
-from ops.topics_admin import apply_topics
 
 
 def _run(args, settings: Settings) -> int:
+    from ops.topics_admin import apply_topics
+
     report = apply_topics(settings.bootstrap_servers, settings.topic_namespace)
     print_json(report.as_dict())
     return 1 if report.drift else 0

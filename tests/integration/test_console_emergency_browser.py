@@ -15,8 +15,7 @@ from alerts.sandbox.faults import FaultPlan, FaultRule
 from console.accounts import create_user
 from consumers.directory.csv_import import import_directory
 from consumers.store.db import make_engine, transaction
-from ops.bootstrap import build_webhooks
-from ops.commands.directory_cmd import publish_reference_topics
+from ops.bootstrap import build_webhooks, publish_reference_topics
 from ops.kafka_local import free_port
 from tests import sms_directory
 from tests.console_fixtures import FAST_HASHER, PASSWORD

@@ -235,12 +235,13 @@ class Probes:
         return self.command(sms_cmd, "_webhooks", s, *_run_app()).kwargs
 
     def token_expiry_days(self, s: Settings) -> float:
+        from consumers.cases import tokens
         from consumers.store.migrate import upgrade
         from ops.commands import tokens_cmd
 
         url = f"sqlite:///{self.tmp_path / 'tokens.db'}"
         upgrade(url)
-        self.mp.setattr(tokens_cmd, "issue_token", _raise)
+        self.mp.setattr(tokens, "issue_token", _raise)
         args = argparse.Namespace(action="create", role="police_duty_officer", unit="ps-310115", label=None, days=None)
         return called(lambda: tokens_cmd._run(args, s.model_copy(update={"database_url": url}))).kwargs["lifetime"].days
 
@@ -300,10 +301,10 @@ EFFECTS = {  # field: (another value, what shows it)
     "sms_quiet_end": ("06:00", lambda p, s: p.dispatch(s, "quiet_hours").end),
     "sms_quiet_tz": ("Asia/Urumqi", lambda p, s: p.dispatch(s, "quiet_hours").tz),
     "sms_sandbox_host": ("0.0.0.0", lambda p, s: p.command(__import__("ops.commands.sandbox_cmd", fromlist=["x"]),
-                         "_run", s, bootstrap, "SmsSandbox",
+                         "_run", s, __import__("alerts.sandbox", fromlist=["x"]), "SmsSandbox",
                          **SANDBOX_ARGS).kwargs["host"]),
     "sms_sandbox_port": ("8799", lambda p, s: p.command(__import__("ops.commands.sandbox_cmd", fromlist=["x"]),
-                         "_run", s, bootstrap, "SmsSandbox",
+                         "_run", s, __import__("alerts.sandbox", fromlist=["x"]), "SmsSandbox",
                          **SANDBOX_ARGS).kwargs["port"]),
     "case_forward_minutes": ("5", lambda p, s: p.clocks(s, "forward")),
     "case_acknowledge_minutes": ("30", lambda p, s: p.clocks(s, "acknowledge")),
