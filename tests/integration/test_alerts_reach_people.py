@@ -272,7 +272,10 @@ def test_a_drill_overdue_alert_is_composed_with_its_date_deadline(stack):
     assert worker.post("/v1/safety-reports", drill, headers={"Idempotency-Key": f"dr-{uuid.uuid4().hex[:8]}"}
                        ).status_code == 202
     # normal priority: the stack runs inside quiet hours, so the SMS are composed and held (not yet at the sandbox)
-    states = wait_for(lambda: (s := _alert_states(ledger, "drill-overdue:SCH-B:")) and len(s) >= 2 and s, timeout=120)
+    # a row is inserted as `sending` by the dispatcher's claim and settled (here: held) by the same round: wait for
+    # both rows to be settled, then look at what they were settled to
+    states = wait_for(lambda: (s := _alert_states(ledger, "drill-overdue:SCH-B:")) and len(s) >= 2
+                      and not any("sending" in v for v in s.values()) and s, timeout=120)
     assert states and all(v == {"held"} for v in states.values()), states
     from sqlalchemy import select
 
