@@ -232,9 +232,8 @@ def build_case_publisher(settings: Settings) -> AcknowledgedProducer:
 def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer, *,
                         stop: threading.Event | None = None, kafka: KafkaConsumer | None = None) -> CaseCommandConsumer:
     if kafka is None:
-        kafka = KafkaConsumer(CASE_COMMANDS.name(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
-                              group_id=f"{settings.topic_namespace}.cases", enable_auto_commit=False,
-                              auto_offset_reset="earliest", max_poll_records=settings.case_batch,
+        kafka = make_consumer(settings.bootstrap_servers, CASE_COMMANDS.name(settings.topic_namespace),
+                              f"{settings.topic_namespace}.cases", max_poll_records=settings.case_batch,
                               session_timeout_ms=settings.case_session_timeout_ms,
                               heartbeat_interval_ms=max(1000, settings.case_session_timeout_ms // 3),
                               client_id="childsafe-cases")
@@ -521,15 +520,12 @@ def build_console(settings: Settings, *, clock: Clock | None = None) -> Console:
 
 def run_indicator_recorder(settings: Settings, stop: threading.Event) -> None:
     """Record incident, drill and recall facts until `stop` is set (tests run it in a thread)."""
-    from kafka import KafkaConsumer
-
     from consumers.indicators.recorder import IndicatorRecorder, topics
     from consumers.store.db import session_factory
 
     engine = build_engine(settings)
-    kafka = KafkaConsumer(*topics(settings.topic_namespace), bootstrap_servers=settings.bootstrap_servers,
-                          group_id=f"{settings.topic_namespace}.indicators", enable_auto_commit=False,
-                          auto_offset_reset="earliest", client_id="childsafe-indicators")
+    kafka = make_consumer(settings.bootstrap_servers, topics(settings.topic_namespace),
+                          f"{settings.topic_namespace}.indicators", client_id="childsafe-indicators")
     try:
         IndicatorRecorder(kafka, session_factory(engine), settings.topic_namespace).run(stop)
     finally:

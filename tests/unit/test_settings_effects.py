@@ -60,7 +60,7 @@ class Probes:
         return getattr(bootstrap.clock_policy(s), attr)
 
     def case_consumer_kafka(self, s: Settings) -> dict:
-        self.mp.setattr(bootstrap, "KafkaConsumer", _raise)
+        self.mp.setattr(bootstrap, "make_consumer", _raise)
         return called(lambda: bootstrap.build_case_consumer(s, bootstrap.build_case_runtime(s), None)).kwargs
 
     def sms_clients(self) -> None:
