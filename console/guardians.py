@@ -17,8 +17,7 @@ import hashlib
 import ipaddress
 import math
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from alerts.gateway import GatewayError
 from console import i18n
 from console.forms import FormError, form_field
-from console.web import CONSOLE, PRE_COOKIE, csrf_ok, lang_of, refuse_csrf, render, set_cookie
+from console.web import CONSOLE, PRE_COOKIE, CodePolicy, csrf_ok, lang_of, refuse_csrf, render, set_cookie
 from consumers.cases.columns import UtcDateTime
 from consumers.cases.tracking import OutboxMessage
 from consumers.directory.phones import to_e164
@@ -44,17 +43,6 @@ CODE_BODY = {"zh-CN": "【儿童安全】您的验证码是 {code}，{minutes} �
              "en": "[ChildSafe] Your code is {code}, valid for {minutes} minutes. Do not share it."}
 
 
-@dataclass(frozen=True)
-class CodePolicy:
-    ttl: timedelta = timedelta(minutes=10)
-    per_number: int = 3  # codes per number within `window`
-    per_client: int = 10  # codes per client address within `window`
-    window: timedelta = timedelta(hours=1)
-    max_attempts: int = 5  # wrong codes before that code is dead
-    session: timedelta = timedelta(minutes=30)
-
-
-POLICY = web.AppKey("guardian_code_policy", CodePolicy)
 
 i18n.WORDS.update({
     "g.title": ("家长自助：登记儿童用品", "Guardians: register your children's products"),
@@ -244,7 +232,7 @@ def publish_holdings(session: Session, guardian_id: str, topic: str, clock, now:
 # ---- pages ----
 
 def _policy(request: web.Request) -> CodePolicy:
-    return request.app.get(POLICY) or CodePolicy()
+    return request.app[CONSOLE].guardian_codes
 
 
 def _hasher(request: web.Request):

@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -32,9 +32,22 @@ LANG_COOKIE = "cs_lang"
 OPEN_PATHS = ("/signin", "/static/", "/lang/", "/health", "/public/", "/my")  # /public, /my: no account
 
 
+@dataclass(frozen=True)
+class CodePolicy:
+    """Guardians' confirmation codes (console/guardians.py): how long one lives, how many a number and a client
+    address may ask for within ``window``, wrong tries before a code is dead, how long the signed-in page lasts."""
+
+    ttl: timedelta = timedelta(minutes=10)
+    per_number: int = 3
+    per_client: int = 10
+    window: timedelta = timedelta(hours=1)
+    max_attempts: int = 5
+    session: timedelta = timedelta(minutes=30)
+
+
 @dataclass
 class Console:
-    """Everything the pages need, built by the composition root (ops/commands/console_cmd.py)."""
+    """Everything the pages need, built by the composition root (ops/bootstrap.build_console)."""
 
     factory: sessionmaker[Session]
     clock: Clock
@@ -42,6 +55,7 @@ class Console:
     signin: SignIn
     intake: IntakeClient
     missing: MissingChildDesk  # police publish / stop a missing-child alert from a case (the case outbox)
+    guardian_codes: CodePolicy  # the guardians' self-service sign-in codes
     secure_cookies: bool = False
     acknowledge_minutes: float = 60
     emergency: EmergencyDesk | None = None  # the emergency manager's pages (console/emergency.py)

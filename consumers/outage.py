@@ -38,12 +38,14 @@ def dependency_of(exc: BaseException) -> str | None:
 
 
 class OutageGuard:
-    def __init__(self, worker: str, *, base_s: float = 0.5, cap_s: float = 15.0, stop: threading.Event | None = None,
-                 sleep: Callable[[float], None] | None = None, rng: random.Random | None = None):
-        self.worker, self.base_s, self.cap_s = worker, base_s, cap_s
-        self.stop = stop or threading.Event()
+    """One worker's outage waits: ``stop`` is the worker's own stop event (setting it ends a wait early), ``rng``
+    jitters the backoff; both come from the composition root (ops/bootstrap.outage_guard)."""
+
+    def __init__(self, worker: str, stop: threading.Event, rng: random.Random, *, base_s: float = 0.5,
+                 cap_s: float = 15.0, sleep: Callable[[float], None] | None = None):
+        self.worker, self.stop, self.rng = worker, stop, rng
+        self.base_s, self.cap_s = base_s, cap_s
         self._sleep = sleep
-        self.rng = rng or random.Random()
 
     def sleep(self, seconds: float) -> None:
         """Wait (injected ``sleep``, else until ``stop`` is set or the time is up)."""
@@ -106,12 +108,11 @@ def outage_middleware(worker: str, retry_after_s: int = 5):
     return middleware
 
 
-def poll_until_stopped(guard: OutageGuard, stop: threading.Event, poll_once: Callable[[], object], kafka) -> None:
-    """A consumer worker's loop: poll until `stop` is set (an outage wait ends early then); the Kafka consumer is
-    closed on the way out without committing anything not yet done."""
-    guard.stop = stop
+def poll_until_stopped(guard: OutageGuard, poll_once: Callable[[], object], kafka) -> None:
+    """A consumer worker's loop: poll until the guard's stop event is set (an outage wait ends early then); the
+    Kafka consumer is closed on the way out without committing anything not yet done."""
     try:
-        while not stop.is_set():
+        while not guard.stop.is_set():
             poll_once()
     except Stopped:
         log.info("stopped while waiting out an outage; nothing was committed past it",

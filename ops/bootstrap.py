@@ -229,8 +229,13 @@ def build_case_publisher(settings: Settings) -> AcknowledgedProducer:
     return AcknowledgedProducer(settings.bootstrap_servers, "childsafe-cases", linger_ms=5)
 
 
-def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer, *,
-                        stop: threading.Event | None = None, kafka: KafkaConsumer | None = None) -> CaseCommandConsumer:
+def outage_guard(worker: str, stop: threading.Event) -> OutageGuard:
+    """A worker's outage waits (consumers/outage.py), cut short by the worker's stop event."""
+    return OutageGuard(worker, stop, random.Random())
+
+
+def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: AcknowledgedProducer,
+                        stop: threading.Event, *, kafka: KafkaConsumer | None = None) -> CaseCommandConsumer:
     if kafka is None:
         kafka = make_consumer(settings.bootstrap_servers, CASE_COMMANDS.name(settings.topic_namespace),
                               f"{settings.topic_namespace}.cases", max_poll_records=settings.case_batch,
@@ -241,7 +246,7 @@ def build_case_consumer(settings: Settings, runtime: CaseRuntime, publisher: Ack
     opener = CaseOpener(runtime.policy, runtime.topics, field_keyring(settings))  # the vault opens sealed fields
     return CaseCommandConsumer(kafka, opener, relay, runtime.factory,
                                runtime.clock, DeadLetterWindow(deadletter_limit(settings), "case-consumer"),
-                               max_records=settings.case_batch, guard=OutageGuard("case-consumer", stop=stop))
+                               max_records=settings.case_batch, guard=outage_guard("case-consumer", stop))
 
 
 def run_case_consumer(settings: Settings, stop: threading.Event, *, clock: Clock | None = None) -> None:
@@ -249,7 +254,7 @@ def run_case_consumer(settings: Settings, stop: threading.Event, *, clock: Clock
     runtime = build_case_runtime(settings, clock=clock)
     publisher = build_case_publisher(settings)
     try:
-        build_case_consumer(settings, runtime, publisher, stop=stop).run(stop)
+        build_case_consumer(settings, runtime, publisher, stop).run()
     finally:
         publisher.close()
         runtime.close()
@@ -269,7 +274,7 @@ def build_escalation_loop(settings: Settings, runtime: CaseRuntime, publisher: A
         runner=EscalationRunner(runtime.factory, runtime.clock, runtime.policy, runtime.topics.alerts),
         relay=OutboxRelay(runtime.factory, publisher, runtime.clock, runtime.policy),
         anchor=anchor or build_audit_anchor(settings, runtime, publisher),
-        guard=OutageGuard("escalation", stop=stop), clock=runtime.clock,
+        guard=outage_guard("escalation", stop), clock=runtime.clock,
         tick_s=settings.case_tick_seconds, anchor_s=settings.audit_anchor_seconds)
 
 
@@ -374,8 +379,8 @@ def build_sms_consumer(settings: Settings, topic: str, group: str, **extra) -> K
                          session_timeout_ms=settings.sms_consumer_session_timeout_ms, **extra)
 
 
-def build_fanout(settings: Settings, *, clock: Clock | None = None, producer: AcknowledgedProducer | None = None,
-                 consumer: KafkaConsumer | None = None) -> FanoutWorker:
+def build_fanout(settings: Settings, stop: threading.Event, *, clock: Clock | None = None,
+                 producer: AcknowledgedProducer | None = None, consumer: KafkaConsumer | None = None) -> FanoutWorker:
     clock = clock or SystemClock()
     producer = producer or build_producer(settings, "childsafe-sms-fanout")
     consumer = consumer or build_sms_consumer(settings, ALERTS_REQUESTED.name(settings.topic_namespace), FANOUT_GROUP,
@@ -383,10 +388,10 @@ def build_fanout(settings: Settings, *, clock: Clock | None = None, producer: Ac
     fanout = AudienceFanout(build_engine(settings), producer.to(SMS_JOBS.name(settings.topic_namespace)), clock,
                             page_size=settings.sms_fanout_page, rules=build_body_rules(settings))
     return FanoutWorker(consumer, fanout, dead_letters(settings, producer, "sms-fanout", clock),
-                        guard=OutageGuard("sms-fanout"))
+                        guard=outage_guard("sms-fanout", stop))
 
 
-def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=None,
+def build_dispatch(settings: Settings, stop: threading.Event, *, clock: Clock | None = None, gateway=None,
                    producer: AcknowledgedProducer | None = None, consumer: KafkaConsumer | None = None,
                    cancellations_consumer: KafkaConsumer | None = None) -> DispatchWorker:
     clock = clock or SystemClock()
@@ -396,19 +401,20 @@ def build_dispatch(settings: Settings, *, clock: Clock | None = None, gateway=No
     limiter = build_rate_limiter(settings, clock, engine)
     dispatcher = SmsDispatcher(ledger, gateway or build_gateway(settings), clock, dispatch_settings(settings),
                                cancellations=book, rng=random.Random(), owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
-                               throttle=limiter.reserve, slots=getattr(limiter, "reserve_many", None))
+                               throttle=limiter.reserve, slots=getattr(limiter, "reserve_many", None),
+                               guard=outage_guard("sms-dispatch", stop))
     producer = producer or build_producer(settings, "childsafe-sms-dispatch")
     ns = settings.topic_namespace
     cancellations = CancellationConsumer(
         cancellations_consumer or build_sms_consumer(settings, ALERTS_CANCELLED.name(ns), CANCELLATIONS_GROUP),
-        book, dead_letters(settings, producer, "sms-cancellations", clock), guard=OutageGuard("sms-cancellations"))
+        book, dead_letters(settings, producer, "sms-cancellations", clock), guard=outage_guard("sms-cancellations", stop))
     fallback = GuardianFallback(engine, ledger, producer.to(SMS_JOBS.name(ns)), clock, build_body_rules(settings))
     consumer = consumer or build_sms_consumer(settings, SMS_JOBS.name(ns), DISPATCH_GROUP,
                                               max_poll_records=settings.sms_dispatch_batch,
                                               max_poll_interval_ms=10 * 60 * 1000)
     return DispatchWorker(consumer, dispatcher, fallback, dead_letters(settings, producer, "sms-dispatch", clock),
                           batch=settings.sms_dispatch_batch, cancellations=cancellations,
-                          guard=OutageGuard("sms-dispatch"))
+                          guard=dispatcher.guard)
 
 
 def build_webhooks(settings: Settings, *, clock: Clock | None = None,
@@ -493,7 +499,7 @@ def build_console(settings: Settings, *, clock: Clock | None = None) -> Console:
     from console.emergency import EmergencyDesk
     from console.intake import IntakeClient
     from console.sessions import SessionPolicy, SignIn
-    from console.web import Console
+    from console.web import CodePolicy, Console
     from consumers.cases.actions import CaseDesk
 
     clock = clock or SystemClock()
@@ -506,7 +512,7 @@ def build_console(settings: Settings, *, clock: Clock | None = None) -> Console:
     intake_url = settings.console_intake_url or f"http://{settings.web_host}:{settings.web_port}"
     return Console(factory=factory, clock=clock, desk=CaseDesk(factory, clock), signin=SignIn(factory, clock, policy),
                    intake=IntakeClient(intake_url, settings.console_intake_token.get_secret_value()),
-                   missing=build_missing_child_desk(settings, factory, clock),
+                   missing=build_missing_child_desk(settings, factory, clock), guardian_codes=CodePolicy(),
                    secure_cookies=settings.console_secure_cookies,
                    acknowledge_minutes=settings.case_acknowledge_minutes,
                    emergency=EmergencyDesk(engine, settings.cap_delegate_map, build_body_rules(settings),
@@ -527,6 +533,7 @@ def run_indicator_recorder(settings: Settings, stop: threading.Event) -> None:
     kafka = make_consumer(settings.bootstrap_servers, topics(settings.topic_namespace),
                           f"{settings.topic_namespace}.indicators", client_id="childsafe-indicators")
     try:
-        IndicatorRecorder(kafka, session_factory(engine), settings.topic_namespace).run(stop)
+        IndicatorRecorder(kafka, session_factory(engine), settings.topic_namespace,
+                          guard=outage_guard("indicator-recorder", stop)).run()
     finally:
         engine.dispose()

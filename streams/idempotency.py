@@ -89,7 +89,7 @@ class KafkaIdempotencyLedger:
     PARTITIONS = 3
 
     def __init__(self, bootstrap: str, topic: str, writer, retention_s: float, read_timeout_s: float = 10.0, *,
-                 replication: int = 1, min_insync: int = 1, backoff_cap_s: float = 5.0):
+                 replication: int, min_insync: int, backoff_cap_s: float = 5.0):
         self.bootstrap, self.topic, self.writer = bootstrap, topic, writer
         self.retention_s, self.read_timeout_s = retention_s, read_timeout_s
         self.replication, self.min_insync, self.backoff_cap_s = replication, min_insync, backoff_cap_s

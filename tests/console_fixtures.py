@@ -14,7 +14,7 @@ from console.accounts import create_user
 from console.app import build_app
 from console.intake import IntakeClient
 from console.sessions import SessionPolicy, SignIn
-from console.web import Console
+from console.web import CodePolicy, Console
 from consumers.cases.actions import CaseDesk
 from consumers.cases.missing_child import MissingChildDesk
 from tests.cases_fixtures import DISTRICT, OTHER_DISTRICT, OTHER_SCHOOL, SCHOOL, CaseWorld
@@ -43,7 +43,7 @@ def make_console(world: CaseWorld, intake_url: str = "http://127.0.0.1:9", polic
                  intake_token: str = "") -> Console:
     desk = CaseDesk(world.factory, world.clock)
     missing = MissingChildDesk(world.factory, world.clock, "t.emergency.alerts.v1", sender="cases.test.childsafe")
-    return Console(factory=world.factory, clock=world.clock, desk=desk, missing=missing,
+    return Console(factory=world.factory, clock=world.clock, desk=desk, missing=missing, guardian_codes=CodePolicy(),
                    signin=SignIn(world.factory, world.clock, policy or SessionPolicy(), hasher=FAST_HASHER),
                    intake=IntakeClient(intake_url, intake_token, attempts=2, backoff_s=0.01, timeout_s=5))
 

@@ -4,16 +4,20 @@
 - ``FakeProducer``: the ``AcknowledgedProducer`` port (``send(topic, key, value)``, ``flush``);
 - ``FakeSink``: a topic sink (``send(key, value)``, ``flush``), which can refuse the n-th flush;
 - ``FakeWriter``: the streams worker's async writer port;
-- ``record``: a consumed Kafka record as kafka-python hands it to a worker.
+- ``record``: a consumed Kafka record as kafka-python hands it to a worker;
+- ``guard``: a real outage guard with its own stop event and seeded jitter (what ops/bootstrap gives a worker).
 """
 
 from __future__ import annotations
 
 import itertools
+import random
+import threading
 from collections import deque
 from dataclasses import dataclass
 
 from alerts.gateway import AmbiguousSendError, PermanentSendError, ProviderMessage, SentMessage, TransientSendError
+from consumers.outage import OutageGuard
 
 LOSE_RESPONSE = "lose-response"  # accept the message, then fail as if the response was lost
 
@@ -124,3 +128,8 @@ class ConsumedRecord:
 
 def record(topic: str, partition: int, offset: int, value: bytes, key: bytes | None = None) -> ConsumedRecord:
     return ConsumedRecord(topic, partition, offset, value, key)
+
+
+def guard(worker: str = "test-worker", *, stop: threading.Event | None = None, **options) -> OutageGuard:
+    """A real ``OutageGuard`` for a worker under test: its own stop event unless given one, jitter seeded."""
+    return OutageGuard(worker, threading.Event() if stop is None else stop, random.Random(7), **options)

@@ -20,7 +20,7 @@ from contracts.common import Priority
 from contracts.events import AlertRequestedEvent
 from contracts.sms import SmsJob
 from tests import sms_directory
-from tests.fakes import FakeSmsGateway
+from tests.fakes import FakeSmsGateway, guard
 
 DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 NIGHT = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
@@ -41,7 +41,7 @@ def dispatch_world(db_url: str, tmp_path: Path) -> Iterator[tuple]:
     settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
                                 concurrency=2)
     dispatcher = SmsDispatcher(ledger, gateway, clock, settings, cancellations=CancellationBook(engine, clock),
-                               rng=random.Random(1), owner="dispatcher-test")
+                               rng=random.Random(1), owner="dispatcher-test", guard=guard("sms-dispatch"))
     yield engine, clock, gateway, ledger, dispatcher
     dispatcher.close()
     engine.dispose()

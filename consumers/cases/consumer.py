@@ -7,7 +7,6 @@ only after that, and alerts leave through the outbox. A crash anywhere replays h
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -122,6 +121,6 @@ class CaseCommandConsumer:
             last[tp] = max(last.get(tp, -1), p.offset)
         return {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in last.items()}
 
-    def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
-        """Poll until `stop` is set; commits what is done and closes the Kafka consumer on the way out."""
-        poll_until_stopped(self.guard, stop, lambda: self.poll_once(timeout_ms), self.kafka)
+    def run(self, timeout_ms: int = 500) -> None:
+        """Poll until the guard's stop event is set; commits what is done and closes the Kafka consumer on the way out."""
+        poll_until_stopped(self.guard, lambda: self.poll_once(timeout_ms), self.kafka)

@@ -7,7 +7,6 @@ skipped here: the agent that owns its topic dead-letters it (a second dead lette
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,10 +28,10 @@ def topics(namespace: str) -> list[str]:
 
 class IndicatorRecorder:
     def __init__(self, kafka_consumer, factory: sessionmaker[Session], namespace: str,
-                 guard: OutageGuard | None = None, max_records: int = 500):
+                 guard: OutageGuard, max_records: int = 500):
         self.kafka, self.factory, self.max_records = kafka_consumer, factory, max_records
         self.specs = {spec.name(namespace): spec for spec in SOURCES}
-        self.guard = guard or OutageGuard("indicator-recorder")
+        self.guard = guard
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """One batch: decode, store the facts in one transaction, then commit; returns the rows added."""
@@ -55,5 +54,6 @@ class IndicatorRecorder:
         with transaction(self.factory) as session:
             return record(session, events)
 
-    def run(self, stop: threading.Event, timeout_ms: int = 500) -> None:
-        poll_until_stopped(self.guard, stop, lambda: self.poll_once(timeout_ms), self.kafka)
+    def run(self, timeout_ms: int = 500) -> None:
+        """Poll until the guard's stop event is set."""
+        poll_until_stopped(self.guard, lambda: self.poll_once(timeout_ms), self.kafka)

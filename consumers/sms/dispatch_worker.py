@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from consumers.kafka_io import DeadLetters, commit_tolerantly
 from consumers.outage import OutageGuard, Stopped
@@ -24,14 +23,12 @@ class DispatchWorker:
         self.consumer, self.dispatcher, self.fallback = consumer, dispatcher, fallback
         self.dead_letters, self.batch, self.cancellations = dead_letters, batch, cancellations
         self.guard = guard
-        dispatcher.guard = self.guard
 
-    def run(self, stop: threading.Event) -> None:
-        self.guard.stop = stop
-        if self.cancellations is not None:
-            self.cancellations.guard.stop = stop
+    def run(self) -> None:
+        """Poll until the guard's stop event is set (the composition root gives the dispatcher's and the
+        cancellation consumer's guards the same event, so one signal stops all three and cuts a wait short)."""
         try:
-            while not stop.is_set():
+            while not self.guard.stop.is_set():
                 self.poll_once()
         except Stopped:
             log.info("stopped while waiting out an outage; the polled jobs were not committed")

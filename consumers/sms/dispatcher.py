@@ -63,7 +63,7 @@ class DispatchSettings:
 
 class SmsDispatcher:
     def __init__(self, ledger: SmsLedger, gateway: SmsGateway, clock: Clock, settings: DispatchSettings,
-                 *, cancellations: CancellationBook, rng: random.Random, owner: str,
+                 *, cancellations: CancellationBook, rng: random.Random, owner: str, guard: OutageGuard,
                  throttle: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
                  slots: Callable[[int], list[float]] | None = None):
         """``owner`` names this dispatcher in its ledger claims (unique per process: ops/bootstrap.py builds it);
@@ -74,7 +74,7 @@ class SmsDispatcher:
         self.throttle, self.sleep = throttle, sleep  # throttle: a token bucket's reserve()
         # slots: the shared rate limit's reserve_many(n): a round's slots in one reservation (epoch seconds each)
         self.slots = slots
-        self.guard = OutageGuard("sms-dispatch")
+        self.guard = guard
         self._rounds = itertools.count(1)
         self._pool = ThreadPoolExecutor(max(1, settings.concurrency), thread_name_prefix="sms-send")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from alerts.errors import AlertsError
 from consumers.directory.audience import UnsupportedAudience
@@ -24,10 +23,10 @@ class FanoutWorker:
         self.guard = guard
         self.results: list[FanoutResult] = []
 
-    def run(self, stop: threading.Event) -> None:
-        self.guard.stop = stop
+    def run(self) -> None:
+        """Poll until the guard's stop event is set (it also cuts an outage wait short)."""
         try:
-            while not stop.is_set():
+            while not self.guard.stop.is_set():
                 self.poll_once()
         except Stopped:
             log.info("stopped while waiting out an outage; the alert in hand was not committed")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -67,7 +68,7 @@ def bench_consumer(url: str, bootstrap: str, n: int, batch: int) -> float:
     settings = Settings(bootstrap_servers=bootstrap, topic_namespace=namespace, database_url=url, case_batch=batch)
     runtime = build_case_runtime(settings)
     publisher = build_case_publisher(settings)
-    consumer = build_case_consumer(settings, runtime, publisher)
+    consumer = build_case_consumer(settings, runtime, publisher, threading.Event())
     consumer.poll_once(timeout_ms=100)  # join the group before timing
     with runtime.factory() as s:
         started_with = s.execute(select(func.count()).select_from(ProcessedMessage)).scalar_one()

@@ -48,6 +48,7 @@ def raw_sdk(url: str, count: int, concurrency: int) -> dict:
 def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int, shared_rate: float = 0.0,
                timed: bool = False, slot_per_send: bool = False) -> dict:
     from alerts.twilio_gateway import TwilioGateway
+    from consumers.outage import OutageGuard
     from consumers.sms.cancellation_book import CancellationBook
     from consumers.sms.dispatcher import DispatchSettings, SmsDispatcher
     from consumers.sms.jobs import dedup_key
@@ -65,6 +66,7 @@ def dispatcher(url: str, count: int, concurrency: int, db_url: str, batch: int, 
     d = SmsDispatcher(ledger, gateway, clock, DispatchSettings(callback_base_url="http://127.0.0.1:9",
                                                                concurrency=concurrency),
                       cancellations=CancellationBook(engine, clock), rng=random.Random(), owner="dispatcher-bench",
+                      guard=OutageGuard("sms-dispatch-bench", threading.Event(), random.Random()),
                       throttle=None if limiter is None else limiter.reserve,
                       slots=None if limiter is None or slot_per_send else limiter.reserve_many)
     jobs = [SmsJob(dedup_key=dedup_key("BENCH", f"g:{i}"), alert_id="BENCH", recipient_id=f"g:{i}", to=to,

@@ -28,16 +28,16 @@ def _stop_on_signals(settings: Settings | None = None, role: str = "", port: int
 def _fanout(args, settings: Settings) -> int:
     from ops.bootstrap import build_fanout
 
-    build_fanout(settings).run(_stop_on_signals(settings, "sms-fanout", settings.sms_fanout_metrics_port))
+    build_fanout(settings, _stop_on_signals(settings, "sms-fanout", settings.sms_fanout_metrics_port)).run()
     return 0
 
 
 def _dispatch(args, settings: Settings) -> int:
     from ops.bootstrap import build_dispatch
 
-    worker = build_dispatch(settings)
+    worker = build_dispatch(settings, _stop_on_signals(settings, "sms-dispatch", settings.sms_dispatch_metrics_port))
     try:
-        worker.run(_stop_on_signals(settings, "sms-dispatch", settings.sms_dispatch_metrics_port))
+        worker.run()
     finally:
         worker.close()
     return 0

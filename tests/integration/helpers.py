@@ -106,8 +106,8 @@ class SmsWorkers:
     def __init__(self, settings):
         from ops.bootstrap import build_dispatch, build_fanout
 
-        self.fanout, self.dispatch = build_fanout(settings), build_dispatch(settings)
         self.stop = threading.Event()
+        self.fanout, self.dispatch = build_fanout(settings, self.stop), build_dispatch(settings, self.stop)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:

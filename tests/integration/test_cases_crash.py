@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_crash_after_db_commit_before_offset_commit_replays_harmlessly(tmp_path,
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=url, case_batch=500)
     runtime = build_case_runtime(settings)
     publisher = build_case_publisher(settings)
-    first = build_case_consumer(settings, runtime, publisher)
+    first = build_case_consumer(settings, runtime, publisher, threading.Event())
     positions: list[Position] = []
     deadline = time.monotonic() + 30
     while len(positions) < 43 and time.monotonic() < deadline:
@@ -121,7 +122,7 @@ def test_crash_after_db_commit_before_offset_commit_replays_harmlessly(tmp_path,
         positions += [Position(r.topic, r.partition, r.offset, r.key, r.value) for rs in batch.values() for r in rs]
     first.store(positions)  # the DB commit happens ...
     first.kafka.close(autocommit=False)  # ... and the process "dies" before committing offsets
-    second = build_case_consumer(settings, runtime, publisher)
+    second = build_case_consumer(settings, runtime, publisher, threading.Event())
     seen: Counter = Counter()
     deadline = time.monotonic() + 30
     while sum(seen.values()) < 43 and time.monotonic() < deadline:

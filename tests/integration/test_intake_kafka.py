@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 async def _ledger(bootstrap: str, namespace: str, name: str):
     writer = KafkaWriter(bootstrap, namespace, client_id=f"{namespace}-{name}")
-    ledger = KafkaIdempotencyLedger(bootstrap, f"{namespace}-streams-intake-idempotency", writer, retention_s=3600)
+    ledger = KafkaIdempotencyLedger(bootstrap, f"{namespace}-streams-intake-idempotency", writer, retention_s=3600,
+                                    replication=1, min_insync=1)
     await ledger.start()
     return ledger, writer
 

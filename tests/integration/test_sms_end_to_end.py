@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -39,7 +40,7 @@ def test_an_alert_to_a_school_of_2000_guardians_sends_exactly_2000_messages(
     settings = settings_for(kafka_bootstrap, namespace, db_url, sms_sandbox, callback_base=f"http://127.0.0.1:{port}")
     hooks = BackgroundApp(build_webhooks(settings).app(), port).start()
     publish(kafka_bootstrap, namespace, alert_event("E2E-1", "SCH00000"), alert_event("E2E-1", "SCH00000"))
-    fanout, dispatch = build_fanout(settings), build_dispatch(settings)
+    fanout, dispatch = build_fanout(settings, threading.Event()), build_dispatch(settings, threading.Event())
     try:
         deadline = time.monotonic() + 120
         while len(fanout.results) < 2 and time.monotonic() < deadline:
@@ -87,7 +88,7 @@ def test_unsupported_and_invalid_alerts_are_dead_lettered_with_a_reason(kafka_bo
     producer = AcknowledgedProducer(kafka_bootstrap, "tests")
     producer.send(ALERTS_REQUESTED.name(namespace), None, b'{"type": "cn.childsafe.alert.requested.v1"}')
     producer.flush()
-    fanout = build_fanout(settings)
+    fanout = build_fanout(settings, threading.Event())
     handled = 0
     deadline = time.monotonic() + 60
     while handled < 2 and time.monotonic() < deadline:

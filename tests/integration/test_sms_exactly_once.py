@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -67,7 +68,7 @@ def test_dispatcher_killed_repeatedly_under_provider_faults_sends_each_message_e
     settings = Settings(bootstrap_servers=kafka_bootstrap, topic_namespace=namespace, database_url=db_url)
     publish(kafka_bootstrap, namespace, alert_event("CHAOS-1", "SCH00000"))
     dispatcher = start()
-    fanout = build_fanout(settings)
+    fanout = build_fanout(settings, threading.Event())
     ledger = SmsLedger(engine, SystemClock())
     rng = random.Random(5)
     kills = 0

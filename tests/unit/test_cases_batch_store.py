@@ -9,9 +9,9 @@ from consumers.cases.consumer import CaseCommandConsumer
 from consumers.cases.models import CaseAgency, MandatoryReportCase
 from consumers.cases.opening import Position
 from consumers.cases.tracking import OutboxMessage, ProcessedMessage
-from consumers.outage import OutageGuard
 from contracts.dlq import DeadLetterLimit, DeadLetterWindow
 from tests.cases_fixtures import CaseWorld, command_bytes, open_case
+from tests.fakes import guard
 
 TOPIC = "t.cases.commands.v1"
 
@@ -24,7 +24,7 @@ def test_one_batch_with_duplicates_junk_and_a_replay(db_url):
     world = CaseWorld(db_url)
     consumer = CaseCommandConsumer(None, world.opener, world.relay, world.factory, world.clock,
                                    DeadLetterWindow(DeadLetterLimit(), "case-consumer"),
-                                   OutageGuard("case-consumer"))
+                                   guard("case-consumer"))
     payloads = [command_bytes(open_case(i)) for i in range(1, 51)]
     payloads += [command_bytes(open_case(7), "again-7"), b"not json", command_bytes(open_case(7), "again-7b")]
     stolen = open_case(60).model_copy(update={"case_id": "case-000003"})  # another report claiming a used case id
@@ -73,7 +73,7 @@ def test_dead_letter_limit_stops_the_case_consumer_before_it_commits_and_counts_
     kafka = _Polled(records)
     consumer = CaseCommandConsumer(kafka, world.opener, world.relay, world.factory, world.clock,
                                    DeadLetterWindow(DeadLetterLimit(ratio=0.9, window=20), "case-consumer"),
-                                   OutageGuard("case-consumer"))
+                                   guard("case-consumer"))
     with pytest.raises(DeadLetterLimitExceeded, match="case-consumer: 20 of the last 20 messages"):
         consumer.poll_once()
     assert kafka.committed == [], "the offsets of a batch that tripped the limit are not committed"

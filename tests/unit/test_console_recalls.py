@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from alerts.gateway import SentMessage
 from console.accounts import create_user
-from console.guardians import POLICY, CodePolicy, GuardianCode
+from console.guardians import CodePolicy, GuardianCode
 from console.recalls import ConsoleRecall, RecallReview, reach
 from consumers.cases.tracking import OutboxMessage
 from consumers.store.core import Agency
@@ -106,8 +106,8 @@ async def stack(world):
     gateway = FakeGateway()
     console = make_console(world, intake_url=str(server.make_url("")).rstrip("/"))
     console.recall_topics, console.code_gateway = (HOLDINGS_T, ALERTS_T), gateway
+    console.guardian_codes = CodePolicy(per_number=3, per_client=5, ttl=timedelta(minutes=10), max_attempts=3)
     app = build_app(console)
-    app[POLICY] = CodePolicy(per_number=3, per_client=5, ttl=timedelta(minutes=10), max_attempts=3)
     client = await start_client(app)
     yield {"client": client, "fake": fake, "gateway": gateway, "world": world}
     await client.close()

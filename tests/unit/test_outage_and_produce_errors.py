@@ -20,12 +20,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from consumers.kafka_io import ProduceFailed
 from consumers.metrics import OUTAGE_RETRIES
-from consumers.outage import OutageGuard, Stopped, dependency_of
+from consumers.outage import Stopped, dependency_of
 from contracts.deadletter import DEAD_LETTER_VALUE_LIMIT, DeadLettered
 from contracts.errors import FieldError
 from contracts.produce_errors import is_non_retryable_produce_error, is_retryable_kafka_error
 from contracts.topics import CATALOGUE, INTAKE, INTAKE_BODY_LIMIT, replication_for
 from ops.settings import Settings
+from tests.fakes import guard
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
@@ -76,9 +77,9 @@ def test_an_outage_is_waited_out_with_capped_backoff_logged_and_counted(caplog):
         return "stored"
 
     before = OUTAGE_RETRIES.labels("unit-worker", "database")._value.get()
-    guard = OutageGuard("unit-worker", base_s=0.5, cap_s=3.0, sleep=waits.append)
+    waiting = guard("unit-worker", base_s=0.5, cap_s=3.0, sleep=waits.append)
     with caplog.at_level(logging.WARNING, logger="childsafe.outage"):
-        assert guard.run(work, "storing a batch") == "stored"
+        assert waiting.run(work, "storing a batch") == "stored"
     assert len(calls) == 7, "the same work, again, until it succeeded"
     assert all(w <= 3.0 * 1.2 for w in waits) and waits[0] < waits[2], waits
     assert OUTAGE_RETRIES.labels("unit-worker", "database")._value.get() - before == 6
@@ -87,11 +88,11 @@ def test_an_outage_is_waited_out_with_capped_backoff_logged_and_counted(caplog):
 
 
 def test_a_bug_propagates_at_once_and_a_stop_ends_the_wait():
-    guard = OutageGuard("unit-worker", sleep=lambda s: None)
+    buggy = guard("unit-worker", sleep=lambda s: None)
     with pytest.raises(ZeroDivisionError):
-        guard.run(lambda: 1 / 0, "a bug")
+        buggy.run(lambda: 1 / 0, "a bug")
     stop = threading.Event()
-    stopping = OutageGuard("unit-worker", stop=stop, sleep=lambda s: stop.set())
+    stopping = guard("unit-worker", stop=stop, sleep=lambda s: stop.set())
     with pytest.raises(Stopped):
         stopping.run(lambda: (_ for _ in ()).throw(db_down()), "storing")
 

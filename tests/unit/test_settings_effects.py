@@ -61,7 +61,7 @@ class Probes:
 
     def case_consumer_kafka(self, s: Settings) -> dict:
         self.mp.setattr(bootstrap, "make_consumer", _raise)
-        return called(lambda: bootstrap.build_case_consumer(s, bootstrap.build_case_runtime(s), None)).kwargs
+        return called(lambda: bootstrap.build_case_consumer(s, bootstrap.build_case_runtime(s), None, threading.Event())).kwargs
 
     def sms_clients(self) -> None:
         class Producer(FakeProducer):
@@ -84,11 +84,11 @@ class Probes:
 
     def fanout(self, s: Settings):
         self.sms_clients()
-        return bootstrap.build_fanout(s)
+        return bootstrap.build_fanout(s, threading.Event())
 
     def dispatch_worker(self, s: Settings):
         self.sms_clients()
-        return bootstrap.build_dispatch(s)
+        return bootstrap.build_dispatch(s, threading.Event())
 
     def command(self, module, function: str, s: Settings, target, attr: str, **args) -> Called:
         self.mp.setattr(target, attr, _raise)
@@ -118,8 +118,8 @@ class Probes:
         self.mp.setattr(ops.metrics, "serve", lambda role, port, host: served.append((role, port, host)))
         self.mp.setattr(bootstrap, "run_case_consumer", _raise)
         self.mp.setattr(bootstrap, "run_escalation", _raise)
-        class Worker:  # the command builds it, then serves /metrics, then runs it: stop at the run
-            def __init__(self, settings):
+        class Worker:  # the command serves /metrics, builds the worker with its stop event, runs it: stop at the run
+            def __init__(self, settings, stop):
                 pass
 
             run, close = _raise, lambda self: None

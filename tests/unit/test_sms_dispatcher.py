@@ -12,7 +12,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.fakes import LOSE_RESPONSE, FakeSink, permanent, transient
+from tests.fakes import LOSE_RESPONSE, FakeSink, guard, permanent, transient
 from tests.sms_world import DAYTIME, NIGHT, job, states
 
 
@@ -180,7 +180,8 @@ def test_a_lost_response_is_found_when_the_number_has_more_than_one_page_of_mess
     settings = DispatchSettings(lease_s=30, reconcile_delay_s=2, backoff=Backoff(base_s=1, cap_s=8, max_attempts=4),
                                 concurrency=1)
     dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock, settings,
-                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test")
+                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test",
+                               guard=guard("sms-dispatch"))
     try:
         to = sms_directory.G[1]
         j = job("g:G1", to)

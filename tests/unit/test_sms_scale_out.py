@@ -22,7 +22,7 @@ from consumers.store.sms_ledger import SmsLedgerEntry
 from contracts.clock import FakeClock, SystemClock
 from contracts.common import Priority
 from contracts.sms import SmsJob
-from tests.fakes import FakeSmsGateway
+from tests.fakes import FakeSmsGateway, guard
 
 DAYTIME = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 SENDER = "+447700900999"
@@ -60,7 +60,8 @@ def dispatcher(ledger, gateway, clock, lease_s, *, owner: str, throttle=None, sl
     settings = DispatchSettings(lease_s=lease_s, reconcile_delay_s=0.0, concurrency=4,
                                 backoff=Backoff(base_s=0.1, cap_s=0.5, max_attempts=20))
     return SmsDispatcher(ledger, gateway, clock, settings, cancellations=CancellationBook(ledger.engine, clock),
-                         rng=random.Random(3), owner=owner, throttle=throttle, sleep=sleep, slots=slots)
+                         rng=random.Random(3), owner=owner, throttle=throttle, sleep=sleep, slots=slots,
+                         guard=guard("sms-dispatch"))
 
 
 def limited(limit: SharedRateLimit, per_round: bool) -> dict:

@@ -28,7 +28,7 @@ from contracts.codec import decode
 from contracts.common import Priority
 from contracts.events import SmsJobEvent
 from tests import sms_directory
-from tests.fakes import FakeSink, FakeSmsGateway
+from tests.fakes import FakeSink, FakeSmsGateway, guard
 from tests.sms_world import job
 
 TOKEN = "test-auth-token"
@@ -43,7 +43,8 @@ async def hooks(db_url, tmp_path):
     gateway = FakeSmsGateway()
     dispatcher = SmsDispatcher(SmsLedger(engine, clock), gateway, clock,
                                DispatchSettings(callback_base_url=PUBLIC, concurrency=1),
-                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test")
+                               cancellations=CancellationBook(engine, clock), rng=random.Random(1), owner="dispatcher-test",
+                               guard=guard("sms-dispatch"))
     client = TestClient(TestServer(SmsWebhooks(engine, WebhookVerifier(TOKEN), PUBLIC, clock).app()))
     await client.start_server()
     yield engine, clock, gateway, dispatcher, client
