@@ -71,13 +71,18 @@ def _masked_number(digits: str) -> str:
 def mask_phone(text: str) -> str:
     """Every phone number libphonenumber finds in free text, masked (international and mainland spellings)."""
     scan = _digits_ascii(text)
+    # a stray "+" ("+ 130 0000 0000", "++139…", "+139…") makes the matcher read a country code and give up on the
+    # number: scan once more with every plus blanked (same length, so the spans still fit the text)
+    unplussed = scan.replace("+", " ")
     spans: list[tuple[int, int, str]] = []
-    for region in (REGION, None):  # None: only numbers written with their country code (+44 …, 0086 …)
-        for match in phonenumbers.PhoneNumberMatcher(scan, region or "ZZ", leniency=phonenumbers.Leniency.VALID):
-            if any(s < match.end and match.start < e for s, e, _ in spans):
-                continue
-            n = match.number
-            spans.append((match.start, match.end, f"{n.country_code}{n.national_number}"))
+    for candidate in dict.fromkeys((scan, unplussed)):
+        for region in (REGION, None):  # None: only numbers written with their country code (+44 …, 0086 …)
+            for match in phonenumbers.PhoneNumberMatcher(candidate, region or "ZZ",
+                                                         leniency=phonenumbers.Leniency.VALID):
+                if any(s < match.end and match.start < e for s, e, _ in spans):
+                    continue
+                n = match.number
+                spans.append((match.start, match.end, f"{n.country_code}{n.national_number}"))
     for run in re.finditer(r"(?<!\d)(?:\+|00)?86(1[3-9]\d{9})(?!\d)", scan):  # 8613912345678: no separator at all
         if not any(s < run.end() and run.start() < e for s, e, _ in spans):
             spans.append((run.start(), run.end(), "86" + run.group(1)))

@@ -35,6 +35,14 @@ def test_every_spelling_of_a_mainland_mobile_is_masked(spelling):
     assert "举报人王小明" in line  # masking numbers leaves the rest readable
 
 
+@pytest.mark.parametrize("line", ["+ 130 0000 0000", "++13912345678", "+13912345678", "+ +86 139 1234 5678",
+                                  "电话+ 139 1234 5678。"])
+def test_a_stray_plus_does_not_hide_the_number_after_it(line):
+    """Hypothesis found "+ 130 0000 0000" logged whole: the matcher read 130 as a country code and gave up."""
+    digits = "".join(ch for ch in mask_text(line) if ch.isdigit())
+    assert "123456" not in digits and "000000" not in digits, mask_text(line)
+
+
 @settings(max_examples=200, deadline=None)
 @given(prefix=st.sampled_from(["", "+86", "0086", "86", "(+86)", "+86 "]),
        sep=st.sampled_from(["", " ", "-", "\u00a0"]), full_width=st.booleans(),
