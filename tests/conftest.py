@@ -15,14 +15,15 @@ from ops.kafka_local import LocalKafka, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "tests" / "unit"
-SERVICES = ("postgres", "integration", "faults")
+NOT_UNIT = ("postgres", "integration", "faults", "realtime")  # a service, or the wall clock and child processes
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark ``unit`` each test of tests/unit that needs no service (none of the SERVICES markers): `make unit` runs
-    exactly these, on several workers (pytest-xdist); `make test` runs them so first, then everything else."""
+    """Mark ``unit`` each test of tests/unit that needs no service and runs on no wall clock (none of the NOT_UNIT
+    markers): `make unit` runs exactly these, on several workers (pytest-xdist); `make test` runs them so first,
+    then everything else."""
     for item in items:
-        if item.path.is_relative_to(UNIT) and not any(item.get_closest_marker(m) for m in SERVICES):
+        if item.path.is_relative_to(UNIT) and not any(item.get_closest_marker(m) for m in NOT_UNIT):
             item.add_marker(pytest.mark.unit)
 
 

@@ -13,6 +13,8 @@ from alerts.gateway import PermanentSendError
 from ops.bootstrap import build_gateway
 from ops.settings import Settings
 
+pytestmark = pytest.mark.realtime  # each test starts the `childsafe` CLI as a child process
+
 CHILDSAFE = str(Path(sys.executable).parent / "childsafe")
 
 

@@ -7,6 +7,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.realtime  # each test starts a fresh interpreter
+
 HEAVY = ("faust", "aiohttp", "kafka", "aiokafka", "httpx", "twilio", "numpy", "shapely")
 
 

@@ -180,6 +180,7 @@ def test_the_worker_refuses_to_start_open_unless_on_loopback_and_asked(tmp_path)
     assert intake_may_run_open(Settings(run_dir=tmp_path, web_host="0.0.0.0")) is False
 
 
+@pytest.mark.realtime
 def test_childsafe_worker_exits_with_the_reason_when_no_token_exists(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "CHILDSAFE_RUN_DIR": str(tmp_path), "CHILDSAFE_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     done = subprocess.run([sys.executable, "-m", "ops", "worker"], env=env, capture_output=True, text=True, timeout=60)

@@ -106,6 +106,7 @@ def test_a_claim_taken_over_while_its_job_waited_is_not_sent_twice(db_url):
     engine.dispose()
 
 
+@pytest.mark.realtime
 @pytest.mark.timeout(120)
 @PER_ROUND
 def test_two_dispatchers_with_a_short_lease_and_a_slow_provider_send_each_job_once(db_url, per_round):
@@ -155,6 +156,7 @@ def measured_rate(gateway: TimedGateway) -> float:
     return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
 
 
+@pytest.mark.realtime
 @pytest.mark.timeout(120)
 @PER_ROUND
 def test_two_dispatchers_against_one_sending_number_hold_the_configured_rate(db_url, per_round):

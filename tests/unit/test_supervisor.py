@@ -34,6 +34,7 @@ def wait_until(predicate, timeout: float = 60.0, every: float = 0.1):
     raise AssertionError("condition not met in time")
 
 
+@pytest.mark.realtime
 def test_a_worker_that_keeps_dying_is_restarted_with_doubling_backoff_into_its_own_log(tmp_path):
     clock = StepClock()
     dying = ChildProcess(["kafka", "status"], {"CHILDSAFE_KAFKA_PORT": str(free_port())}, tmp_path / "dying-1.log")
@@ -55,6 +56,7 @@ def test_a_worker_that_keeps_dying_is_restarted_with_doubling_backoff_into_its_o
     assert (tmp_path / "dying-1.log").read_text().count('"answers": false') == 5  # every run appends to one log
 
 
+@pytest.mark.realtime
 def test_sigterm_stops_every_child_cleanly(tmp_path):
     children = [Supervised(f"sandbox-{i}", ChildProcess(["sms-sandbox", "--port", str(free_port())], {},
                                                         tmp_path / f"sandbox-{i}.log")) for i in (1, 2)]
