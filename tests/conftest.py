@@ -75,14 +75,12 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite database migrated to the head revisions once per session (per xdist worker); each test gets a copy,
+def migrated_sqlite() -> Path:
+    """The SQLite database migrated to the head revisions once per process (per xdist worker); each test gets a copy,
     so Alembic runs once, not before every store test (the migrations' own tests run them every time)."""
-    from consumers.store.migrate import upgrade
+    from tests.databases import migrated_template
 
-    path = tmp_path_factory.mktemp("migrated") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    return path
+    return migrated_template()
 
 
 @pytest.fixture()

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
+
+_template: Path | None = None
+
+
+def migrated_template() -> Path:
+    """A SQLite database migrated to the head revisions, once per process: copy it (``sqlite_copy``), never write it."""
+    global _template
+    if _template is None:
+        from consumers.store.migrate import upgrade
+
+        directory = Path(tempfile.mkdtemp(prefix="childsafe-migrated-"))
+        atexit.register(shutil.rmtree, directory, True)
+        upgrade(f"sqlite:///{directory / 'template.db'}")
+        _template = directory / "template.db"
+    return _template
 
 
 def sqlite_copy(template: Path, path: Path) -> str:
@@ -36,13 +54,11 @@ def fresh_postgres_database(server_url: str) -> str:
 
 @contextmanager
 def migrated_sqlite(directory: Path) -> Iterator[Engine]:
-    """A fresh, migrated SQLite database in ``directory``, as an engine disposed on exit."""
+    """A fresh, migrated SQLite database in ``directory`` (a copy of ``migrated_template``), as an engine disposed
+    on exit."""
     from consumers.store.db import make_engine
-    from consumers.store.migrate import upgrade
 
-    url = f"sqlite:///{directory / 'childsafe.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = make_engine(sqlite_copy(migrated_template(), directory / "childsafe.db"))
     try:
         yield engine
     finally:

@@ -34,6 +34,7 @@ from contracts.topics import ALERTS_REQUESTED, REGISTRATIONS
 from streams.recalls.holdings import Holding, HoldingsIndex
 from tests.cases_fixtures import CaseWorld
 from tests.console_fixtures import FAST_HASHER, PASSWORD, Browserless, add_people, build_app, make_console, start_client
+from tests.databases import migrated_template, sqlite_copy
 from tests.recall_fixtures import OTHER_GTIN, SCOOTER_GTIN, recall
 
 REGULATOR_UNIT = "samr-310115"
@@ -267,11 +268,9 @@ def test_the_preview_counts_exactly_what_the_streams_index_matches(rows, tmp_pat
     from sqlalchemy import delete
 
     from consumers.store.db import make_engine, session_factory, transaction
-    from consumers.store.migrate import upgrade
 
     if "factory" not in _REACH_DB:  # one migrated database for every example, emptied each time
-        url = f"sqlite:///{tmp_path_factory.mktemp('reach') / 'r.db'}"
-        upgrade(url)
+        url = sqlite_copy(migrated_template(), tmp_path_factory.mktemp("reach") / "r.db")
         _REACH_DB["factory"] = session_factory(make_engine(url))
     factory = _REACH_DB["factory"]
     index = HoldingsIndex()

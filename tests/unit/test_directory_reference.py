@@ -20,6 +20,7 @@ from contracts.recall import ProductKind, gtin_check_digit_ok
 from contracts.topics import REGISTRATIONS, SCHOOL_LOCATIONS
 from ops.cli import main
 from tests import sms_directory
+from tests.databases import migrated_template, sqlite_copy
 from tests.fakes import FakeSink
 from tests.sms_world import request
 
@@ -57,10 +58,8 @@ def test_publish_sends_each_holder_once_with_its_full_product_list_and_every_loc
 
 
 def test_import_refuses_unknown_product_kinds_and_bad_check_digits(tmp_path):
-    from consumers.store.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'd.db'}"
-    upgrade(url)
+    url = sqlite_copy(migrated_template(), tmp_path / "d.db")
     files = dict(sms_directory.FILES)
     files["product_registrations.csv"] = (
         "id,holder_kind,holder_id,product_kind,product_name,brand,model,batch,barcode\n"
@@ -74,10 +73,8 @@ def test_import_refuses_unknown_product_kinds_and_bad_check_digits(tmp_path):
 
 
 def test_cap_export_prints_valid_cap_of_a_sent_alert(tmp_path, monkeypatch, capsysbinary):
-    from consumers.store.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    upgrade(url)
+    url = sqlite_copy(migrated_template(), tmp_path / "x.db")
     engine = make_engine(url)
     sms_directory.load(engine, tmp_path / "d")
     from contracts.alert_request import SchoolList

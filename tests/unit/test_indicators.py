@@ -17,6 +17,7 @@ from consumers.indicators.suppression import THRESHOLD, Cell, Group, suppress
 from consumers.store.db import make_engine, session_factory, transaction
 from contracts.events import RecallPublishedEvent, SafetyReportFiledEvent
 from contracts.safety import SafetyReportFiled
+from tests.databases import migrated_template, sqlite_copy
 from tests.indicator_world import (
     CITIES,
     MONTH,
@@ -107,11 +108,9 @@ DISTRICTS = [d for _, ds in CITIES.values() for d in ds]
 @pytest.fixture(scope="module")
 def scratch_province(tmp_path_factory):
     """One migrated SQLite database with the areas; each generated example replaces the incidents."""
-    from consumers.store.migrate import upgrade
     from tests.indicator_world import seed_regions
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('ind') / 'i.db'}"
-    upgrade(url)
+    url = sqlite_copy(migrated_template(), tmp_path_factory.mktemp("ind") / "i.db")
     factory = session_factory(make_engine(url))
     with transaction(factory) as s:
         seed_regions(s)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from consumers.cases.models import CaseDeadline, MandatoryReportCase
-from consumers.store.migrate import upgrade
 from contracts.clock import FakeClock
 from contracts.codec import decode
 from contracts.events import IncidentReportedEvent
@@ -17,6 +16,7 @@ from streams.config import StreamsConfig
 from streams.idempotency import MemoryIdempotencyLedger
 from streams.triage import route
 from tests.cases_fixtures import CaseWorld, open_case
+from tests.databases import migrated_template, sqlite_copy
 from tests.factories import envelope, incident
 from tests.intake_door import RecordingWriter
 from tests.wait_for import wait_for_async
@@ -58,8 +58,7 @@ async def test_the_triage_agent_takes_the_kafka_record_time():
 
 
 def test_a_case_command_from_the_future_gets_deadlines_from_now(tmp_path):
-    url = f"sqlite:///{tmp_path / 'time.db'}"
-    upgrade(url)
+    url = sqlite_copy(migrated_template(), tmp_path / "time.db")
     world = CaseWorld(url)
     try:
         world.open(open_case(1, reported_at=FUTURE))

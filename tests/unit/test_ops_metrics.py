@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from ops.metrics import COLLECTED, catalogue
+from tests.databases import migrated_template, sqlite_copy
 from tests.metric_names import exposed_names
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -37,11 +38,9 @@ def test_every_metric_has_help_a_prometheus_name_base_units_and_bounded_labels()
 def test_collected_families_follow_the_same_rules(tmp_path):
     from consumers.metrics import CaseStoreCollector
     from consumers.store.db import make_engine, session_factory
-    from consumers.store.migrate import upgrade
     from contracts.clock import FakeClock
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
+    url = sqlite_copy(migrated_template(), tmp_path / "m.db")
     engine = make_engine(url)
     families = list(CaseStoreCollector(session_factory(engine), FakeClock(datetime.now(UTC))).collect())
     engine.dispose()

@@ -20,6 +20,7 @@ from contracts.sealed import new_key
 from ops import bootstrap
 from ops.identity import field_keyring
 from ops.settings import Settings
+from tests.databases import migrated_template, sqlite_copy
 from tests.fakes import FakeProducer
 
 
@@ -165,11 +166,9 @@ class Probes:
         """Seconds between two audit-chain anchors of the escalation loop, on a fake clock."""
         from datetime import datetime
 
-        from consumers.store.migrate import upgrade
         from contracts.clock import FakeClock
 
-        url = f"sqlite:///{self.tmp_path / 'anchor.db'}"
-        upgrade(url)
+        url = sqlite_copy(migrated_template(), self.tmp_path / "anchor.db")
         clock, published = FakeClock(datetime(2026, 12, 1, tzinfo=UTC)), []
 
         class Anchor:
@@ -190,10 +189,8 @@ class Probes:
         """Seconds the escalation loop waits between two ticks (a fake anchor: no broker to reach)."""
         from datetime import datetime
 
-        from consumers.store.migrate import upgrade
 
-        url = f"sqlite:///{self.tmp_path / 'tick.db'}"
-        upgrade(url)
+        url = sqlite_copy(migrated_template(), self.tmp_path / "tick.db")
         waited: list[float] = []
 
         class Anchor:
@@ -236,22 +233,18 @@ class Probes:
 
     def token_expiry_days(self, s: Settings) -> float:
         from consumers.cases import tokens
-        from consumers.store.migrate import upgrade
         from ops.commands import tokens_cmd
 
-        url = f"sqlite:///{self.tmp_path / 'tokens.db'}"
-        upgrade(url)
+        url = sqlite_copy(migrated_template(), self.tmp_path / "tokens.db")
         self.mp.setattr(tokens, "issue_token", _raise)
         args = argparse.Namespace(action="create", role="police_duty_officer", unit="ps-310115", label=None, days=None)
         return called(lambda: tokens_cmd._run(args, s.model_copy(update={"database_url": url}))).kwargs["lifetime"].days
 
     def case_token(self, s: Settings) -> str:
         from consumers.cases.actions import CaseDesk
-        from consumers.store.migrate import upgrade
         from ops.commands import cases_cmd
 
-        url = f"sqlite:///{self.tmp_path / 'token.db'}"
-        upgrade(url)
+        url = sqlite_copy(migrated_template(), self.tmp_path / "token.db")
         self.mp.setattr(CaseDesk, "list_cases", _raise)
         args = argparse.Namespace(token=None, action="list", state=None, breached=False)
         return called(lambda: cases_cmd._act(args, s.model_copy(update={"database_url": url}))).args_[1]
