@@ -5,7 +5,6 @@ opens exactly one case and every SMS job reaches the provider exactly once."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -28,18 +27,10 @@ from ops.settings import Settings
 from ops.topics_admin import apply_topics
 from tests.cases_fixtures import command_bytes, open_case, seed_organisations
 from tests.integration.helpers import producer
+from tests.wait_for import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 N = 25
-
-
-def wait_until(predicate, timeout: float, what: str, every: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sms_job(i: int) -> SmsJob:
@@ -95,16 +86,22 @@ def test_postgres_stopped_and_restarted_under_the_case_consumer_and_the_dispatch
             return Counter(m["status_callback"].partition("job=")[2] for m in sms_sandbox.messages())
 
         send(range(1, N + 1))
-        wait_until(lambda: cases() == N and len(at_sandbox()) == N, 90, "the first batch before the outage")
+        def stored(n: int) -> None:
+            assert (cases(), len(at_sandbox())) == (n, n), f"cases and SMS at the sandbox, waiting for {n} of each"
+
+        wait_for(lambda: stored(N), timeout=90, every=0.2)  # the first batch, before the outage
 
         before = retries("case-consumer"), retries("sms-dispatch")
         pg.halt()
         send(range(N + 1, 2 * N + 1))  # arrives while the database is down
-        wait_until(lambda: retries("case-consumer") > before[0] and retries("sms-dispatch") > before[1], 60,
-                   "both workers to meet the outage and wait")
+        def both_waiting() -> None:
+            assert (retries("case-consumer") > before[0], retries("sms-dispatch") > before[1]) == (True, True), \
+                "both workers meet the outage and wait"
+
+        wait_for(both_waiting, timeout=60, every=0.2)
         assert all(t.is_alive() for t in threads), "a worker exited during the outage"
         pg.start()
-        wait_until(lambda: cases() == 2 * N and len(at_sandbox()) == 2 * N, 120, "both workers to resume")
+        wait_for(lambda: stored(2 * N), timeout=120, every=0.2)  # both workers resumed
 
         assert all(t.is_alive() for t in threads)
         sent = at_sandbox()

@@ -4,7 +4,6 @@ child writes its own log, SIGTERM stops them all; the systemd units name the sam
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from ops.kafka_local import free_port
 from ops.processes import ChildProcess
 from ops.settings import Settings
 from ops.supervisor import KINDS, Supervised, Supervisor, parse_counts, plan
+from tests.wait_for import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,15 +25,6 @@ class StepClock:
         return self.now
 
 
-def wait_until(predicate, timeout: float = 60.0, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.realtime
 def test_a_worker_that_keeps_dying_is_restarted_with_doubling_backoff_into_its_own_log(tmp_path):
     clock = StepClock()
@@ -42,13 +33,13 @@ def test_a_worker_that_keeps_dying_is_restarted_with_doubling_backoff_into_its_o
     delays = []
     try:
         for _ in range(4):
-            wait_until(lambda: not dying.running())
+            wait_for(lambda: not dying.running(), timeout=60, every=0.1)
             assert sup.check() == []  # noticed: restart scheduled, not yet due
             child = sup.child("dying-1")
             delays.append(child.next_start - clock.now)
             clock.now = child.next_start
             assert sup.check() == ["dying-1"]
-        wait_until(lambda: not dying.running())  # the fifth run writes its answer too
+        wait_for(lambda: not dying.running(), timeout=60, every=0.1)  # the fifth run writes its answer too
     finally:
         sup.stop()
     assert delays == [2.0, 4.0, 8.0, 8.0]
@@ -61,7 +52,7 @@ def test_sigterm_stops_every_child_cleanly(tmp_path):
     children = [Supervised(f"sandbox-{i}", ChildProcess(["sms-sandbox", "--port", str(free_port())], {},
                                                         tmp_path / f"sandbox-{i}.log")) for i in (1, 2)]
     sup = Supervisor(children).start()
-    wait_until(lambda: all(c.process.running() for c in children))
+    wait_for(lambda: all(c.process.running() for c in children), timeout=60, every=0.1)
     sup.stop()
     assert [c.process.proc.returncode for c in children] != [None, None]
     assert all(not c.process.running() for c in children)
