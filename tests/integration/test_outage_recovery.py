@@ -61,9 +61,9 @@ def test_postgres_stopped_and_restarted_under_the_case_consumer_and_the_dispatch
                             sms_consumer_session_timeout_ms=6000, case_session_timeout_ms=6000,
                             sms_rate_per_s=1000, sms_quiet_start="00:00", sms_quiet_end="00:00",
                             case_metrics_port=0, sms_dispatch_metrics_port=0)
-        dispatch = build_dispatch(settings, threading.Event())
+        dispatch = build_dispatch(settings, stop)  # one stop event: the loop's and its outage waits'
         threads = [threading.Thread(target=run_case_consumer, args=(settings, stop), name="cases"),
-                   threading.Thread(target=dispatch.run, args=(stop,), name="dispatch")]
+                   threading.Thread(target=dispatch.run, name="dispatch")]
         for t in threads:
             t.start()
         p = producer(kafka_bootstrap)
