@@ -404,3 +404,16 @@ def test_the_cli_reports_a_bad_setting_without_a_traceback(monkeypatch, capsys):
     monkeypatch.setenv("CHILDSAFE_MISSING_CHILD_WIDENING", "0:100,x")
     assert main(["topics", "apply"]) == 2
     assert "CHILDSAFE_MISSING_CHILD_WIDENING" in capsys.readouterr().err
+
+
+def test_one_stop_event_reaches_every_guard_of_a_worker(monkeypatch, tmp_path):
+    """The composition root builds each SMS worker's outage guards on the stop event the worker runs under: the signal
+    that stops the loop also cuts short a wait in the dispatcher's settling and in its cancellation consumer."""
+    probes = Probes(monkeypatch, tmp_path)
+    probes.sms_clients()
+    settings = Settings(run_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'guards.db'}")
+    stop = threading.Event()
+    dispatch, fanout = bootstrap.build_dispatch(settings, stop), bootstrap.build_fanout(settings, stop)
+    guards = [dispatch.guard, dispatch.dispatcher.guard, dispatch.cancellations.guard, fanout.guard]
+    assert all(g.stop is stop for g in guards), [g.worker for g in guards if g.stop is not stop]
+    assert {g.worker for g in guards} == {"sms-dispatch", "sms-cancellations", "sms-fanout"}
