@@ -123,7 +123,8 @@ SEX = {"female": ("女", "Female"), "male": ("男", "Male"), "unknown": ("不详
 STATE = {"reported": ("已报告", "reported"), "forwarded": ("已转送", "forwarded"),
          "acknowledged": ("已确认接报", "acknowledged"), "investigating": ("调查中", "investigating"),
          "services": ("服务中", "services"), "closed": ("已结案", "closed"), "requested": ("待答复", "requested"),
-         "accepted": ("已接受", "accepted"), "rejected": ("已拒绝", "rejected"), "completed": ("已完成", "completed")}
+         "accepted": ("已接受", "accepted"), "rejected": ("已拒绝", "rejected"), "completed": ("已完成", "completed"),
+         "ended": ("随结案终止", "ended with the case")}
 RISK = {"high": ("高", "high"), "normal": ("一般", "normal")}
 DUTY = {"forward": ("转送公安", "forward"), "acknowledge": ("确认接报", "acknowledge"), "assign": ("指派", "assign"),
         "close": ("结案", "close")}

@@ -5,7 +5,7 @@ Two questions, in this order:
 1. **Role** (`require`): may this kind of officer ever do the action? (403 before any case is read.)
 2. **Standing** (`standing`, `check`): what is this unit to this case? The lead agency (the routed
    public-security agency), another agency routed to it by law, an agency whose referral was
-   accepted (until it is rejected or completed), an agency asked to take a referral (sees only the
+   accepted (until it is rejected or completed, or the case is closed), an agency asked to take a referral (sees only the
    referral, may only answer it), the school that reported it, or a supervisor of an agency that holds
    it (reads it, does nothing else). A unit with no standing does not
    see the case at all ("not found", 404); a standing that does not allow the action is 403.
@@ -49,7 +49,7 @@ class Standing(StrEnum):
 
     LEAD = "lead"  # the routed public-security agency: investigates, assigns, closes, may reveal the reporter
     ROUTED = "routed"  # routed by law (civil affairs, education, health, women's federation)
-    REFERRED = "referred"  # its referral was accepted; ends when the referral is rejected or completed
+    REFERRED = "referred"  # its referral was accepted; ends when it is rejected or completed, or the case closes
     REFERRAL_PENDING = "referral_pending"  # asked to take a referral: sees the referral only, may answer it
     SCHOOL = "school"  # the school that reported the case: a redacted view, its own notes
     SUPERVISING = "supervising"  # supervises (agencies.supervisor_id) or is an agency holding the case: reads only

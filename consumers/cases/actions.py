@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from consumers.cases.access import OPEN_REFERRAL
 from consumers.cases.clocks import Duty, meet, stop_clocks
 from consumers.cases.desk import CaseDeskBase, Credential, text
 from consumers.cases.errors import IllegalTransition, InvalidCaseInput, ReferralError
@@ -113,9 +114,23 @@ class CaseDesk(CaseDeskBase):
             transition(act.session, act.case, CaseState.CLOSED, at=act.now, actor=act.principal.actor,
                        what=f"closed: {outcome}", why=why)
             act.case.outcome, act.case.closed_at = outcome, act.now
+            self._end_open_referrals(act)
             meet(act.session, case_id, Duty.CLOSE, act.now)
             stop_clocks(act.session, case_id)
             return {"case_id": case_id, "state": act.case.state, "outcome": outcome}
+
+    @staticmethod
+    def _end_open_referrals(act) -> None:
+        """A closed case keeps no agency in it through a referral: each one still requested or accepted ends now
+        (recorded on the case and audited); a reopened case is referred again if it needs to be."""
+        open_referrals = act.session.execute(
+            select(Referral).where(Referral.case_id == act.case.case_id, Referral.state.in_(OPEN_REFERRAL))
+            .order_by(Referral.id).with_for_update()).scalars().all()
+        for referral in open_referrals:
+            check_referral(referral.id, referral.state, ReferralState.ENDED)
+            referral.state, referral.completed_at = ReferralState.ENDED.value, act.now
+            act.record("referral", f"referral {referral.id} ended: the case was closed",
+                       details={"referral_id": referral.id, "state": ReferralState.ENDED.value})
 
     def reopen(self, credential: Credential, case_id: str, why: str) -> dict:
         why = text("reason", why)

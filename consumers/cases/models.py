@@ -73,7 +73,8 @@ class CaseEvent(Base):
 
 
 class Referral(Base):
-    """A case referred to another agency: requested → accepted | rejected (with reason) → completed."""
+    """A case referred to another agency: requested → accepted | rejected (with reason) → completed; one still
+    requested or accepted when the case is closed is ended."""
 
     __tablename__ = "case_referrals"
 

@@ -21,6 +21,7 @@ class ReferralState(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     COMPLETED = "completed"
+    ENDED = "ended"  # still open when its case was closed: the agency's access ends with the case
 
 
 NEXT: dict[CaseState, frozenset[CaseState]] = {
@@ -33,10 +34,11 @@ NEXT: dict[CaseState, frozenset[CaseState]] = {
 }
 
 REFERRAL_NEXT: dict[ReferralState, frozenset[ReferralState]] = {
-    ReferralState.REQUESTED: frozenset({ReferralState.ACCEPTED, ReferralState.REJECTED}),
-    ReferralState.ACCEPTED: frozenset({ReferralState.COMPLETED}),
+    ReferralState.REQUESTED: frozenset({ReferralState.ACCEPTED, ReferralState.REJECTED, ReferralState.ENDED}),
+    ReferralState.ACCEPTED: frozenset({ReferralState.COMPLETED, ReferralState.ENDED}),
     ReferralState.REJECTED: frozenset(),
     ReferralState.COMPLETED: frozenset(),
+    ReferralState.ENDED: frozenset(),
 }
 
 

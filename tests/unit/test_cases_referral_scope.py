@@ -95,6 +95,28 @@ def test_rejecting_or_completing_a_referral_ends_all_access(world, ending):
     assert {a for a, _, _ in _denied(world)} >= {f"denied.{n}" for n in ACTS}
 
 
+@pytest.mark.parametrize("accepted", [True, False], ids=["accepted", "requested"])
+def test_closing_the_case_ends_its_open_referrals_and_their_access(world, accepted):
+    hq = world.token("police_duty_officer", "ps-city-3101")  # every act in ACTS is one its role may do
+    rid = _refer(world, "ps-city-3101")
+    if accepted:
+        world.desk.answer_referral(hq, CASE, rid, "accept")
+        assert world.desk.view_case(hq, CASE)["view"] == "agency"
+    world.desk.acknowledge(world.lead, CASE)
+    world.desk.assign(world.lead, CASE, "TEST Investigator 01")
+    world.desk.close(world.lead, CASE, "TEST outcome")
+    for act in ACTS.values():
+        with pytest.raises(CaseNotFound, match="not in the scope"):
+            act(world.desk, hq)
+    assert world.desk.list_cases(hq) == []
+    view = world.desk.view_case(world.lead, CASE)
+    assert [(r["id"], r["state"]) for r in view["referrals"]] == [(rid, "ended")]
+    assert any(f"referral {rid} ended" in json.dumps(e, ensure_ascii=False) for e in view["events"])
+    world.desk.reopen(world.lead, CASE, "TEST new evidence")
+    with pytest.raises(CaseNotFound):  # reopening does not bring the referral back
+        world.desk.view_case(hq, CASE)
+
+
 def test_an_accepted_referral_may_read_note_and_give_services_but_not_lead(world):
     health = world.token("agency_duty_officer", "health-310115")
     rid = _refer(world, "health-310115")
