@@ -80,8 +80,8 @@ def make_consumer(bootstrap: str, topics: str | Sequence[str], group: str, **ext
 
     It reads the cluster's partitions of its topics before it first polls. kafka-python 3.0.12 otherwise joins the
     group before its metadata arrives, and the leader, assigning from empty metadata, can keep the empty assignment:
-    in tests/integration/test_consumer_assignment.py, 13 of 25 rounds of three fresh consumers held no partition
-    after 15 s (one of them a dispatcher, so an alert reached no one); with the partitions read first, none."""
+    in 25 rounds of tests/integration/test_consumer_assignment.py's loop, 13 left one of three fresh consumers with
+    no partition after 15 s (in CI, a dispatcher: an alert reached no one); with the partitions read first, none."""
     names = [topics] if isinstance(topics, str) else list(topics)
     options = dict(group_id=group, enable_auto_commit=False, auto_offset_reset="earliest")
     options.update(extra)
