@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Some machines set PYTHONDONTWRITEBYTECODE=1; then every run recompiles our modules and pytest rewrites every
+# test module again (make unit's collection: 9.5 s with it, 3.5 s without, on a 2-core machine).
+unexport PYTHONDONTWRITEBYTECODE
+
 # Debian packages the tests and demo need (Java for Kafka, Maven to fetch it, PostgreSQL, promtool).
 system-deps:
 	@bash ops/scripts/system-deps.sh
