@@ -26,6 +26,13 @@ class IntakeClient:
     def __init__(self, base_url: str, token: str, attempts: int = 3, backoff_s: float = 0.3, timeout_s: float = 10):
         self.base_url, self.token = base_url.rstrip("/"), token
         self.attempts, self.backoff_s, self.timeout_s = attempts, backoff_s, timeout_s
+        # httpx loads the CA bundle for every client it builds (44 ms of CPU each on a 2-core machine); the
+        # console builds one client per send, so it loads the bundle once here and hands it to each.
+        self.tls = httpx.create_ssl_context()
+
+    def client(self) -> httpx.AsyncClient:
+        """A client for one exchange with the intake (a send and its retries, or one read of the feed)."""
+        return httpx.AsyncClient(timeout=self.timeout_s, verify=self.tls)
 
     async def send(self, path: str, payload: dict, idempotency_key: str) -> IntakeAnswer:
         body = json.dumps(payload, ensure_ascii=False, default=str).encode()
@@ -37,7 +44,7 @@ class IntakeClient:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         last = ""
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with self.client() as client:
             for attempt in range(self.attempts):
                 try:
                     resp = await client.post(self.base_url + path, content=body, headers=headers)

@@ -57,12 +57,12 @@ def search(entries: list[dict], query: str) -> list[dict]:
 
 async def feed(request: web.Request) -> list[dict]:
     """Every notice of the disclosure feed, newest first, public fields only."""
-    base = request.app[CONSOLE].intake.base_url
+    intake = request.app[CONSOLE].intake
     out: list[dict] = []
     try:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with intake.client() as client:
             for page in range(1, MAX_PAGES + 1):
-                resp = await client.get(f"{base}/v1/recalls/published", params={"page": page, "per_page": 100})
+                resp = await client.get(f"{intake.base_url}/v1/recalls/published", params={"page": page, "per_page": 100})
                 resp.raise_for_status()
                 data = resp.json()
                 out += [public_entry(e) for e in data["items"]]
