@@ -28,25 +28,22 @@ class FakeIntake:
         return web.json_response({"error": "idempotency ledger unavailable"}, status=status)
 
 
-async def _serve(intake: FakeIntake) -> TestServer:
+async def _send(intake: FakeIntake, *keys: str) -> list:
+    """One console client sends a report under each key to the fake intake, served on a real socket."""
     app = web.Application()
     app.router.add_post("/v1/incidents", intake.handle)
     server = TestServer(app)
     await server.start_server()
-    return server
-
-
-def _client(server: TestServer) -> IntakeClient:
-    return IntakeClient(str(server.make_url("")), "tok-console-test", attempts=3, backoff_s=0.001, timeout_s=5)
+    try:
+        client = IntakeClient(str(server.make_url("")), "tok-console-test", attempts=3, backoff_s=0.001, timeout_s=5)
+        return [await client.send("/v1/incidents", {"school_id": "sch-test-001"}, key) for key in keys]
+    finally:
+        await server.close()
 
 
 async def test_a_503_is_retried_with_the_same_key_until_accepted():
     intake = FakeIntake(503, 503, 202)
-    server = await _serve(intake)
-    try:
-        answer = await _client(server).send("/v1/incidents", {"school_id": "sch-test-001"}, "key-1")
-    finally:
-        await server.close()
+    [answer] = await _send(intake, "key-1")
     assert answer.status == "accepted" and answer.event_id == "r-fake-1"
     assert [s["key"] for s in intake.seen] == ["key-1"] * 3
     assert {s["auth"] for s in intake.seen} == {"Bearer tok-console-test"}
@@ -54,22 +51,14 @@ async def test_a_503_is_retried_with_the_same_key_until_accepted():
 
 async def test_a_refusal_is_not_retried_and_names_its_field():
     intake = FakeIntake(400, 202)
-    server = await _serve(intake)
-    try:
-        answer = await _client(server).send("/v1/incidents", {"school_id": "nope"}, "key-2")
-    finally:
-        await server.close()
+    [answer] = await _send(intake, "key-2")
     assert answer.status == "refused" and answer.errors == [{"field": "school_id", "reason": "unknown school"}]
     assert len(intake.seen) == 1
 
 
 async def test_still_unavailable_after_every_attempt_says_why():
     intake = FakeIntake(503, 503, 503)
-    server = await _serve(intake)
-    try:
-        answer = await _client(server).send("/v1/incidents", {"school_id": "sch-test-001"}, "key-3")
-    finally:
-        await server.close()
+    [answer] = await _send(intake, "key-3")
     assert answer.status == "unavailable" and answer.detail == "HTTP 503" and len(intake.seen) == 3
 
 
@@ -77,12 +66,6 @@ async def test_the_ca_bundle_is_loaded_once_per_client_not_once_per_send(monkeyp
     built: list[object] = []
     real = ssl.create_default_context
     monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: built.append(1) or real(*a, **k))
-    intake = FakeIntake(202, 202, 202)
-    server = await _serve(intake)
-    try:
-        client = _client(server)
-        for n in range(3):
-            assert (await client.send("/v1/incidents", {"n": n}, f"key-tls-{n}")).status == "accepted"
-    finally:
-        await server.close()
+    answers = await _send(FakeIntake(202, 202, 202), "key-tls-0", "key-tls-1", "key-tls-2")
+    assert [a.status for a in answers] == ["accepted"] * 3
     assert len(built) == 1, f"{len(built)} TLS contexts for one client's 3 sends"
