@@ -18,6 +18,7 @@ from console.web import (
     Console,
     case_errors,
     csrf_ok,
+    database_unavailable,
     lang_of,
     refuse_csrf,
     render,
@@ -97,7 +98,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def build_app(console: Console) -> web.Application:
-    app = web.Application(middlewares=[security_headers, sessions, case_errors], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[security_headers, database_unavailable, sessions, case_errors], client_max_size=256 * 1024)
     app[CONSOLE] = console
     app.add_routes([
         web.get("/signin", signin_form), web.post("/signin", signin), web.post("/signout", signout),

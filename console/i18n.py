@@ -100,6 +100,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "err.404": ("没有找到该个案（或不在您单位的范围内）。", "No such case (or not in your unit's scope)."),
     "err.409": ("当前状态不允许此操作：{msg}", "Not allowed in the case's state: {msg}"),
     "err.422": ("请修改：{msg}", "Please fix: {msg}"),
+    "err.503": ("系统繁忙，请稍后重试。", "The system is busy; please try again shortly."),
     "err.csrf": ("表单已失效，请刷新页面后重试。", "This form has expired; reload the page and try again."),
     "zone": ("北京时间", "Beijing time"),
     "yes": ("是", "yes"), "no": ("否", "no"), "choose": ("请选择", "choose"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console import i18n
@@ -153,6 +155,27 @@ async def case_errors(request: web.Request, handler):
         if status == 401:
             raise web.HTTPSeeOther("/signin?expired=1") from None
         return render(request, "message.html", status=status, message=message)
+
+
+log = logging.getLogger(__name__)
+READ_ATTEMPTS = 3  # a page read that lost a lock race to a worker is run again this many times in all
+
+
+@web.middleware
+async def database_unavailable(request: web.Request, handler):
+    """The database aborted the request's transaction (a deadlock or serialization failure it resolved against a
+    worker, or the database is down): a read is run again (its transaction rolled back, so nothing happened
+    twice); one still failing, or a form post, is a 503 page saying to try again, never a bare 500."""
+    attempts = READ_ATTEMPTS if request.method in ("GET", "HEAD") else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return await handler(request)
+        except OperationalError as exc:
+            log.warning("database unavailable for %s (attempt %d of %d): %s", request.path, attempt, attempts,
+                        type(exc.orig).__name__)
+            if attempt < attempts:
+                await asyncio.sleep(0.05 * attempt)
+    return render(request, "message.html", status=503, message=i18n.word("err.503", lang_of(request)))
 
 
 @web.middleware

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from console.sessions import SessionPolicy
+from console.web import CONSOLE, READ_ATTEMPTS
 from consumers.cases.audit import AuditRecord, verify
 from consumers.cases.models import MandatoryReportCase
 from tests.cases_fixtures import OTHER_DISTRICT, OTHER_SCHOOL, REPORTER_NAME, SUMMARY, CaseWorld, open_case
@@ -252,3 +254,47 @@ def test_users_command_creates_lists_and_disables(tmp_path, monkeypatch, capsys)
     assert main(["users", "list"]) == 0
     [user] = json.loads(capsys.readouterr().out)
     assert user["username"] == "desk.a" and user["disabled"] and "password" not in json.dumps(user)
+
+
+class LostLockRace:
+    """Stands in for one desk call: the database aborts it `times` times (as PostgreSQL does to one side of a
+    deadlock), then it runs for real."""
+
+    def __init__(self, real, times: int):
+        self.real, self.left, self.calls = real, times, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.left > 0:
+            self.left -= 1
+            raise OperationalError("SELECT ... FOR UPDATE", {}, Exception("deadlock detected"))
+        return self.real(*args, **kwargs)
+
+
+async def test_a_page_read_that_lost_a_lock_race_is_run_again(world, client, monkeypatch):
+    police = await as_(client, "police1")
+    race = LostLockRace(client.server.app[CONSOLE].desk.list_cases, times=2)
+    monkeypatch.setattr(client.server.app[CONSOLE].desk, "list_cases", race)
+    resp = await police.client.get("/queue")
+    assert resp.status == 200 and "case-000001" in await resp.text()
+    assert race.calls == 3
+
+
+async def test_a_database_that_stays_unavailable_is_a_503_page_not_a_500(world, client, monkeypatch):
+    police = await as_(client, "police1")
+    race = LostLockRace(client.server.app[CONSOLE].desk.list_cases, times=99)
+    monkeypatch.setattr(client.server.app[CONSOLE].desk, "list_cases", race)
+    resp = await police.client.get("/queue")
+    assert resp.status == 503 and "系统繁忙" in await resp.text()
+    assert race.calls == READ_ATTEMPTS
+
+
+async def test_a_form_post_is_not_run_again_when_the_database_aborts_it(world, client, monkeypatch):
+    police = await as_(client, "police1")
+    desk = client.server.app[CONSOLE].desk
+    race = LostLockRace(desk.acknowledge, times=1)
+    monkeypatch.setattr(desk, "acknowledge", race)
+    resp = await police.post("/cases/case-000001/act/acknowledge")
+    assert resp.status == 503 and race.calls == 1
+    with world.factory() as s:
+        assert s.get(MandatoryReportCase, "case-000001").state != "acknowledged"
