@@ -25,6 +25,8 @@ from consumers.cases.errors import CaseError
 from consumers.cases.missing_child import MissingChildDesk
 from contracts.clock import Clock
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from console.emergency import EmergencyDesk
 
@@ -157,7 +159,6 @@ async def case_errors(request: web.Request, handler):
         return render(request, "message.html", status=status, message=message)
 
 
-log = logging.getLogger(__name__)
 READ_ATTEMPTS = 3  # a page read that lost a lock race to a worker is run again this many times in all
 
 
